@@ -1,0 +1,34 @@
+# Tanya Berita. `make run` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint bench eval clean
+
+# torch==2.13.0 first: it is a CPU build on this machine; an unpinned torch would pull CUDA.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m bot
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(PY) -m ruff check bot index config tests
+	$(PY) -m mypy
+
+EVAL ?= ../shared/eval
+eval: install
+	$(PY) -m index eval --passages $(EVAL)/facqa/all.passages.jsonl --questions $(EVAL)/facqa/dev.questions.jsonl
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

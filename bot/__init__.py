@@ -1,0 +1,1 @@
+"""Everything Telegram: the Application, handlers, reply formatting, jobs and the CLI."""

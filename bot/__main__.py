@@ -1,0 +1,100 @@
+"""``python -m bot [run | ask QUESTION [--json] | chat]``.
+
+``run`` (the default) starts the Telegram bot with long polling when ``TANYA_TELEGRAM_TOKEN``
+is set, and otherwise says so in one line and opens the terminal chat on the same answer path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from bot.replies import answer_html, answer_plain
+from config.settings import Settings, get_settings
+from index.search import Answer, Searcher
+from index.service import load_searcher
+from index.vectors import IndexMismatchError
+
+
+def answer_json(answer: Answer) -> dict[str, object]:
+    """What ``ask --json`` prints: the question, the quotes and the Telegram reply."""
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "sentences": [
+            {"text": q.text, "title": q.title, "path": q.path, "line": q.line, "score": q.score}
+            for q in answer.quotes
+        ],
+        "reply": answer_html(answer),
+    }
+
+
+def _open(settings: Settings) -> Searcher:
+    try:
+        return load_searcher(settings)
+    except IndexMismatchError as error:
+        sys.exit(f"error: {error}")
+
+
+def run_bot(settings: Settings) -> int:
+    """Long polling until interrupted; without a token, the terminal chat instead."""
+    if settings.telegram_token is None:
+        print("TANYA_TELEGRAM_TOKEN belum diatur: membuka obrolan terminal (Ctrl+D untuk keluar).")
+        return chat(settings)
+    from bot.app import build_application
+
+    application = build_application(settings, searcher=_open(settings))
+    application.run_polling(allowed_updates=["message"])
+    return 0
+
+
+def ask(settings: Settings, question: str, *, as_json: bool) -> int:
+    """Print the reply a Telegram user would get for one question."""
+    searcher = _open(settings)
+    answer = searcher.answer(question, limit=settings.max_answer_sentences)
+    if as_json:
+        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+    else:
+        print(answer_plain(answer))
+    return 0
+
+
+def chat(settings: Settings) -> int:
+    """Ask questions in a loop until an empty line at end of input or Ctrl+D."""
+    searcher = _open(settings)
+    print("Tanya Berita — ketik pertanyaan, Ctrl+D untuk keluar.")
+    while True:
+        try:
+            question = input("\n? ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if question.strip():
+            print(answer_plain(searcher.answer(question, limit=settings.max_answer_sentences)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the Telegram bot (default)")
+    ask_parser = commands.add_parser("ask", help="answer one question, as the bot would")
+    ask_parser.add_argument("question")
+    ask_parser.add_argument("--json", action="store_true", help="print JSON")
+    commands.add_parser("chat", help="interactive questions in the terminal")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and the URL holds the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "ask":
+        return ask(settings, args.question, as_json=args.json)
+    if args.command == "chat":
+        return chat(settings)
+    return run_bot(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Building the python-telegram-bot Application: handlers, shared state, start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers
+from config.settings import Settings
+from index.search import Searcher
+from index.service import load_searcher
+
+log = logging.getLogger(__name__)
+
+
+class BotData:
+    """What every handler shares: the settings and the searcher (loaded in ``post_init``)."""
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.searcher: Searcher | None = None
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """The callback context, with typed access to the shared state."""
+
+    @property
+    def searcher(self) -> Searcher:
+        """The searcher that answers questions."""
+        if self.bot_data.searcher is None:
+            raise RuntimeError("the index is not loaded yet")
+        return self.bot_data.searcher
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the bot was started with."""
+        if self.bot_data.settings is None:
+            raise RuntimeError("settings are missing from bot_data")
+        return self.bot_data.settings
+
+
+BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+COMMANDS = {
+    "id": [BotCommand("tanya", "Ajukan pertanyaan tentang berita"), BotCommand("help", "Bantuan")],
+    "en": [BotCommand("tanya", "Ask a question about the news"), BotCommand("help", "Help")],
+}
+
+
+def file_url(api_url: str) -> str:
+    """The file download base that goes with a Bot API base URL (``.../bot`` -> ``.../file/bot``)."""
+    return api_url[: -len("/bot")] + "/file/bot" if api_url.endswith("/bot") else api_url + "/file/bot"
+
+
+def build_application(settings: Settings, *, searcher: Searcher | None = None) -> BotApplication:
+    """The bot, ready for ``run_polling`` (or ``initialize``/``start`` in tests).
+
+    Without a ``searcher`` the index is loaded (and built on first start) in ``post_init``.
+    """
+    if settings.telegram_token is None:
+        raise ValueError("TANYA_TELEGRAM_TOKEN is not set")
+
+    async def post_init(application: BotApplication) -> None:
+        application.bot_data.settings = settings
+        if application.bot_data.searcher is None:
+            application.bot_data.searcher = await asyncio.to_thread(load_searcher, settings)
+        for language, commands in COMMANDS.items():
+            await application.bot.set_my_commands(
+                commands, language_code=None if language == "id" else language
+            )
+
+    application: BotApplication = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(file_url(settings.telegram_api_url))
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(True)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+        .build()
+    )
+    application.bot_data.searcher = searcher
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: BotApplication) -> None:
+    """Register every handler, in the order they are tried."""
+    fresh = filters.UpdateType.MESSAGE  # edits and channel posts are left alone on purpose
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("start", handlers.start, filters=fresh))
+    application.add_handler(CommandHandler(["help", "bantuan"], handlers.show_help, filters=fresh))
+    application.add_handler(CommandHandler(["tanya", "ask"], handlers.ask_command, filters=fresh))
+    application.add_handler(MessageHandler(fresh & private & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(fresh & private & filters.TEXT, handlers.ask_private))
+    application.add_handler(MessageHandler(fresh & private & filters.CAPTION, handlers.ask_caption))
+    application.add_handler(MessageHandler(fresh & private, handlers.not_text))
+    application.add_handler(MessageHandler(fresh & filters.ChatType.GROUPS & filters.TEXT, handlers.ask_group))
+    application.add_error_handler(handlers.on_error)

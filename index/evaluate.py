@@ -1,0 +1,266 @@
+"""Answer quality on question sets: hit@1, hit@5 and MRR@10 as ``shared/eval/README.md`` defines.
+
+The passages are written as a .jsonl articles file and indexed by the same builder the bot
+uses, into a cache folder named by their content hash and the model, so a second run re-embeds
+nothing. Every question goes through ``Searcher.rank``, the bot's own path; the baselines
+(plain BM25 over lower-cased words, dense chunks alone) are measured on the same index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlmodel import Session, col, select
+
+from config.settings import Settings
+from index.builder import build_index
+from index.embedder import Embedder
+from index.lexical import BM25Index
+from index.models import Article, Sentence
+from index.search import Searcher
+from index.tokens import words
+
+log = logging.getLogger(__name__)
+
+PASSAGES_FILE = "passages.jsonl"
+RANK_DEPTH = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """An evaluation question; ``answers`` empty means the text does not answer it."""
+
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    passage_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RankedSentence:
+    """One returned sentence, with the passage (article id) it comes from."""
+
+    text: str
+    passage_id: str
+    score: float
+
+
+@dataclass(slots=True)
+class MethodScore:
+    """Scores of one method over the answerable questions (and the share it declined)."""
+
+    name: str
+    hit1: float = 0.0
+    hit5: float = 0.0
+    mrr10: float = 0.0
+    answered: float = 1.0
+    declined_unanswerable: float | None = None
+
+
+@dataclass(slots=True)
+class EvalResult:
+    """Every method's scores, plus the counts the table is about."""
+
+    questions: int
+    unanswerable: int
+    passages: int
+    sentences: int
+    methods: list[MethodScore] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready data."""
+        return {
+            "questions": self.questions,
+            "unanswerable": self.unanswerable,
+            "passages": self.passages,
+            "sentences": self.sentences,
+            "methods": [
+                {key: getattr(m, key) for key in MethodScore.__slots__}  # type: ignore[attr-defined]
+                for m in self.methods
+            ],
+        }
+
+
+def read_questions(path: Path) -> list[Question]:
+    """Questions from a .jsonl file of ``{"id", "question", "answers", "passage_id"}``."""
+    questions = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                questions.append(
+                    Question(
+                        id=str(record["id"]),
+                        question=record["question"],
+                        answers=tuple(record.get("answers") or ()),
+                        passage_id=record.get("passage_id"),
+                    )
+                )
+    return questions
+
+
+def is_hit(sentence: RankedSentence, question: Question) -> bool:
+    """From the gold passage and containing a gold answer (case-insensitive)."""
+    if sentence.passage_id != question.passage_id:
+        return False
+    text = sentence.text.lower()
+    return any(answer.lower() in text for answer in question.answers)
+
+
+def score_method(
+    name: str,
+    rankings: Sequence[Sequence[RankedSentence]],
+    questions: Sequence[Question],
+    answered: Sequence[bool] | None = None,
+) -> MethodScore:
+    """hit@1, hit@5, MRR@10 of ranked sentences; a declined question counts as a miss."""
+    answered = answered if answered is not None else [True] * len(questions)
+    hit1 = hit5 = mrr = 0.0
+    for ranking, question, said in zip(rankings, questions, answered, strict=True):
+        if not said:
+            continue
+        for rank, sentence in enumerate(ranking[:RANK_DEPTH], start=1):
+            if is_hit(sentence, question):
+                hit1 += rank == 1
+                hit5 += rank <= 5
+                mrr += 1 / rank
+                break
+    n = max(len(questions), 1)
+    return MethodScore(name, hit1 / n, hit5 / n, mrr / n, sum(answered) / n)
+
+
+def prepare_corpus(
+    settings: Settings, *, passages: Path, distractors: Path | None, model: str
+) -> Settings:
+    """Write the passages (and distractors) as articles into a cache folder named by content."""
+    digest = hashlib.sha256(model.encode())
+    for path in (passages, distractors):
+        if path is not None:
+            digest.update(path.read_bytes())
+    cache = settings.data_dir / "eval-cache" / digest.hexdigest()[:16]
+    articles = cache / "articles"
+    articles.mkdir(parents=True, exist_ok=True)
+    target = articles / PASSAGES_FILE
+    if not target.exists():
+        with passages.open(encoding="utf-8") as source, target.open("w", encoding="utf-8") as out:
+            for line in source:
+                if line.strip():
+                    record = json.loads(line)
+                    article = {"id": record["passage_id"], "title": record.get("title"), "text": record["text"]}
+                    out.write(json.dumps(article, ensure_ascii=False) + "\n")
+    if distractors is not None and not (articles / "distractors.jsonl").exists():
+        (articles / "distractors.jsonl").write_bytes(distractors.read_bytes())
+    return settings.model_copy(update={"seeds_dir": articles, "data_dir": cache, "database_url": None})
+
+
+def _passage_id(article_key: str) -> str:
+    return article_key.split("#", 1)[1] if "#" in article_key else article_key
+
+
+def evaluate(
+    settings: Settings,
+    *,
+    embedder: Embedder,
+    passages: Path,
+    questions: Sequence[Question],
+    unanswerable: Sequence[Question] = (),
+    distractors: Path | None = None,
+    predictions: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalResult:
+    """Index the passages, ask every question through the bot's path, score it and the baselines."""
+    corpus = prepare_corpus(settings, passages=passages, distractors=distractors, model=embedder.name)
+    build_index(corpus, embedder=embedder)
+    searcher = Searcher.open(corpus, embedder=embedder)
+    with Session(searcher.engine) as session:
+        table = session.exec(
+            select(Sentence.id, Sentence.text, Sentence.chunk_id, Article.key)
+            .join(Article, col(Sentence.article_id) == col(Article.id))
+            .order_by(col(Sentence.id))
+        ).all()
+    sentence_ids = [row[0] for row in table]
+    texts = {row[0]: (row[1], _passage_id(row[3])) for row in table}
+    by_chunk: dict[int, list[int]] = {}
+    for sentence_id, _, chunk_id, _ in table:
+        by_chunk.setdefault(chunk_id, []).append(sentence_id)
+    plain_bm25 = BM25Index.build(sentence_ids, (words(texts[i][0]) for i in sentence_ids))
+
+    everything = [*questions, *unanswerable]
+    shipped, confident, bm25, dense = [], [], [], []
+    for n, question in enumerate(everything, start=1):
+        ranking = searcher.rank(question.question, limit=RANK_DEPTH)
+        shipped.append([RankedSentence(q.text, _passage_id(q.article_key), q.score) for q in ranking.quotes])
+        confident.append(ranking.confident)
+        hits = plain_bm25.search(words(question.question), RANK_DEPTH)
+        bm25.append([RankedSentence(*texts[int(i)], float(s)) for i, s in zip(hits.ids, hits.scores, strict=True)])
+        vector = embedder.embed_queries([question.question])[0]
+        chunk_ids, chunk_scores = searcher.vectors.search(vector, RANK_DEPTH)
+        dense.append([
+            RankedSentence(*texts[sentence_id], float(score))
+            for chunk_id, score in zip(chunk_ids.tolist(), chunk_scores.tolist(), strict=True)
+            for sentence_id in by_chunk.get(chunk_id, [])
+        ][:RANK_DEPTH])
+        if progress:
+            progress(n, len(everything))
+
+    answerable = len(questions)
+    result = EvalResult(
+        questions=answerable, unanswerable=len(unanswerable), passages=_count_lines(passages),
+        sentences=len(sentence_ids),
+    )
+    result.methods.append(score_method("BM25 alone (plain words)", bm25[:answerable], questions))
+    result.methods.append(score_method("dense alone (e5 chunks)", dense[:answerable], questions))
+    result.methods.append(score_method("ranking (no decline)", shipped[:answerable], questions))
+    shipped_score = score_method("shipped path", shipped[:answerable], questions, confident[:answerable])
+    if unanswerable:
+        shipped_score.declined_unanswerable = 1 - float(np.mean(confident[answerable:]))
+    result.methods.append(shipped_score)
+    if predictions is not None:
+        _write_predictions(predictions, everything, shipped, confident)
+    return result
+
+
+def _count_lines(path: Path) -> int:
+    with path.open(encoding="utf-8") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def _write_predictions(
+    path: Path,
+    questions: Iterable[Question],
+    rankings: Sequence[Sequence[RankedSentence]],
+    answered: Sequence[bool],
+) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for question, ranking, said in zip(questions, rankings, answered, strict=True):
+            record = {
+                "id": question.id,
+                "answered": said,
+                "sentences": [
+                    {"text": s.text, "passage_id": s.passage_id, "score": s.score} for s in ranking
+                ],
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def format_table(result: EvalResult) -> str:
+    """The scores as a Markdown table."""
+    lines = [
+        f"{result.questions} answerable questions, {result.unanswerable} unanswerable; "
+        f"{result.passages} passages, {result.sentences} sentences indexed",
+        "",
+        "| method | hit@1 | hit@5 | MRR@10 | answered | unanswerable declined |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in result.methods:
+        declined = "" if m.declined_unanswerable is None else f"{m.declined_unanswerable:.2f}"
+        lines.append(
+            f"| {m.name} | {m.hit1:.3f} | {m.hit5:.3f} | {m.mrr10:.3f} | {m.answered:.2f} | {declined} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,111 @@
+"""The database: engine, schema, and the queries the index needs (keyword-only arguments)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel, col, create_engine, select
+
+from index.models import Article, IndexState, Sentence
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets its folder created, WAL mode and foreign keys."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(connection: object, _record: object) -> None:
+        cursor = connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the tables that do not exist yet."""
+    SQLModel.metadata.create_all(engine)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceRow:
+    """A sentence with what a reply needs to cite it."""
+
+    sentence_id: int
+    chunk_id: int
+    article_id: int
+    position: int
+    line: int
+    text: str
+    tokens: tuple[str, ...]
+    article_key: str
+    title: str
+    path: str
+    attribution: str | None
+    url: str | None
+    date: dt.date | None
+
+
+def sentence_rows(*, session: Session, chunk_ids: Sequence[int]) -> list[SentenceRow]:
+    """Every sentence of the given chunks with its article, in one query, in article order."""
+    if not chunk_ids:
+        return []
+    statement = (
+        select(Sentence, Article)
+        .join(Article, col(Sentence.article_id) == col(Article.id))
+        .where(col(Sentence.chunk_id).in_([int(i) for i in chunk_ids]))
+        .order_by(col(Sentence.id))
+    )
+    return [
+        SentenceRow(
+            sentence_id=sentence.id or 0,
+            chunk_id=sentence.chunk_id,
+            article_id=article.id or 0,
+            position=sentence.position,
+            line=sentence.line,
+            text=sentence.text,
+            tokens=tuple(sentence.tokens.split()),
+            article_key=article.key,
+            title=article.title,
+            path=article.path,
+            attribution=article.attribution,
+            url=article.url,
+            date=article.date,
+        )
+        for sentence, article in session.exec(statement)
+    ]
+
+
+def sentence_tokens(*, session: Session) -> tuple[list[int], list[int], list[list[str]]]:
+    """Every sentence id in increasing order, with its chunk id and its lexical tokens."""
+    statement = select(Sentence.id, Sentence.chunk_id, Sentence.tokens).order_by(col(Sentence.id))
+    ids: list[int] = []
+    chunk_ids: list[int] = []
+    tokens: list[list[str]] = []
+    for sentence_id, chunk_id, text in session.exec(statement):
+        ids.append(int(sentence_id or 0))
+        chunk_ids.append(chunk_id)
+        tokens.append(text.split())
+    return ids, chunk_ids, tokens
+
+
+def article_hashes(*, session: Session) -> dict[str, tuple[int, str]]:
+    """Known articles: key -> (id, content hash)."""
+    statement = select(Article.key, Article.id, Article.content_hash)
+    return {key: (int(article_id or 0), digest) for key, article_id, digest in session.exec(statement)}
+
+
+def index_state(*, session: Session) -> IndexState | None:
+    """The record of the last build, if any."""
+    return session.exec(select(IndexState)).first()

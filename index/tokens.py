@@ -1,0 +1,50 @@
+"""Indonesian word tokens for the lexical side: lower-cased, stemmed, numbers kept whole."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# A number keeps its thousands dots and decimal commas (11.000, 1.500.000, 3,5, 10.30);
+# a word keeps letters only, so "Jong-un" and "G - 8" give the same parts.
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
+
+#: Words that carry no topic: function words and the question words themselves.
+STOPWORDS = frozenset(
+    """
+    ada adalah agar akan akankah aku anda antara apa apakah atas atau bagaimana bagaimanakah bagi
+    bahwa baik bapak beberapa belum berapa berapakah bisa bukan dalam dan dapat dari daripada di
+    dia dengan demikian dimana dimanakah dirinya engkau hal hanya hingga ia ialah ini itu jadi
+    jika juga kah kalau kami kamu kapan kapankah karena ke kemana kenapa kepada ketika kita lah
+    lain lalu maka mana manakah masih mengapa mereka meski namun nya oleh pada para pun saat
+    saja sajakah sampai sang saya se sebagai sebuah sedang sehingga sejak selain seorang
+    serta seperti siapa siapakah sudah supaya tak telah tentang tersebut tetapi tidak untuk
+    yaitu yakni yang
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> object:
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    return StemmerFactory().create_stemmer()
+
+
+@lru_cache(maxsize=500_000)
+def stem(word: str) -> str:
+    """Indonesian stem of one lower-case word ("mengirimkan" -> "kirim"); short words stay."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    stemmed: str = _stemmer().stem(word)  # type: ignore[attr-defined]
+    return stemmed or word
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word and number tokens, unstemmed, in order."""
+    return [match.group(0).lower() for match in _TOKEN.finditer(text)]
+
+
+def tokenize(text: str) -> list[str]:
+    """Stemmed lexical tokens of a text, stopwords removed: what BM25 indexes and matches."""
+    return [stem(word) for word in words(text) if word not in STOPWORDS]

@@ -1,0 +1,56 @@
+"""Question words decide the kind of sentence that answers."""
+
+import pytest
+
+from index.questions import AnswerKind, answer_kind, holds_answer_kind
+from index.tokens import words
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("berapa tentara Korea Utara dikirim?", AnswerKind.QUANTITY),
+        ("Berapakah jumlah korban", AnswerKind.QUANTITY),
+        ("Tahun berapa pakta itu ditandatangani?", AnswerKind.TIME),
+        ("kapan Putin mengirim ucapan?", AnswerKind.TIME),
+        ("Siapakah presiden Rusia?", AnswerKind.PERSON),
+        ("Di mana pertempuran terjadi?", AnswerKind.PLACE),
+        ("Dimanakah pertempuran terjadi", AnswerKind.PLACE),
+        ("di manakah pertempuran itu", AnswerKind.PLACE),
+        ("Mengapa Korea Utara mengirim tentara?", AnswerKind.REASON),
+        ("bagaimana hubungan kedua negara?", AnswerKind.MANNER),
+        ("Apa nama kantor berita Korea Utara?", AnswerKind.OTHER),
+        ("tentara Korea Utara", AnswerKind.OTHER),
+    ],
+)
+def test_answer_kind(question: str, kind: AnswerKind) -> None:
+    assert answer_kind(question) is kind
+
+
+def _holds(sentence: str, kind: AnswerKind, question: str) -> bool:
+    return holds_answer_kind(sentence, kind, set(words(question)))
+
+
+def test_quantity_needs_a_number_that_is_not_a_date() -> None:
+    question = "berapa tentara Korea Utara dikirim?"
+    assert _holds("Kim Jong-un dituduh menempatkan 11.000 tentara Korea Utara.", AnswerKind.QUANTITY, question)
+    assert not _holds("Pada Jumat (27/12/2024), Zelenskyy berbicara.", AnswerKind.QUANTITY, question)
+    assert not _holds("Dia tidak mengungkapkan berapa jumlah tentara.", AnswerKind.QUANTITY, question)
+    assert _holds("Ratusan tentara tewas.", AnswerKind.QUANTITY, question)
+
+
+def test_time_needs_a_date_the_question_does_not_have() -> None:
+    assert _holds("Pesan itu dikirim Senin (17/12/2024).", AnswerKind.TIME, "kapan pesan dikirim?")
+    assert not _holds("Pesan itu dikirim Putin.", AnswerKind.TIME, "kapan pesan dikirim?")
+
+
+def test_person_needs_a_name_beyond_the_question() -> None:
+    question = "siapa yang menangkap tentara Korea Utara?"
+    assert _holds("Militer Ukraina menangkap tentara Korea Utara, kata Zelenskyy.", AnswerKind.PERSON, question)
+    assert not _holds("mereka menangkap tentara Korea Utara.", AnswerKind.PERSON, question)
+
+
+def test_place_needs_a_place_phrase() -> None:
+    question = "di mana pertempuran terjadi?"
+    assert _holds("Pertempuran terjadi di Kursk, Rusia.", AnswerKind.PLACE, question)
+    assert not _holds("Pertempuran terjadi kemarin.", AnswerKind.PLACE, question)
