@@ -36,7 +36,7 @@ class BotData:
         self.searcher: Searcher | None = None
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
     """The callback context, with typed access to the shared state."""
 
     @property
@@ -54,7 +54,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         return self.bot_data.settings
 
 
-BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+BotApplication = Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
 COMMANDS = {
     "id": [BotCommand("tanya", "Ajukan pertanyaan tentang berita"), BotCommand("help", "Bantuan")],
@@ -64,7 +64,9 @@ COMMANDS = {
 
 def file_url(api_url: str) -> str:
     """The file download base that goes with a Bot API base URL (``.../bot`` -> ``.../file/bot``)."""
-    return api_url[: -len("/bot")] + "/file/bot" if api_url.endswith("/bot") else api_url + "/file/bot"
+    return (
+        api_url[: -len("/bot")] + "/file/bot" if api_url.endswith("/bot") else api_url + "/file/bot"
+    )
 
 
 def build_application(settings: Settings, *, searcher: Searcher | None = None) -> BotApplication:
@@ -76,7 +78,6 @@ def build_application(settings: Settings, *, searcher: Searcher | None = None) -
         raise ValueError("TANYA_TELEGRAM_TOKEN is not set")
 
     async def post_init(application: BotApplication) -> None:
-        application.bot_data.settings = settings
         if application.bot_data.searcher is None:
             application.bot_data.searcher = await asyncio.to_thread(load_searcher, settings)
         for language, commands in COMMANDS.items():
@@ -96,6 +97,7 @@ def build_application(settings: Settings, *, searcher: Searcher | None = None) -
         .post_init(post_init)
         .build()
     )
+    application.bot_data.settings = settings
     application.bot_data.searcher = searcher
     add_handlers(application)
     return application
@@ -108,9 +110,13 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("start", handlers.start, filters=fresh))
     application.add_handler(CommandHandler(["help", "bantuan"], handlers.show_help, filters=fresh))
     application.add_handler(CommandHandler(["tanya", "ask"], handlers.ask_command, filters=fresh))
-    application.add_handler(MessageHandler(fresh & private & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(
+        MessageHandler(fresh & private & filters.COMMAND, handlers.unknown_command)
+    )
     application.add_handler(MessageHandler(fresh & private & filters.TEXT, handlers.ask_private))
     application.add_handler(MessageHandler(fresh & private & filters.CAPTION, handlers.ask_caption))
     application.add_handler(MessageHandler(fresh & private, handlers.not_text))
-    application.add_handler(MessageHandler(fresh & filters.ChatType.GROUPS & filters.TEXT, handlers.ask_group))
+    application.add_handler(
+        MessageHandler(fresh & filters.ChatType.GROUPS & filters.TEXT, handlers.ask_group)
+    )
     application.add_error_handler(handlers.on_error)

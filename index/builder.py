@@ -93,7 +93,8 @@ def build_index(
         known = article_hashes(session=session)
         stale = [key for key, (_, digest) in known.items() if articles.get(key, None) is None]
         changed = [
-            key for key, article in articles.items()
+            key
+            for key, article in articles.items()
             if key in known and known[key][1] != article.content_hash
         ]
         fresh = [key for key in articles if key not in known]
@@ -101,7 +102,10 @@ def build_index(
         report.unchanged = len(articles) - len(fresh) - len(changed)
 
         prepared = _embed(
-            [articles[key] for key in fresh + changed], embedder, progress, report,
+            [articles[key] for key in fresh + changed],
+            embedder,
+            progress,
+            report,
             batch_size=settings.embedding_batch_size,
         )
         old_chunks = _delete_articles(session, [known[key][0] for key in stale + changed])
@@ -118,19 +122,30 @@ def build_index(
     report.seconds = time.perf_counter() - started
     log.info(
         "index built: +%d new, %d changed, %d removed, %d unchanged, %d skipped, %.1f s",
-        report.added, report.changed, report.removed, report.unchanged,
-        len(report.skipped), report.seconds,
+        report.added,
+        report.changed,
+        report.removed,
+        report.unchanged,
+        len(report.skipped),
+        report.seconds,
     )
     return report
 
 
-def _unique_by_key(articles: Sequence[ParsedArticle], report: BuildReport) -> dict[str, ParsedArticle]:
+def _unique_by_key(
+    articles: Sequence[ParsedArticle], report: BuildReport
+) -> dict[str, ParsedArticle]:
     unique: dict[str, ParsedArticle] = {}
     for article in articles:
         if article.key in unique:
-            report.skipped.append(SkippedFile(path=f"{article.path}:{article.line}", reason=(
-                f"duplicate article id {article.key!r}, first seen on line {unique[article.key].line}"
-            )))
+            report.skipped.append(
+                SkippedFile(
+                    path=f"{article.path}:{article.line}",
+                    reason=(
+                        f"duplicate article id {article.key!r}, first seen on line {unique[article.key].line}"
+                    ),
+                )
+            )
             continue
         unique[article.key] = article
     return unique
@@ -142,7 +157,9 @@ def _vectors_to_update(folder: Path, *, embedder: Embedder, full: bool) -> Vecto
         meta = VectorIndex.read_meta(folder)
         if meta.model == embedder.name and meta.dim == embedder.dim:
             return VectorIndex.load(folder, model=embedder.name)
-        log.warning("index was built with %s; re-embedding everything with %s", meta.model, embedder.name)
+        log.warning(
+            "index was built with %s; re-embedding everything with %s", meta.model, embedder.name
+        )
     return VectorIndex.empty(dim=embedder.dim, model=embedder.name)
 
 
@@ -168,7 +185,9 @@ def _embed(
     matrix = np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
     prepared, offset = [], 0
     for article, article_spans in zip(articles, spans, strict=True):
-        prepared.append(_PreparedArticle(article, article_spans, matrix[offset : offset + len(article_spans)]))
+        prepared.append(
+            _PreparedArticle(article, article_spans, matrix[offset : offset + len(article_spans)])
+        )
         offset += len(article_spans)
     return prepared
 
@@ -199,15 +218,27 @@ def _insert_articles(
     for item in prepared:
         parsed = item.article
         article = Article(
-            key=parsed.key, content_hash=parsed.content_hash, path=parsed.path, line=parsed.line,
-            title=parsed.title, date=parsed.date, source=parsed.source, url=parsed.url,
-            attribution=parsed.attribution, place=parsed.place, added_at=added_at,
+            key=parsed.key,
+            content_hash=parsed.content_hash,
+            path=parsed.path,
+            line=parsed.line,
+            title=parsed.title,
+            date=parsed.date,
+            source=parsed.source,
+            url=parsed.url,
+            attribution=parsed.attribution,
+            place=parsed.place,
+            added_at=added_at,
         )
         session.add(article)
         session.flush()
         assert article.id is not None
         chunks = [
-            Chunk(article_id=article.id, position=n, text=" ".join(parsed.sentences[i].text for i in span))
+            Chunk(
+                article_id=article.id,
+                position=n,
+                text=" ".join(parsed.sentences[i].text for i in span),
+            )
             for n, span in enumerate(item.spans)
         ]
         session.add_all(chunks)
@@ -216,8 +247,11 @@ def _insert_articles(
             assert chunk.id is not None
             session.add_all(
                 Sentence(
-                    article_id=article.id, chunk_id=chunk.id, position=i,
-                    line=parsed.sentences[i].line, text=parsed.sentences[i].text,
+                    article_id=article.id,
+                    chunk_id=chunk.id,
+                    position=i,
+                    line=parsed.sentences[i].line,
+                    text=parsed.sentences[i].text,
                     tokens=" ".join(tokenize(parsed.sentences[i].text)),
                 )
                 for i in span

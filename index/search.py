@@ -9,6 +9,7 @@ of stored sentences with their sources, or nothing when no sentence is good enou
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,11 +105,10 @@ class ParsedQuestion:
 
     def phrase_overlap(self, sentence: str) -> float:
         """Share of the question's neighbouring word pairs that stand together in ``sentence``."""
-        pairs = set(zip(self.words, self.words[1:]))
+        pairs = set(itertools.pairwise(self.words))
         if not pairs:
             return 0.0
-        sentence_words = words(sentence)
-        return len(pairs & set(zip(sentence_words, sentence_words[1:]))) / len(pairs)
+        return len(pairs & set(itertools.pairwise(words(sentence)))) / len(pairs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +141,9 @@ class Searcher:
         self.max_question_chars = max_question_chars
 
     @classmethod
-    def open(cls, settings: Settings, *, embedder: Embedder, engine: Engine | None = None) -> Searcher:
+    def open(
+        cls, settings: Settings, *, embedder: Embedder, engine: Engine | None = None
+    ) -> Searcher:
         """Load the index that ``python -m index build`` wrote into the data dir."""
         folder = settings.index_dir
         return cls(
@@ -165,7 +167,12 @@ class Searcher:
         """Candidate sentences for ``question``, best first (up to ``limit``), with confidence."""
         found = self.candidates(question)
         if not found.rows:
-            return Ranking(kind=found.query.kind, quotes=(), confident=False, has_words=bool(found.query.weights))
+            return Ranking(
+                kind=found.query.kind,
+                quotes=(),
+                confident=False,
+                has_words=bool(found.query.weights),
+            )
         scores = found.features @ np.asarray(self.weights.features, dtype=np.float32)
         order = np.argsort(-scores, kind="stable")
         best = order[0]
@@ -186,10 +193,16 @@ class Searcher:
         dense_ids, _ = self.vectors.search(vector, DENSE_CHUNKS)
         lexical_scores = self.lexical.scores(list(query.weights))
         top_rows = _top(lexical_scores, LEXICAL_SENTENCES)
-        chunk_ids = list(dict.fromkeys([*dense_ids.tolist(), *self.lexical.groups[top_rows].tolist()]))
+        chunk_ids = list(
+            dict.fromkeys([*dense_ids.tolist(), *self.lexical.groups[top_rows].tolist()])
+        )
         with Session(self.engine) as session:
             rows = sentence_rows(session=session, chunk_ids=chunk_ids)
-        features = self.features(query, vector, rows, lexical_scores) if rows else np.zeros((0, len(FEATURES)))
+        features = (
+            self.features(query, vector, rows, lexical_scores)
+            if rows
+            else np.zeros((0, len(FEATURES)))
+        )
         return Candidates(query=query, rows=rows, features=features)
 
     def _parse(self, question: str) -> ParsedQuestion:
@@ -202,11 +215,17 @@ class Searcher:
         )
 
     def features(
-        self, query: ParsedQuestion, vector: np.ndarray, rows: Sequence[SentenceRow], lexical_scores: np.ndarray
+        self,
+        query: ParsedQuestion,
+        vector: np.ndarray,
+        rows: Sequence[SentenceRow],
+        lexical_scores: np.ndarray,
     ) -> np.ndarray:
         """One row of ``FEATURES`` per candidate sentence."""
         chunk_ids = sorted({row.chunk_id for row in rows})
-        dense = dict(zip(chunk_ids, self.vectors.similarity(vector, np.asarray(chunk_ids)), strict=True))
+        dense = dict(
+            zip(chunk_ids, self.vectors.similarity(vector, np.asarray(chunk_ids)), strict=True)
+        )
         best_dense = max(dense.values())
         lexical_rows = self.lexical.rows_of([row.sentence_id for row in rows])
         lexical = np.where(lexical_rows >= 0, lexical_scores[lexical_rows], 0.0)

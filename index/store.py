@@ -103,7 +103,9 @@ def sentence_tokens(*, session: Session) -> tuple[list[int], list[int], list[lis
 def article_hashes(*, session: Session) -> dict[str, tuple[int, str]]:
     """Known articles: key -> (id, content hash)."""
     statement = select(Article.key, Article.id, Article.content_hash)
-    return {key: (int(article_id or 0), digest) for key, article_id, digest in session.exec(statement)}
+    return {
+        key: (int(article_id or 0), digest) for key, article_id, digest in session.exec(statement)
+    }
 
 
 def index_state(*, session: Session) -> IndexState | None:

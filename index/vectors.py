@@ -60,7 +60,7 @@ class VectorIndex:
     def remove(self, ids: np.ndarray) -> None:
         """Remove the vectors with these ids (unknown ids are ignored)."""
         if len(ids):
-            self._index.remove_ids(np.asarray(ids, dtype=np.int64))
+            self._index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Ids and cosine scores of the ``k`` nearest chunks, best first."""

@@ -33,9 +33,15 @@ def _holds(sentence: str, kind: AnswerKind, question: str) -> bool:
 
 def test_quantity_needs_a_number_that_is_not_a_date() -> None:
     question = "berapa tentara Korea Utara dikirim?"
-    assert _holds("Kim Jong-un dituduh menempatkan 11.000 tentara Korea Utara.", AnswerKind.QUANTITY, question)
-    assert not _holds("Pada Jumat (27/12/2024), Zelenskyy berbicara.", AnswerKind.QUANTITY, question)
-    assert not _holds("Dia tidak mengungkapkan berapa jumlah tentara.", AnswerKind.QUANTITY, question)
+    assert _holds(
+        "Kim Jong-un dituduh menempatkan 11.000 tentara Korea Utara.", AnswerKind.QUANTITY, question
+    )
+    assert not _holds(
+        "Pada Jumat (27/12/2024), Zelenskyy berbicara.", AnswerKind.QUANTITY, question
+    )
+    assert not _holds(
+        "Dia tidak mengungkapkan berapa jumlah tentara.", AnswerKind.QUANTITY, question
+    )
     assert _holds("Ratusan tentara tewas.", AnswerKind.QUANTITY, question)
 
 
@@ -46,7 +52,11 @@ def test_time_needs_a_date_the_question_does_not_have() -> None:
 
 def test_person_needs_a_name_beyond_the_question() -> None:
     question = "siapa yang menangkap tentara Korea Utara?"
-    assert _holds("Militer Ukraina menangkap tentara Korea Utara, kata Zelenskyy.", AnswerKind.PERSON, question)
+    assert _holds(
+        "Militer Ukraina menangkap tentara Korea Utara, kata Zelenskyy.",
+        AnswerKind.PERSON,
+        question,
+    )
     assert not _holds("mereka menangkap tentara Korea Utara.", AnswerKind.PERSON, question)
 
 

