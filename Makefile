@@ -32,3 +32,9 @@ eval: install
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
+
+CORPUS ?= ../shared/eval/news/articles.jsonl
+ARTICLES ?= 20000
+bench: install
+	mkdir -p bench-results
+	$(PY) -m bench $(CORPUS) --articles $(ARTICLES) --questions $(EVAL)/facqa/dev.questions.jsonl --json bench-results/bench-$(ARTICLES).json

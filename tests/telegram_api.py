@@ -193,6 +193,8 @@ class BotApiServer:
         self.users: dict[int, Json] = {}
         self.calls: list[ApiCall] = []
         self.sent_messages: list[SentMessage] = []
+        # Called with each message the bot sends, as it arrives (the benchmark times replies).
+        self.sent_listeners: list[Callable[[SentMessage], None]] = []
         self.commands: dict[tuple[str, str], list[Json]] = {}
         self.webhook_url = ""
         self._chats: dict[int, _Chat] = {}
@@ -447,18 +449,19 @@ class BotApiServer:
         if "inline_keyboard" in params.get("reply_markup", {}):
             content["reply_markup"] = params["reply_markup"]
         message = self._new_message(chat, self._bot_sender, content)
-        self.sent_messages.append(
-            SentMessage(
-                chat_id=chat.chat["id"],
-                message_id=message["message_id"],
-                text=params["text"],
-                parse_mode=params.get("parse_mode"),
-                reply_parameters=reply,
-                reply_markup=params.get("reply_markup"),
-                params=params,
-                message=message,
-            )
+        sent = SentMessage(
+            chat_id=chat.chat["id"],
+            message_id=message["message_id"],
+            text=params["text"],
+            parse_mode=params.get("parse_mode"),
+            reply_parameters=reply,
+            reply_markup=params.get("reply_markup"),
+            params=params,
+            message=message,
         )
+        self.sent_messages.append(sent)
+        for listener in self.sent_listeners:
+            listener(sent)
         return message
 
     async def _edit_message_text(self, params: Json) -> Json | bool:

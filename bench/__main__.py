@@ -1,0 +1,125 @@
+"""``python -m bench CORPUS.jsonl [--articles N] [--questions Q.jsonl] [--json OUT]``.
+
+Measures, in one run on the first N articles of a news corpus: the embedding model's own
+encode throughput on the chunks (the floor), a full build, adding 10 articles, answer latency
+next to query-embedding time, index size, start-up time and peak memory of a serving process,
+and the bot under load through the Bot API stand-in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import platform
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from bench.indexing import (
+    ADDED_FILE,
+    answer_latency,
+    chunk_texts,
+    directory_bytes,
+    encode_throughput,
+    own_peak_rss_mib,
+    read_questions,
+    serving_figures,
+    settings_env,
+    timed_build,
+    write_corpus,
+)
+from bench.load import run_load
+from config.settings import get_settings
+from index.embedder import load_embedder
+from index.search import Searcher
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every measurement and print the figures (and write them as JSON with ``--json``)."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "corpus", type=Path, help="articles .jsonl, e.g. ../shared/eval/news/articles.jsonl"
+    )
+    parser.add_argument("--articles", type=int, default=20_000, help="use the first N articles")
+    parser.add_argument("--questions", type=Path, help="question .jsonl (default: article titles)")
+    parser.add_argument("--latency-questions", type=int, default=300)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--per-user", type=int, default=20)
+    parser.add_argument(
+        "--encode-sample", type=int, default=2000, help="chunks for the bare-model figure"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the corpus and index here (default: a temp dir)"
+    )
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="tanya-bench-"))
+    seeds = workdir / "seeds"
+    settings = get_settings(seeds_dir=seeds, data_dir=workdir / "data", _env_file=None)
+    embedder = load_embedder(settings.embedding_model)
+    extra = write_corpus(args.corpus, seeds, articles=args.articles, extra=10)
+    figures: dict[str, object] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "articles": args.articles,
+        "model": embedder.name,
+    }
+    say = _printer(figures)
+
+    texts = chunk_texts(seeds)
+    say("chunks", len(texts))
+    floor = encode_throughput(
+        embedder, texts, sample=args.encode_sample, batch=settings.embedding_batch_size
+    )
+    say("model_encode_chunks_per_second", round(floor, 1))
+
+    seconds, embedded = timed_build(settings, embedder)
+    say("full_build_seconds", round(seconds, 1))
+    say("full_build_chunks_per_second", round(embedded / seconds, 1))
+    say("build_vs_model_throughput", round(embedded / seconds / floor, 3))
+
+    (seeds / ADDED_FILE).write_text("".join(extra), encoding="utf-8")
+    seconds, embedded = timed_build(settings, embedder)
+    say("add_10_articles_seconds", round(seconds, 2))
+    say("add_10_articles_chunks_embedded", embedded)
+    say("index_bytes_on_disk", directory_bytes(settings.data_dir))
+    say("bench_process_peak_rss_mib", round(own_peak_rss_mib(), 1))
+
+    questions = read_questions(args.questions, seeds, args.latency_questions)
+    searcher = Searcher.open(settings, embedder=embedder)
+    whole, embedding = answer_latency(searcher, questions)
+    say("answer_latency_ms", asdict(whole))
+    say("query_embedding_ms", asdict(embedding))
+    say("answer_minus_embedding_p95_ms", round(whole.p95 - embedding.p95, 2))
+
+    env = settings_env(settings)
+    serving = serving_figures(env, questions)
+    say("serving_startup_to_first_answer_seconds", round(serving["startup_seconds"], 2))
+    say("serving_peak_rss_mib", round(serving["peak_rss_mib"], 1))
+
+    load = asyncio.run(
+        run_load(env, questions, users=args.users, per_user=args.per_user, log=workdir / "bot.log")
+    )
+    say("load_test", asdict(load))
+
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0
+
+
+def _printer(figures: dict[str, object]):  # type: ignore[no-untyped-def]
+    def say(name: str, value: object) -> None:
+        figures[name] = value
+        print(f"{name}: {json.dumps(value)}", flush=True)
+
+    return say
+
+
+if __name__ == "__main__":
+    sys.exit(main())

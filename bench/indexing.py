@@ -1,0 +1,166 @@
+"""Index figures: the model's own encode throughput, full and incremental builds, answer latency."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.settings import Settings
+from index.articles import read_folder
+from index.builder import build_index
+from index.embedder import Embedder
+from index.search import Searcher
+from index.sentences import chunk_spans
+
+ARTICLES_FILE = "articles.jsonl"
+ADDED_FILE = "added.jsonl"
+
+
+def write_corpus(source: Path, seeds: Path, *, articles: int, extra: int) -> list[str]:
+    """Copy the first ``articles`` records of ``source`` into ``seeds``; return the next ``extra``."""
+    seeds.mkdir(parents=True, exist_ok=True)
+    rest: list[str] = []
+    with (
+        source.open(encoding="utf-8") as lines,
+        (seeds / ARTICLES_FILE).open("w", encoding="utf-8") as out,
+    ):
+        for n, line in enumerate(lines):
+            if n < articles:
+                out.write(line)
+            elif len(rest) < extra:
+                rest.append(line)
+            else:
+                break
+    return rest
+
+
+def chunk_texts(seeds: Path) -> list[str]:
+    """The texts the builder embeds for the articles in ``seeds``."""
+    texts = []
+    for article in read_folder(seeds).articles:
+        sentences = [s.text for s in article.sentences]
+        texts += [" ".join(sentences[i] for i in span) for span in chunk_spans(sentences)]
+    return texts
+
+
+def encode_throughput(
+    embedder: Embedder, texts: Sequence[str], *, sample: int, batch: int
+) -> float:
+    """Chunks per second of the bare model on a random sample of the chunks (the floor)."""
+    picked = random.Random(0).sample(list(texts), min(sample, len(texts)))
+    started = time.perf_counter()
+    for start in range(0, len(picked), batch):
+        embedder.embed_passages(picked[start : start + batch])
+    return len(picked) / (time.perf_counter() - started)
+
+
+@dataclass(slots=True)
+class Percentiles:
+    """Latency percentiles in milliseconds."""
+
+    p50: float
+    p95: float
+    p99: float
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> Percentiles:
+        """Percentiles of durations given in seconds."""
+        cuts = statistics.quantiles([1000 * s for s in seconds], n=100, method="inclusive")
+        return cls(round(cuts[49], 2), round(cuts[94], 2), round(cuts[98], 2))
+
+
+def answer_latency(searcher: Searcher, questions: Sequence[str]) -> tuple[Percentiles, Percentiles]:
+    """Latency of a whole answer, and of the question's embedding alone, over the questions."""
+    searcher.answer(questions[0])  # warm caches once, as a serving bot is warm
+    whole, embedding = [], []
+    for question in questions:
+        started = time.perf_counter()
+        searcher.embedder.embed_queries([question])
+        embedding.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        searcher.answer(question)
+        whole.append(time.perf_counter() - started)
+    return Percentiles.of(whole), Percentiles.of(embedding)
+
+
+def read_questions(path: Path | None, seeds: Path, count: int) -> list[str]:
+    """Questions from an eval question file, or else article titles."""
+    if path is not None:
+        with path.open(encoding="utf-8") as lines:
+            questions = [json.loads(line)["question"] for line in lines if line.strip()]
+    else:
+        questions = [article.title for article in read_folder(seeds).articles]
+    return questions[:count]
+
+
+def timed_build(settings: Settings, embedder: Embedder) -> tuple[float, int]:
+    """Seconds and chunks embedded of one ``build_index`` run."""
+    started = time.perf_counter()
+    report = build_index(settings, embedder=embedder)
+    return time.perf_counter() - started, report.chunks_embedded
+
+
+def directory_bytes(folder: Path) -> int:
+    """Size of the files under ``folder``."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def serving_figures(env: dict[str, str], questions: Sequence[str]) -> dict[str, float]:
+    """Start-up to first answer and peak RSS of a fresh process that loads the index and serves.
+
+    Peak RSS is the child's VmHWM: ``ru_maxrss`` would carry this process's peak across exec.
+    """
+    script = (
+        "import json, sys, time\n"
+        "t = time.perf_counter()\n"
+        "from config.settings import get_settings\n"
+        "from index.service import load_searcher\n"
+        "s = load_searcher(get_settings())\n"
+        "qs = json.loads(sys.stdin.read())\n"
+        "s.answer(qs[0])\n"
+        "first = time.perf_counter() - t\n"
+        "for q in qs: s.answer(q)\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
+        "print(json.dumps({'startup_seconds': first, 'peak_rss_mib': int(hwm.split()[1]) / 1024}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(list(questions)),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def own_peak_rss_mib() -> float:
+    """Peak resident memory of this process so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a child process use these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+    env.update(
+        TANYA_SEEDS_DIR=str(settings.seeds_dir),
+        TANYA_DATA_DIR=str(settings.data_dir),
+        TANYA_EMBEDDING_MODEL=settings.embedding_model,
+    )
+    return env
+
+
+def lines_of(path: Path) -> Iterator[str]:
+    """Non-empty lines of a file."""
+    with path.open(encoding="utf-8") as handle:
+        yield from (line for line in handle if line.strip())

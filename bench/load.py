@@ -1,0 +1,135 @@
+"""The bot under load: simulated users talk to a real bot process through the Bot API stand-in.
+
+The bot runs as ``python -m bot`` in its own process, exactly as deployed, pointed at the
+stand-in by ``TANYA_TELEGRAM_API_URL``. Each user sends a question, waits for the reply, then
+sends the next; latency is from the update being queued to the bot's ``sendMessage``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.indexing import Percentiles
+from tests.telegram_api import BotApiServer, SentMessage
+
+FIRST_USER = 500_000
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """What the load test saw."""
+
+    users: int
+    questions_per_user: int
+    answers: int
+    lost: int
+    duplicates: int
+    seconds: float
+    answers_per_second: float
+    latency: Percentiles
+    startup_to_first_answer_seconds: float
+    bot_peak_rss_mib: float
+    rejected_calls: int
+
+
+async def run_load(
+    env: dict[str, str],
+    questions: Sequence[str],
+    *,
+    users: int,
+    per_user: int,
+    log: Path,
+    timeout: float = 30.0,
+) -> LoadResult:
+    """Start the bot, let ``users`` users ask ``per_user`` questions each, and measure."""
+    async with BotApiServer() as api:
+        arrivals: dict[int, asyncio.Queue[float]] = {}
+        api.sent_listeners.append(lambda sent: _arrived(arrivals, sent))
+        chats = [FIRST_USER + n for n in range(users)]
+        for chat in chats:
+            api.private_chat(chat)
+            arrivals[chat] = asyncio.Queue()
+        bot_env = {**env, "TANYA_TELEGRAM_TOKEN": api.token, "TANYA_TELEGRAM_API_URL": api.base_url}
+        spawned = time.perf_counter()
+        with log.open("w", encoding="utf-8") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot"], env=bot_env, stdout=log_file, stderr=log_file
+            )
+        try:
+            api.send_text(chats[0], questions[0])
+            await asyncio.wait_for(arrivals[chats[0]].get(), timeout=120)
+            startup = time.perf_counter() - spawned
+            started = time.perf_counter()
+            results = await asyncio.gather(
+                *(
+                    _user(api, chat, arrivals[chat], questions, n, per_user, timeout)
+                    for n, chat in enumerate(chats)
+                )
+            )
+            seconds = time.perf_counter() - started
+            await asyncio.sleep(1.0)  # late duplicates would arrive now
+            peak = _peak_rss_mib(process.pid)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        per_chat = Counter(m.chat_id for m in api.sent_messages)
+        expected = {
+            chat: per_user + (chat == chats[0]) for chat in chats
+        }  # + the start-up question
+        latencies = [s for user in results for s in user]
+        return LoadResult(
+            users=users,
+            questions_per_user=per_user,
+            answers=len(latencies),
+            lost=sum(max(0, want - per_chat[chat]) for chat, want in expected.items()),
+            duplicates=sum(max(0, per_chat[chat] - want) for chat, want in expected.items()),
+            seconds=round(seconds, 2),
+            answers_per_second=round(len(latencies) / seconds, 1),
+            latency=Percentiles.of(latencies),
+            startup_to_first_answer_seconds=round(startup, 2),
+            bot_peak_rss_mib=round(peak, 1),
+            rejected_calls=len(api.rejected),
+        )
+
+
+def _arrived(arrivals: dict[int, asyncio.Queue[float]], sent: SentMessage) -> None:
+    queue = arrivals.get(sent.chat_id)
+    if queue is not None:
+        queue.put_nowait(time.perf_counter())
+
+
+async def _user(
+    api: BotApiServer,
+    chat: int,
+    replies: asyncio.Queue[float],
+    questions: Sequence[str],
+    offset: int,
+    count: int,
+    timeout: float,
+) -> list[float]:
+    latencies = []
+    for n in range(count):
+        asked = time.perf_counter()
+        api.send_text(chat, questions[(offset * count + n) % len(questions)])
+        try:
+            arrived = await asyncio.wait_for(replies.get(), timeout)
+        except TimeoutError:
+            continue  # counted as lost
+        latencies.append(arrived - asked)
+    return latencies
+
+
+def _peak_rss_mib(pid: int) -> float:
+    """VmHWM of a running process (Linux)."""
+    with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
