@@ -1,4 +1,4 @@
-"""``python -m bot [run | ask QUESTION [--json] | chat]``.
+"""``python -m bot [run | ask QUESTION [--json] | chat | summary [--date D] [--json]]``.
 
 ``run`` (the default) starts the Telegram bot with long polling when ``TANYA_TELEGRAM_TOKEN``
 is set, and otherwise says so in one line and opens the terminal chat on the same answer path.
@@ -7,14 +7,16 @@ is set, and otherwise says so in one line and opens the terminal chat on the sam
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
 
-from bot.replies import answer_html, answer_plain
+from bot.replies import answer_html, answer_plain, summary_html, summary_plain
 from config.settings import Settings, get_settings
 from index.search import Answer, Searcher
 from index.service import load_searcher
+from index.summary import Summarizer, Summary, day_window, last_24_hours
 from index.vectors import IndexMismatchError
 
 
@@ -75,6 +77,33 @@ def chat(settings: Settings) -> int:
             print(answer_plain(searcher.answer(question, limit=settings.max_answer_sentences)))
 
 
+def summary_json(summary: Summary) -> dict[str, object]:
+    """What ``summary --json`` prints: the day, the quoted sentences and the Telegram message."""
+    return {
+        "date": summary.day.isoformat(),
+        "fallback": summary.recent_fallback,
+        "sentences": [
+            {"text": q.text, "title": q.title, "path": q.path, "line": q.line}
+            for q in summary.quotes
+        ],
+        "reply": summary_html(summary),
+    }
+
+
+def summarize(settings: Settings, *, day: dt.date | None, as_json: bool) -> int:
+    """Print the summary of one local day, or of the last 24 hours (what ``/ringkasan`` sends)."""
+    searcher = _open(settings)
+    summarizer = Summarizer(engine=searcher.engine, embedder=searcher.embedder)
+    zone = settings.zone
+    window = day_window(day, zone) if day else last_24_hours(dt.datetime.now(zone))
+    summary = summarizer.summarize(window, zone=zone)
+    if as_json:
+        print(json.dumps(summary_json(summary), ensure_ascii=False, indent=2))
+    else:
+        print(summary_plain(summary))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
@@ -84,6 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     ask_parser.add_argument("question")
     ask_parser.add_argument("--json", action="store_true", help="print JSON")
     commands.add_parser("chat", help="interactive questions in the terminal")
+    summary_parser = commands.add_parser("summary", help="the daily summary, as the bot sends it")
+    summary_parser.add_argument(
+        "--date",
+        type=dt.date.fromisoformat,
+        help="YYYY-MM-DD: the news of that local day (default: the last 24 hours)",
+    )
+    summary_parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     settings = get_settings()
     logging.basicConfig(
@@ -95,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         return ask(settings, args.question, as_json=args.json)
     if args.command == "chat":
         return chat(settings)
+    if args.command == "summary":
+        return summarize(settings, day=args.date, as_json=args.json)
     return run_bot(settings)
 
 

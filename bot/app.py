@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from typing import Any
 
@@ -20,7 +21,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
+from bot import admin, handlers
+from bot.jobs import Clock, DailySummaries, start_daily_summaries
 from config.settings import Settings
 from index.search import Searcher
 from index.service import load_searcher
@@ -34,6 +36,9 @@ class BotData:
     def __init__(self) -> None:
         self.settings: Settings | None = None
         self.searcher: Searcher | None = None
+        self.daily: DailySummaries | None = None  # subscriptions and the daily summary job
+        self.reloads = admin.Reloads()  # /reload: one at a time; the last report
+        self.activity = admin.Activity(zone=dt.UTC)  # uptime, questions today (for /status)
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
@@ -53,12 +58,31 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Bo
             raise RuntimeError("settings are missing from bot_data")
         return self.bot_data.settings
 
+    @property
+    def daily(self) -> DailySummaries:
+        """Subscriptions and the daily summary (set up in ``post_init``)."""
+        if self.bot_data.daily is None:
+            raise RuntimeError("the daily summary is not set up yet")
+        return self.bot_data.daily
+
 
 BotApplication = Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
 COMMANDS = {
-    "id": [BotCommand("tanya", "Ajukan pertanyaan tentang berita"), BotCommand("help", "Bantuan")],
-    "en": [BotCommand("tanya", "Ask a question about the news"), BotCommand("help", "Help")],
+    "id": [
+        BotCommand("tanya", "Ajukan pertanyaan tentang berita"),
+        BotCommand("ringkasan", "Ringkasan berita hari ini"),
+        BotCommand("langganan", "Ringkasan berita setiap pagi (/langganan 18: pukul 18.00)"),
+        BotCommand("berhenti", "Berhenti berlangganan ringkasan"),
+        BotCommand("help", "Bantuan"),
+    ],
+    "en": [
+        BotCommand("tanya", "Ask a question about the news"),
+        BotCommand("summary", "Today's news summary"),
+        BotCommand("subscribe", "The news summary every morning (/subscribe 18: at 18:00)"),
+        BotCommand("unsubscribe", "Stop the daily summary"),
+        BotCommand("help", "Help"),
+    ],
 }
 
 
@@ -69,10 +93,13 @@ def file_url(api_url: str) -> str:
     )
 
 
-def build_application(settings: Settings, *, searcher: Searcher | None = None) -> BotApplication:
+def build_application(
+    settings: Settings, *, searcher: Searcher | None = None, clock: Clock | None = None
+) -> BotApplication:
     """The bot, ready for ``run_polling`` (or ``initialize``/``start`` in tests).
 
     Without a ``searcher`` the index is loaded (and built on first start) in ``post_init``.
+    ``clock`` (aware datetimes) is what the daily summary takes as now; default the real time.
     """
     if settings.telegram_token is None:
         raise ValueError("TANYA_TELEGRAM_TOKEN is not set")
@@ -80,10 +107,13 @@ def build_application(settings: Settings, *, searcher: Searcher | None = None) -
     async def post_init(application: BotApplication) -> None:
         if application.bot_data.searcher is None:
             application.bot_data.searcher = await asyncio.to_thread(load_searcher, settings)
+        await start_daily_summaries(application, clock=clock)
         for language, commands in COMMANDS.items():
             await application.bot.set_my_commands(
                 commands, language_code=None if language == "id" else language
             )
+        await admin.show_admin_commands(application, COMMANDS)
+        admin.schedule_reloads(application)
 
     application: BotApplication = (
         ApplicationBuilder()
@@ -99,6 +129,7 @@ def build_application(settings: Settings, *, searcher: Searcher | None = None) -
     )
     application.bot_data.settings = settings
     application.bot_data.searcher = searcher
+    application.bot_data.activity = admin.Activity(zone=settings.zone)
     add_handlers(application)
     return application
 
@@ -110,6 +141,20 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("start", handlers.start, filters=fresh))
     application.add_handler(CommandHandler(["help", "bantuan"], handlers.show_help, filters=fresh))
     application.add_handler(CommandHandler(["tanya", "ask"], handlers.ask_command, filters=fresh))
+    application.add_handler(
+        CommandHandler(["langganan", "subscribe"], handlers.subscribe, filters=fresh)
+    )
+    application.add_handler(
+        CommandHandler(["berhenti", "unsubscribe"], handlers.unsubscribe, filters=fresh)
+    )
+    application.add_handler(
+        CommandHandler(["ringkasan", "summary"], handlers.send_summary, filters=fresh)
+    )
+    application.add_handler(
+        MessageHandler(fresh & filters.StatusUpdate.MIGRATE, handlers.chat_migrated)
+    )
+    application.add_handler(CommandHandler("reload", admin.reload_command, filters=fresh))
+    application.add_handler(CommandHandler("status", admin.status_command, filters=fresh))
     application.add_handler(
         MessageHandler(fresh & private & filters.COMMAND, handlers.unknown_command)
     )

@@ -5,10 +5,12 @@ Every article word is escaped; a reply never exceeds Telegram's 4096 characters.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from typing import Literal
 
 from index.search import Answer, Quote
+from index.summary import Summary
 
 Language = Literal["id", "en"]
 
@@ -31,7 +33,10 @@ TEXTS: dict[Language, dict[str, str]] = {
             "<code>/tanya pertanyaan</code>.\n\n"
             "Saya hanya mengutip kalimat dari artikel; saya tidak mengarang jawaban. "
             "Jika artikel tidak menjawab, saya akan bilang.\n\n"
-            "<b>Perintah</b>\n/tanya &lt;pertanyaan&gt; — bertanya\n/help — bantuan ini"
+            "<b>Perintah</b>\n/tanya &lt;pertanyaan&gt; — bertanya\n"
+            "/ringkasan — ringkasan berita hari ini\n"
+            "/langganan [jam] — ringkasan setiap pagi, atau pada jam pilihan Anda\n"
+            "/berhenti — berhenti berlangganan\n/help — bantuan ini"
         ),
         "not_found": "Maaf, artikel yang saya punya tidak menjawab pertanyaan itu.",
         "no_words": "Tulis pertanyaan Anda dengan kata-kata, misalnya: <i>siapa presiden Rusia?</i>",
@@ -41,6 +46,29 @@ TEXTS: dict[Language, dict[str, str]] = {
         "error": "Maaf, terjadi kesalahan saat menjawab. Silakan coba lagi sebentar lagi.",
         "line": "baris",
         "source": "Sumber",
+        "subscribed": (
+            "Berlangganan ringkasan berita harian: setiap hari pukul {time} ({zone}). "
+            "Berhenti dengan /berhenti."
+        ),
+        "subscription_changed": "Ringkasan berita harian kini dikirim pukul {time} ({zone}).",
+        "unsubscribed": "Langganan ringkasan harian dihentikan. Berlangganan lagi dengan /langganan.",
+        "not_subscribed": "Obrolan ini tidak berlangganan ringkasan harian. Berlangganan dengan /langganan.",
+        "admins_only": "Di grup, hanya admin yang dapat mengatur langganan ringkasan harian.",
+        "subscribe_usage": (
+            "Tulis jamnya (0–23) setelah perintah, misalnya <code>/langganan 18</code> "
+            "untuk pukul 18.00."
+        ),
+        "summary_title_24h": "🗞 <b>Ringkasan berita 24 jam terakhir</b> · {date}",
+        "summary_title_day": "🗞 <b>Ringkasan berita</b> · {date}",
+        "summary_fallback_24h": (
+            "<i>Tidak ada berita baru dalam 24 jam terakhir; ringkasan ini dari berita terbaru "
+            "yang saya punya.</i>"
+        ),
+        "summary_fallback_day": (
+            "<i>Tidak ada berita pada hari itu; ringkasan ini dari berita terbaru yang saya punya.</i>"
+        ),
+        "summary_empty": "Belum ada artikel untuk diringkas.",
+        "summary_footer": "Berhenti berlangganan: /berhenti",
     },
     "en": {
         "start": (
@@ -55,7 +83,10 @@ TEXTS: dict[Language, dict[str, str]] = {
             "<code>/tanya question</code>.\n\n"
             "I only quote sentences from the articles; I never make up an answer. "
             "When the articles do not answer, I say so.\n\n"
-            "<b>Commands</b>\n/tanya &lt;question&gt; — ask\n/help — this help"
+            "<b>Commands</b>\n/tanya &lt;question&gt; — ask\n"
+            "/summary — today's news summary\n"
+            "/subscribe [hour] — the summary every morning, or at the hour you pick\n"
+            "/unsubscribe — stop it\n/help — this help"
         ),
         "not_found": "Sorry, none of my articles answers that question.",
         "no_words": "Please write your question in words, for example: <i>siapa presiden Rusia?</i>",
@@ -65,6 +96,28 @@ TEXTS: dict[Language, dict[str, str]] = {
         "error": "Sorry, something went wrong while answering. Please try again in a moment.",
         "line": "line",
         "source": "Source",
+        "subscribed": (
+            "Subscribed to the daily news summary: every day at {time} ({zone}). "
+            "Stop with /unsubscribe."
+        ),
+        "subscription_changed": "The daily news summary now comes at {time} ({zone}).",
+        "unsubscribed": "The daily summary is stopped. Subscribe again with /subscribe.",
+        "not_subscribed": "This chat is not subscribed to the daily summary. Subscribe with /subscribe.",
+        "admins_only": "In a group, only admins can change the daily summary subscription.",
+        "subscribe_usage": (
+            "Write the hour (0–23) after the command, e.g. <code>/subscribe 18</code> for 18:00."
+        ),
+        "summary_title_24h": "🗞 <b>News summary of the last 24 hours</b> · {date}",
+        "summary_title_day": "🗞 <b>News summary</b> · {date}",
+        "summary_fallback_24h": (
+            "<i>No news in the last 24 hours; this summary is from the most recent articles I "
+            "have.</i>"
+        ),
+        "summary_fallback_day": (
+            "<i>No news on that day; this summary is from the most recent articles I have.</i>"
+        ),
+        "summary_empty": "There are no articles to summarise yet.",
+        "summary_footer": "Unsubscribe: /unsubscribe",
     },
 }
 
@@ -141,3 +194,72 @@ def _strip_tags(markup: str) -> str:
         elif not inside:
             out.append(char)
     return "".join(out)
+
+
+_WEEKDAYS: dict[Language, tuple[str, ...]] = {
+    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+_MONTHS: dict[Language, tuple[str, ...]] = {
+    "id": (
+        *("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli"),
+        *("Agustus", "September", "Oktober", "November", "Desember"),
+    ),
+    "en": (
+        *("January", "February", "March", "April", "May", "June", "July"),
+        *("August", "September", "October", "November", "December"),
+    ),
+}
+
+
+def long_date(day: dt.date, language: Language = "id") -> str:
+    """``Rabu, 5 April 2017`` / ``Wednesday, 5 April 2017``."""
+    weekday, month = _WEEKDAYS[language][day.weekday()], _MONTHS[language][day.month - 1]
+    return f"{weekday}, {day.day} {month} {day.year}"
+
+
+def clock_time(time: dt.time, language: Language = "id") -> str:
+    """A time of day as each language writes it: ``07.00`` / ``07:00``."""
+    return time.strftime("%H.%M" if language == "id" else "%H:%M")
+
+
+def summary_html(summary: Summary, language: Language = "id", *, footer: bool = False) -> str:
+    """The summary message: a dated title, a note when it falls back, each quote with its source.
+
+    ``footer`` adds how to unsubscribe (for the daily message). Quotes that would take the
+    message past Telegram's limit are left out.
+    """
+    period = "day" if summary.window.is_whole_day else "24h"
+    head = [text(f"summary_title_{period}", language, date=long_date(summary.day, language))]
+    if not summary.quotes:
+        return "\n\n".join([*head, text("summary_empty", language)])
+    if summary.recent_fallback:
+        head.append(text(f"summary_fallback_{period}", language))
+    tail = [text("summary_footer", language)] if footer else []
+    length = sum(telegram_length(html.unescape(_strip_tags(part))) + 2 for part in head + tail)
+    blocks: list[str] = []
+    for quote in summary.quotes:
+        block = f"<blockquote>{html.escape(_shorten(quote.text))}</blockquote>\n{_source_html(quote, language)}"
+        visible = telegram_length(html.unescape(_strip_tags(block))) + 2
+        if blocks and length + visible > MAX_MESSAGE_CHARS:
+            break
+        blocks.append(block)
+        length += visible
+    return "\n\n".join([*head, *blocks, *tail])
+
+
+def summary_plain(summary: Summary, language: Language = "id") -> str:
+    """The same summary as plain text, for the terminal."""
+    period = "day" if summary.window.is_whole_day else "24h"
+    date = long_date(summary.day, language)
+    lines = [html.unescape(_strip_tags(text(f"summary_title_{period}", language, date=date)))]
+    if not summary.quotes:
+        return "\n\n".join([*lines, text("summary_empty", language)])
+    if summary.recent_fallback:
+        lines.append(html.unescape(_strip_tags(text(f"summary_fallback_{period}", language))))
+    for number, quote in enumerate(summary.quotes, start=1):
+        source = f"{quote.title}\n   {quote.path}, {TEXTS[language]['line']} {quote.line}"
+        if quote.attribution:
+            source += f" · {TEXTS[language]['source']}: {quote.attribution}"
+        lines.append(f"{number}. “{quote.text}”\n   {source}")
+    return "\n\n".join(lines)

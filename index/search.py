@@ -19,13 +19,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from config.settings import Settings
-from index.builder import LEXICAL_DIR
 from index.embedder import Embedder
 from index.lexical import BM25Index
 from index.questions import AnswerKind, answer_kind, holds_answer_kind
 from index.store import SentenceRow, make_engine, sentence_rows
 from index.tokens import tokenize, words
 from index.vectors import VectorIndex
+from index.versions import current_version, load_version
 
 DENSE_CHUNKS = 30
 LEXICAL_SENTENCES = 50
@@ -123,6 +123,9 @@ class Candidates:
 class Searcher:
     """Answers questions from a built index. Thread-safe for concurrent questions."""
 
+    #: The index version it serves (0 when built by hand); a reload opens a new Searcher.
+    version: int = 0
+
     def __init__(
         self,
         *,
@@ -144,15 +147,24 @@ class Searcher:
     def open(
         cls, settings: Settings, *, embedder: Embedder, engine: Engine | None = None
     ) -> Searcher:
-        """Load the index that ``python -m index build`` wrote into the data dir."""
-        folder = settings.index_dir
-        return cls(
+        """Load the index version the database names; it keeps serving that version.
+
+        Raises:
+            IndexNotBuiltError: If there is no built index yet.
+            IndexMismatchError: If it was built with another embedding model.
+        """
+        engine = engine or make_engine(settings.sqlalchemy_url)
+        version = current_version(engine)
+        vectors, lexical = load_version(settings.index_dir, version, model=embedder.name)
+        searcher = cls(
             embedder=embedder,
-            vectors=VectorIndex.load(folder, model=embedder.name),
-            lexical=BM25Index.load(folder / LEXICAL_DIR),
-            engine=engine or make_engine(settings.sqlalchemy_url),
+            vectors=vectors,
+            lexical=lexical,
+            engine=engine,
             max_question_chars=settings.max_question_chars,
         )
+        searcher.version = version
+        return searcher
 
     def answer(self, question: str, *, limit: int = 3) -> Answer:
         """The best sentences answering ``question``, or ``answered=False`` when none does."""

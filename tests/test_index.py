@@ -10,13 +10,20 @@ import numpy as np
 import pytest
 from sqlmodel import Session, select
 
+from config.settings import Settings
 from index.builder import build_index
 from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
 from index.models import Article, Chunk, Sentence
 from index.search import Searcher
 from index.store import make_engine
 from index.vectors import IndexMismatchError, VectorIndex
+from index.versions import current_version, version_folder
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings
+
+
+def _serving(settings: Settings) -> Path:
+    """The folder of the index version the database names."""
+    return version_folder(settings.index_dir, current_version(make_engine(settings.sqlalchemy_url)))
 
 
 def _seeded(root: Path) -> Path:
@@ -28,7 +35,7 @@ def _seeded(root: Path) -> Path:
 def test_faiss_ids_are_database_chunk_ids(tmp_path: Path, embedder: Embedder) -> None:
     settings = make_settings(_seeded(tmp_path))
     build_index(settings, embedder=embedder)
-    vectors = VectorIndex.load(settings.index_dir, model=embedder.name)
+    vectors = VectorIndex.load(_serving(settings), model=embedder.name)
     with Session(make_engine(settings.sqlalchemy_url)) as session:
         chunks = session.exec(select(Chunk)).all()
         sentences = session.exec(select(Sentence)).all()
@@ -72,7 +79,7 @@ def test_loading_with_another_model_says_how_to_rebuild(tmp_path: Path, embedder
     settings = make_settings(_seeded(tmp_path))
     build_index(settings, embedder=embedder)
     with pytest.raises(IndexMismatchError, match=r"python -m index build --full"):
-        VectorIndex.load(settings.index_dir, model="intfloat/multilingual-e5-base")
+        VectorIndex.load(_serving(settings), model="intfloat/multilingual-e5-base")
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +99,7 @@ def test_sentence_transformers_back_end_builds_and_answers(
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     settings = make_settings(_seeded(tmp_path), embedding_model=minilm.name)
     build_index(settings, embedder=minilm)
-    assert VectorIndex.read_meta(settings.index_dir).model == minilm.name
+    assert VectorIndex.read_meta(_serving(settings)).model == minilm.name
     answer = Searcher.open(settings, embedder=minilm).answer(MISSION_QUESTION)
     assert answer.answered
     assert any(q.line == 13 for q in answer.quotes)
@@ -107,7 +114,7 @@ def test_switching_model_rebuilds_everything(
         settings.model_copy(update={"embedding_model": minilm.name}), embedder=minilm
     )
     assert report.added == 1 and report.unchanged == 0
-    assert VectorIndex.read_meta(settings.index_dir).model == minilm.name
+    assert VectorIndex.read_meta(_serving(settings)).model == minilm.name
 
 
 def test_load_embedder_picks_the_back_end() -> None:
