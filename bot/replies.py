@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Sequence
 from typing import Literal
 
 from index.search import Answer, Quote
@@ -147,21 +148,28 @@ def _source_html(quote: Quote, language: Language) -> str:
     return f"📰 <b>{title}</b>\n{where}"
 
 
+def _visible_length(block: str) -> int:
+    """A block's share of Telegram's limit: its text after entity parsing, plus a blank line."""
+    return telegram_length(html.unescape(_strip_tags(block))) + 2
+
+
+def _quote_blocks(quotes: Sequence[Quote], language: Language, *, used: int) -> list[str]:
+    """One blockquote with its source per quote, as many as fit beside ``used`` characters."""
+    blocks: list[str] = []
+    for quote in quotes:
+        block = f"<blockquote>{html.escape(_shorten(quote.text))}</blockquote>\n{_source_html(quote, language)}"
+        if blocks and used + _visible_length(block) > MAX_MESSAGE_CHARS:
+            break
+        blocks.append(block)
+        used += _visible_length(block)
+    return blocks
+
+
 def answer_html(answer: Answer, language: Language = "id") -> str:
     """The Telegram reply: each quote in a blockquote with its source, best first."""
     if not answer.answered:
         return text("not_found" if answer.has_words else "no_words", language)
-    blocks: list[str] = []
-    length = 0
-    for quote in answer.quotes:
-        block = f"<blockquote>{html.escape(_shorten(quote.text))}</blockquote>\n{_source_html(quote, language)}"
-        # Count what Telegram counts: the text after entity parsing, not the markup.
-        visible = telegram_length(html.unescape(_strip_tags(block))) + 2
-        if blocks and length + visible > MAX_MESSAGE_CHARS:
-            break
-        blocks.append(block)
-        length += visible
-    return "\n\n".join(blocks)
+    return "\n\n".join(_quote_blocks(answer.quotes, language, used=0))
 
 
 def answer_plain(answer: Answer, language: Language = "id") -> str:
@@ -236,16 +244,8 @@ def summary_html(summary: Summary, language: Language = "id", *, footer: bool = 
     if summary.recent_fallback:
         head.append(text(f"summary_fallback_{period}", language))
     tail = [text("summary_footer", language)] if footer else []
-    length = sum(telegram_length(html.unescape(_strip_tags(part))) + 2 for part in head + tail)
-    blocks: list[str] = []
-    for quote in summary.quotes:
-        block = f"<blockquote>{html.escape(_shorten(quote.text))}</blockquote>\n{_source_html(quote, language)}"
-        visible = telegram_length(html.unescape(_strip_tags(block))) + 2
-        if blocks and length + visible > MAX_MESSAGE_CHARS:
-            break
-        blocks.append(block)
-        length += visible
-    return "\n\n".join([*head, *blocks, *tail])
+    used = sum(_visible_length(part) for part in head + tail)
+    return "\n\n".join([*head, *_quote_blocks(summary.quotes, language, used=used), *tail])
 
 
 def summary_plain(summary: Summary, language: Language = "id") -> str:

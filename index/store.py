@@ -76,6 +76,24 @@ class SentenceRow:
     date: dt.date | None
 
 
+def _sentence_row(sentence: Sentence, article: Article) -> SentenceRow:
+    return SentenceRow(
+        sentence_id=sentence.id or 0,
+        chunk_id=sentence.chunk_id,
+        article_id=article.id or 0,
+        position=sentence.position,
+        line=sentence.line,
+        text=sentence.text,
+        tokens=tuple(sentence.tokens.split()),
+        article_key=article.key,
+        title=article.title,
+        path=article.path,
+        attribution=article.attribution,
+        url=article.url,
+        date=article.date,
+    )
+
+
 def sentence_rows(*, session: Session, chunk_ids: Sequence[int]) -> list[SentenceRow]:
     """Every sentence of the given chunks with its article, in one query, in article order."""
     if not chunk_ids:
@@ -86,24 +104,7 @@ def sentence_rows(*, session: Session, chunk_ids: Sequence[int]) -> list[Sentenc
         .where(col(Sentence.chunk_id).in_([int(i) for i in chunk_ids]))
         .order_by(col(Sentence.id))
     )
-    return [
-        SentenceRow(
-            sentence_id=sentence.id or 0,
-            chunk_id=sentence.chunk_id,
-            article_id=article.id or 0,
-            position=sentence.position,
-            line=sentence.line,
-            text=sentence.text,
-            tokens=tuple(sentence.tokens.split()),
-            article_key=article.key,
-            title=article.title,
-            path=article.path,
-            attribution=article.attribution,
-            url=article.url,
-            date=article.date,
-        )
-        for sentence, article in session.exec(statement)
-    ]
+    return [_sentence_row(sentence, article) for sentence, article in session.exec(statement)]
 
 
 def sentence_tokens(*, session: Session) -> tuple[list[int], list[int], list[list[str]]]:
@@ -177,21 +178,4 @@ def article_sentence_rows(
         .where(col(Sentence.position) < max_position)
         .order_by(col(Sentence.article_id), col(Sentence.position))
     )
-    return [
-        SentenceRow(
-            sentence_id=sentence.id or 0,
-            chunk_id=sentence.chunk_id,
-            article_id=article.id or 0,
-            position=sentence.position,
-            line=sentence.line,
-            text=sentence.text,
-            tokens=tuple(sentence.tokens.split()),
-            article_key=article.key,
-            title=article.title,
-            path=article.path,
-            attribution=article.attribution,
-            url=article.url,
-            date=article.date,
-        )
-        for sentence, article in session.exec(statement)
-    ]
+    return [_sentence_row(sentence, article) for sentence, article in session.exec(statement)]
