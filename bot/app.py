@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -18,11 +18,14 @@ from telegram.ext import (
     Defaults,
     ExtBot,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot import admin, handlers
+from bot.guards import QuestionRateLimit, SeenUpdates
 from bot.jobs import Clock, DailySummaries, start_daily_summaries
+from bot.redact import redact_secrets
 from config.settings import Settings
 from index.search import Searcher
 from index.service import load_searcher
@@ -39,6 +42,8 @@ class BotData:
         self.daily: DailySummaries | None = None  # subscriptions and the daily summary job
         self.reloads = admin.Reloads()  # /reload: one at a time; the last report
         self.activity = admin.Activity(zone=dt.UTC)  # uptime, questions today (for /status)
+        self.seen_updates = SeenUpdates()  # Telegram may deliver an update twice
+        self.rate_limit = QuestionRateLimit(0)  # questions per user per minute
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
@@ -103,6 +108,7 @@ def build_application(
     """
     if settings.telegram_token is None:
         raise ValueError("TANYA_TELEGRAM_TOKEN is not set")
+    redact_secrets(settings.telegram_token.get_secret_value())
 
     async def post_init(application: BotApplication) -> None:
         if application.bot_data.searcher is None:
@@ -123,6 +129,12 @@ def build_application(
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(True)
+        .connect_timeout(settings.telegram_timeout_seconds)
+        .read_timeout(settings.telegram_timeout_seconds)
+        .write_timeout(settings.telegram_timeout_seconds)
+        .get_updates_connect_timeout(settings.telegram_timeout_seconds)
+        .get_updates_read_timeout(settings.telegram_timeout_seconds)
+        .get_updates_write_timeout(settings.telegram_timeout_seconds)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(post_init)
         .build()
@@ -130,6 +142,7 @@ def build_application(
     application.bot_data.settings = settings
     application.bot_data.searcher = searcher
     application.bot_data.activity = admin.Activity(zone=settings.zone)
+    application.bot_data.rate_limit = QuestionRateLimit(settings.user_rate_limit)
     add_handlers(application)
     return application
 
@@ -137,6 +150,7 @@ def build_application(
 def add_handlers(application: BotApplication) -> None:
     """Register every handler, in the order they are tried."""
     fresh = filters.UpdateType.MESSAGE  # edits and channel posts are left alone on purpose
+    application.add_handler(TypeHandler(Update, handlers.drop_repeated_update), group=-1)
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("start", handlers.start, filters=fresh))
     application.add_handler(CommandHandler(["help", "bantuan"], handlers.show_help, filters=fresh))

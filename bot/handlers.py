@@ -9,9 +9,13 @@ from typing import TYPE_CHECKING
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import Conflict, NetworkError, TimedOut
+from telegram.ext import ApplicationHandlerStop
 
+from bot import delivery
 from bot.admin import is_admin
 from bot.admin_replies import admin_text
+from bot.guards import Verdict
 from bot.replies import Language, answer_html, clock_time, language_for, summary_html, text
 
 if TYPE_CHECKING:
@@ -86,8 +90,30 @@ async def unknown_command(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_html(text("unknown_command", _language(update)))
 
 
+async def drop_repeated_update(update: Update, context: BotContext) -> None:
+    """Group -1: an update Telegram delivers a second time goes no further (one reply only)."""
+    if not context.bot_data.seen_updates.first_time(update.update_id):
+        log.warning("update %s arrived a second time: ignored", update.update_id)
+        raise ApplicationHandlerStop
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log the error with its traceback; tell the user something went wrong, never the details."""
+    polling = update is None and context.job is None  # run_polling hands its errors here
+    if polling and isinstance(context.error, Conflict):
+        log.error(
+            "another bot instance is polling with this token (Telegram: %s); "
+            "stop it or run only one. Retrying.",
+            context.error.message,
+        )
+        return
+    if polling and isinstance(context.error, NetworkError):
+        log.warning("polling Telegram failed (%s); retrying", context.error.message)
+        return
+    if isinstance(context.error, TimedOut):
+        # The reply may have arrived; an error message on top of it would only confuse.
+        log.warning("Telegram timed out while handling an update: %s", context.error.message)
+        return
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat:
         try:
@@ -104,12 +130,28 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
     message = update.effective_message
     assert message is not None
     language = _language(update)
+    if not await _within_rate_limit(update, context):
+        return
     limit = context.settings.max_answer_sentences
     # Embedding and search block for tens of milliseconds: keep them off the event loop.
     answer = await asyncio.to_thread(context.searcher.answer, question, limit=limit)
     in_group = message.chat.type != ChatType.PRIVATE
-    await message.reply_html(answer_html(answer, language), do_quote=in_group)
+    await delivery.reply_html(message, answer_html(answer, language), do_quote=in_group)
     context.bot_data.activity.count_question(answered=answer.answered)
+
+
+async def _within_rate_limit(update: Update, context: BotContext) -> bool:
+    """Count the question against its asker's limit; past it, say so once, then stay silent."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None or is_admin(update, context.settings):
+        return True
+    rate_limit = context.bot_data.rate_limit
+    verdict = rate_limit.check(user.id)
+    if verdict is Verdict.WARN:
+        log.info("user %s is over %d questions a minute", user.id, rate_limit.limit)
+        reply = text("rate_limited", _language(update), limit=str(rate_limit.limit))
+        await message.reply_html(reply, do_quote=message.chat.type != ChatType.PRIVATE)
+    return verdict is Verdict.ANSWER
 
 
 def _question_addressed_to_bot(message: Message, username: str, bot_id: int) -> str | None:

@@ -45,6 +45,10 @@ TEXTS: dict[Language, dict[str, str]] = {
         "text_only": "Saya hanya bisa membaca pertanyaan berupa teks. Silakan ketik pertanyaan Anda.",
         "unknown_command": "Perintah itu tidak saya kenal. Lihat /help.",
         "error": "Maaf, terjadi kesalahan saat menjawab. Silakan coba lagi sebentar lagi.",
+        "rate_limited": (
+            "Pelan-pelan ya 🙂 Anda sudah mengirim {limit} pertanyaan dalam satu menit. "
+            "Silakan tanya lagi sebentar lagi."
+        ),
         "line": "baris",
         "source": "Sumber",
         "subscribed": (
@@ -95,6 +99,10 @@ TEXTS: dict[Language, dict[str, str]] = {
         "text_only": "I can only read questions sent as text. Please type your question.",
         "unknown_command": "I don't know that command. See /help.",
         "error": "Sorry, something went wrong while answering. Please try again in a moment.",
+        "rate_limited": (
+            "Easy there 🙂 You have sent {limit} questions within a minute. "
+            "Please ask again in a moment."
+        ),
         "line": "line",
         "source": "Source",
         "subscribed": (

@@ -84,6 +84,16 @@ class Settings(BaseSettings):
         default="Asia/Jakarta",
         description="IANA time zone of the summary time and of 'today' (e.g. Asia/Makassar).",
     )
+    user_rate_limit: int = Field(
+        default=10,
+        ge=0,
+        description="Questions one user may ask per minute (admins exempt); 0 = no limit.",
+    )
+    telegram_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds to wait for Telegram to answer one call (long polls get this extra).",
+    )
     summary_retry_seconds: float = Field(
         default=60.0,
         gt=0,

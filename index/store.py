@@ -10,12 +10,33 @@ from pathlib import Path
 from sqlalchemy import Engine, event, inspect
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from index.models import Article, IndexState, Sentence
+from index.private import private_dir, private_file
 
 #: The articles of the current index version (retired rows stay until no version needs them).
 LIVE = col(Article.removed_in).is_(None)
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The database refused a write: read-only, locked by another process, or out of space."""
+
+
+def database_unavailable(error: OperationalError) -> DatabaseUnavailableError:
+    """A message a person can act on for a failed write (without the SQL statement)."""
+    reason = str(error.orig) if error.orig is not None else str(error).split("\n")[0]
+    lowered = reason.lower()
+    if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
+        advice = "the database is read-only: give the bot write access to it and its folder"
+    elif "locked" in lowered or "busy" in lowered:
+        advice = "the database is locked by another process: try again when it is done"
+    else:
+        advice = "the database cannot be written"
+    return DatabaseUnavailableError(
+        f"{advice} ({reason}); questions are still answered from the current index"
+    )
 
 
 def make_engine(url: str) -> Engine:
@@ -23,8 +44,10 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+        database = Path(parsed.database)
+        private_dir(database.parent)
+        private_file(database)  # SQLite gives its -wal and -shm files the same mode
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")

@@ -149,6 +149,12 @@ class SubscriptionStore:
 
         Returns True if the old id was subscribed. A subscription the new id already has wins.
         """
+        try:
+            return self._migrate(old_chat_id=old_chat_id, new_chat_id=new_chat_id)
+        except IntegrityError:  # both migration messages came at once: the other one moved it
+            return False
+
+    def _migrate(self, *, old_chat_id: int, new_chat_id: int) -> bool:
         with Session(self.engine) as session:
             old = session.get(Subscription, old_chat_id)
             if old is None:

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from index.lexical import BM25Index
 from index.models import Article, Chunk, IndexState, Sentence
+from index.private import private_dir, private_file, private_tree
 from index.vectors import INDEX_FILE, META_FILE, VectorIndex
 
 try:
@@ -104,6 +105,7 @@ def write_version(index_dir: Path, version: int, vectors: VectorIndex, lexical: 
     shutil.rmtree(temporary, ignore_errors=True)
     vectors.save(temporary)
     lexical.save(temporary / LEXICAL_DIR)
+    private_tree(temporary)
     _fsync_tree(temporary)
     if final.exists():  # left by a build that died before its commit: never served
         shutil.rmtree(final)
@@ -206,7 +208,8 @@ def build_lock(index_dir: Path) -> Iterator[None]:
     An advisory ``flock`` on ``index/.build.lock``: the system releases it when the process
     ends, even by SIGKILL, so a crashed build never blocks the next one.
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(index_dir)
+    private_file(index_dir / LOCK_FILE)
     with open(index_dir / LOCK_FILE, "a+", encoding="utf-8") as handle:
         if fcntl is not None:
             try:

@@ -15,6 +15,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 # Models come from installed packages; a test must never try to download one.
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+from telegram.error import TelegramError
+
 from bot.app import BotApplication, build_application
 from bot.jobs import Clock
 from config.settings import Settings
@@ -105,8 +107,14 @@ class running_bot:
             await self.application.post_init(self.application)
         await self.application.start()
         assert self.application.updater is not None
-        await self.application.updater.start_polling(poll_interval=0, timeout=1)
+        # As run_polling does: errors while fetching updates go to the error handler.
+        await self.application.updater.start_polling(
+            poll_interval=0, timeout=1, error_callback=self._polling_error
+        )
         return self.application
+
+    def _polling_error(self, error: TelegramError) -> None:
+        self.application.create_task(self.application.process_error(error=error, update=None))
 
     async def __aexit__(self, *exc: object) -> None:
         assert self.application.updater is not None

@@ -6,7 +6,8 @@ a handful of methods behave like Telegram (getMe, getUpdates with long polling, 
 editMessageText, getChatMember, ...), every other valid call answers ``true``. Tests play the
 users: they register chats, make users send messages (``send_text``), then read what the bot sent
 (``sent_messages``, ``wait_for_messages``) and check that it never made an invalid call
-(``rejected``). ``fail_next`` and ``delay_next`` inject faults; ``block_bot`` and
+(``rejected``). ``fail_next``, ``delay_next`` and ``drop_next`` (no answer at all) inject faults,
+``repeat_update`` delivers an update twice; ``block_bot`` and
 ``migrate_to_supergroup`` make a chat answer as a blocked or migrated one does.
 
 Example:
@@ -145,6 +146,7 @@ class _Fault:
     retry_after: int | None
     count: int
     delay: float
+    drop: bool = False  # close the connection without any answer
 
 
 @dataclass
@@ -193,6 +195,8 @@ class BotApiServer:
         }
         self.users: dict[int, Json] = {}
         self.calls: list[ApiCall] = []
+        # Methods of the requests as they arrive (``calls`` records them when answered).
+        self.received: list[str] = []
         self.sent_messages: list[SentMessage] = []
         # Called with each message the bot sends, as it arrives (the benchmark times replies).
         self.sent_listeners: list[Callable[[SentMessage], None]] = []
@@ -282,6 +286,8 @@ class BotApiServer:
     async def _handle(self, request: web.Request) -> web.Response:
         requested = request.match_info["method"]
         method = self.spec.method_name(requested) or requested
+        self.received.append(method)
+        self._notify()
         params: Json = {}
         try:
             if request.match_info["token"] != self.token:
@@ -305,6 +311,8 @@ class BotApiServer:
             if fault.count <= 0:
                 faults.pop(0)
             await asyncio.sleep(fault.delay)
+            if fault.drop:
+                return self._drop(request, method, params)
             if fault.status is not None:
                 parameters = {"retry_after": fault.retry_after} if fault.retry_after else None
                 body = ApiError(fault.status, fault.description, parameters).payload()
@@ -316,6 +324,14 @@ class BotApiServer:
             rejected = not isinstance(error, _Superseded)
             return self._answer(method, params, error.status, error.payload(), rejected=rejected)
         return self._answer(method, params, 200, {"ok": True, "result": result})
+
+    def _drop(self, request: web.Request, method: str, params: Json) -> web.Response:
+        """Closes the connection without an answer (recorded with status 0)."""
+        self.calls.append(ApiCall(method, params, 0, {}, injected=True))
+        self._notify()
+        assert request.transport is not None
+        request.transport.abort()
+        raise ConnectionResetError("dropped on purpose by BotApiServer.drop_next")
 
     def _answer(
         self, method: str, params: Json, status: int, body: Json, **flags: bool
@@ -798,6 +814,23 @@ class BotApiServer:
             content.update(caption=caption, caption_entities=detect_entities(caption))
         return self._user_message(chat_id, user_id, content)
 
+    def send_voice(self, chat_id: int, *, user_id: int | None = None, duration: int = 3) -> Json:
+        """A user sends a voice message; queues the update and returns the Message."""
+        voice = {k: v for k, v in _file("voice", 0, 0).items() if k.startswith("file")}
+        voice.update(duration=duration, mime_type="audio/ogg", file_size=4096)
+        return self._user_message(chat_id, user_id, {"voice": voice})
+
+    def repeat_update(self, update_id: int | None = None) -> Json:
+        """Queues an already queued update again, same update_id, as Telegram redelivers one
+        whose confirmation got lost (default: the last update queued)."""
+        queued = [u for u in self._updates if update_id is None or u["update_id"] == update_id]
+        if not queued:
+            raise ValueError(f"update {update_id} is not queued (the bot confirmed it already)")
+        update = copy.deepcopy(queued[-1])
+        self._updates.append(update)
+        self._notify()
+        return update
+
     def send_forwarded_text(
         self,
         chat_id: int,
@@ -941,6 +974,11 @@ class BotApiServer:
                 else _FAULT_DESCRIPTIONS.get(status, "Internal Server Error")
             )
         self._add_fault(method, _Fault(status, description, retry_after, count, delay))
+
+    def drop_next(self, method: str, *, count: int = 1) -> None:
+        """Makes the next `count` valid calls of `method` end with the connection closed and no
+        answer at all (the call is not carried out), as a proxy or a network fault does."""
+        self._add_fault(method, _Fault(None, "", None, count, 0.0, drop=True))
 
     def delay_next(self, method: str, seconds: float, *, count: int = 1) -> None:
         """Makes the next `count` valid calls of `method` answer only after `seconds`."""

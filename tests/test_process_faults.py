@@ -1,0 +1,158 @@
+"""Process faults: SIGTERM while replies are in flight, a missing or damaged index at start,
+and a database that cannot be written."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from config.settings import Settings
+from index.builder import build_index
+from index.embedder import Embedder
+from index.service import load_searcher
+from index.store import DatabaseUnavailableError, database_unavailable, make_engine
+from index.vectors import INDEX_FILE
+from index.versions import current_version, version_folder
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, REPO, SEED, make_settings, running_bot
+from tests.telegram_api import BotApiServer
+from tests.test_admin_e2e import ADMIN, NEW_ARTICLE, NEW_QUESTION, USER, say
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The seed article indexed once; each test works on its own copy."""
+    root = tmp_path_factory.mktemp("process-faults")
+    (root / "seeds").mkdir()
+    shutil.copy(SEED, root / "seeds")
+    build_index(make_settings(root), embedder=embedder)
+    return root
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, indexed: Path) -> Path:
+    shutil.copytree(indexed, tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
+async def test_sigterm_lets_replies_in_flight_finish_then_exits(
+    api: BotApiServer, corpus: Path
+) -> None:
+    settings = make_settings(corpus)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+    env.update(
+        TANYA_TELEGRAM_TOKEN=api.token,
+        TANYA_TELEGRAM_API_URL=api.base_url,
+        TANYA_DATA_DIR=str(settings.data_dir),
+        TANYA_SEEDS_DIR=str(settings.seeds_dir),
+    )
+    users = list(range(5001, 5006))
+    for user in users:
+        api.private_chat(user)
+    log_path = corpus / "bot.log"
+    with log_path.open("w") as log_file:
+        bot = subprocess.Popen(
+            [sys.executable, "-m", "bot"], cwd=REPO, env=env, stdout=log_file, stderr=log_file
+        )
+        try:
+            await api.wait_for_calls("getUpdates", 1, timeout=120)
+            api.delay_next("sendMessage", 3.0, count=len(users))  # replies take a while
+            for user in users:
+                api.send_text(user, MISSION_QUESTION)
+            deadline = time.monotonic() + 60
+            # Every reply is on its way (Telegram answers each only after 3 s): SIGTERM now.
+            while api.received.count("sendMessage") < len(users):
+                assert time.monotonic() < deadline, log_path.read_text()
+                await asyncio.sleep(0.01)
+            bot.send_signal(signal.SIGTERM)
+            assert api.sent_messages == []
+            loop = asyncio.get_running_loop()
+            code = await loop.run_in_executor(None, lambda: bot.wait(timeout=60))
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+    log = log_path.read_text()
+    assert code == 0, log
+    assert sorted(m.chat_id for m in api.sent_messages) == users, log
+    assert all(MISSION_ANSWER in m.plain_text for m in api.sent_messages)
+    assert api.pending_updates == []  # confirmed: a restart would not answer them again
+    assert "Traceback" not in log
+
+
+def _current_folder(settings: Settings) -> Path:
+    return version_folder(settings.index_dir, current_version(make_engine(settings.sqlalchemy_url)))
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt-vectors", "corrupt-lexical"])
+def test_damaged_index_at_start_is_logged_and_rebuilt(
+    corpus: Path, embedder: Embedder, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(corpus)
+    folder = _current_folder(settings)
+    if damage == "missing":
+        (folder / INDEX_FILE).unlink()
+    elif damage == "corrupt-vectors":
+        (folder / INDEX_FILE).write_bytes(b"\x00garbage" * 100)
+    else:
+        for array in (folder / "lexical").iterdir():
+            array.write_bytes(b"not an array")
+    caplog.set_level(logging.INFO, logger="index")
+    searcher = load_searcher(settings, embedder=embedder)
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    expected = "is missing files" if damage == "missing" else "cannot be read"
+    assert expected in errors[0] and str(settings.index_dir) in errors[0]
+    assert "rebuilding it from" in errors[0]
+    assert searcher.version == 2
+    assert MISSION_ANSWER in [q.text for q in searcher.answer(MISSION_QUESTION).quotes]
+    assert load_searcher(settings, embedder=embedder).version == 2  # and it stays mended
+
+
+def test_database_errors_say_what_to_do() -> None:
+    locked = database_unavailable(
+        OperationalError("INSERT ...", {}, Exception("database is locked"))
+    )
+    assert isinstance(locked, DatabaseUnavailableError)
+    assert str(locked).startswith("the database is locked by another process")
+    read_only = database_unavailable(
+        OperationalError("INSERT ...", {}, Exception("attempt to write a readonly database"))
+    )
+    assert str(read_only).startswith("the database is read-only")
+    assert "INSERT" not in str(read_only)
+
+
+async def test_read_only_database_reload_tells_the_admin_and_questions_go_on(
+    api: BotApiServer, corpus: Path
+) -> None:
+    database = make_settings(corpus).data_dir / "tanya.db"
+    settings = make_settings(
+        corpus,
+        telegram_token=api.token,
+        telegram_api_url=api.base_url,
+        admin_ids=[ADMIN],
+        database_url=f"sqlite:///file:{database}?mode=ro&uri=true",
+    )
+    (settings.seeds_dir / "minyak.txt").write_text(NEW_ARTICLE)
+    api.private_chat(USER)
+    api.private_chat(ADMIN)
+    async with running_bot(settings, None) as application:
+        [started, failed] = await say(api, ADMIN, "/reload", replies=2)
+        assert started.plain_text.startswith("⏳")
+        assert failed.plain_text.startswith("❌")
+        assert "the database is read-only" in failed.plain_text
+        assert "still answered from the current index" in failed.plain_text
+        [answer] = await say(api, USER, MISSION_QUESTION)
+        assert answer.plain_text.split("\n")[0] == MISSION_ANSWER
+        [new] = await say(api, USER, NEW_QUESTION)
+        assert "15.700" not in new.plain_text
+        assert application.bot_data.searcher is not None
+        assert application.bot_data.searcher.version == 1
