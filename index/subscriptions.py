@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -103,26 +103,41 @@ class SubscriptionStore:
         """Subscribe a chat, or change its hour and language; True if it was not subscribed."""
         if hour is not None and not 0 <= hour <= 23:
             raise ValueError(f"hour {hour} is not between 0 and 23")
+        row = Subscription(
+            chat_id=chat_id,
+            chat_type=chat_type,
+            language=language,
+            hour=hour,
+            subscribed_by=user_id,
+            subscribed_at=now,
+        )
+        try:
+            return self._subscribe(row)
+        except IntegrityError:  # the same chat subscribed twice at once: the other one added it
+            return self._subscribe(row)
+
+    def _subscribe(self, wanted: Subscription) -> bool:
         with Session(self.engine) as session:
-            row = session.get(Subscription, chat_id)
+            row = session.get(Subscription, wanted.chat_id)
             created = row is None
             if row is None:
-                row = Subscription(chat_id=chat_id, chat_type=chat_type, subscribed_at=now)
-            row.chat_type, row.language, row.hour = chat_type, language, hour
-            row.subscribed_by = user_id
+                row = Subscription(
+                    chat_id=wanted.chat_id,
+                    chat_type=wanted.chat_type,
+                    subscribed_at=wanted.subscribed_at,
+                )
+            row.chat_type, row.language, row.hour = wanted.chat_type, wanted.language, wanted.hour
+            row.subscribed_by = wanted.subscribed_by
             session.add(row)
             session.commit()
         return created
 
     def unsubscribe(self, *, chat_id: int) -> bool:
-        """Unsubscribe a chat; True if it was subscribed."""
+        """Unsubscribe a chat; True if it was subscribed (and this call removed it)."""
         with Session(self.engine) as session:
-            row = session.get(Subscription, chat_id)
-            if row is None:
-                return False
-            session.delete(row)
+            removed = _delete_subscription(session, chat_id)
             session.commit()
-        return True
+        return removed
 
     def get(self, *, chat_id: int) -> Subscriber | None:
         """The chat's subscription, if any."""
@@ -155,6 +170,8 @@ class SubscriptionStore:
             return False
 
     def _migrate(self, *, old_chat_id: int, new_chat_id: int) -> bool:
+        # Plain statements, not ORM deletes: both migration messages may run this at once, and
+        # the one whose DELETE matches no row has lost the race and changes nothing.
         with Session(self.engine) as session:
             old = session.get(Subscription, old_chat_id)
             if old is None:
@@ -170,22 +187,25 @@ class SubscriptionStore:
                         subscribed_at=old.subscribed_at,
                     )
                 )
-            session.delete(old)
-            new_days = set(
-                session.exec(
-                    select(col(SummaryDelivery.day)).where(
-                        col(SummaryDelivery.chat_id) == new_chat_id
-                    )
+                session.flush()
+            session.expunge(old)
+            if not _delete_subscription(session, old_chat_id):
+                session.rollback()
+                return False
+            new_days = select(col(SummaryDelivery.day)).where(
+                col(SummaryDelivery.chat_id) == new_chat_id
+            )
+            session.exec(  # type: ignore[call-overload]
+                delete(SummaryDelivery).where(
+                    col(SummaryDelivery.chat_id) == old_chat_id,
+                    col(SummaryDelivery.day).in_(new_days.scalar_subquery()),
                 )
             )
-            for delivery in session.exec(
-                select(SummaryDelivery).where(col(SummaryDelivery.chat_id) == old_chat_id)
-            ):
-                if delivery.day in new_days:
-                    session.delete(delivery)
-                else:
-                    delivery.chat_id = new_chat_id
-                    session.add(delivery)
+            session.exec(  # type: ignore[call-overload]
+                update(SummaryDelivery)
+                .where(col(SummaryDelivery.chat_id) == old_chat_id)
+                .values(chat_id=new_chat_id)
+            )
             session.commit()
         return True
 
@@ -240,3 +260,11 @@ class SubscriptionStore:
             .where(col(SummaryDelivery.day) == day)
         )
         return session.exec(statement).first()
+
+
+def _delete_subscription(session: Session, chat_id: int) -> bool:
+    """Delete a chat's subscription in this transaction; True if a row was there to delete."""
+    result = session.exec(  # type: ignore[call-overload]
+        delete(Subscription).where(col(Subscription.chat_id) == chat_id)
+    )
+    return bool(result.rowcount)
