@@ -28,7 +28,10 @@ lint: install
 
 EVAL ?= ../shared/eval
 eval: install
-	$(PY) -m index eval --passages $(EVAL)/facqa/all.passages.jsonl --questions $(EVAL)/facqa/dev.questions.jsonl
+	$(PY) -m index eval --passages $(EVAL)/facqa/all.passages.jsonl --questions $(EVAL)/facqa/dev.questions.jsonl \
+		--unanswerable tests/data/offtopic.questions.jsonl
+	$(PY) -m index eval --passages $(EVAL)/idk_mrc/all.passages.jsonl --questions $(EVAL)/idk_mrc/dev.questions.jsonl \
+		--unanswerable $(EVAL)/idk_mrc/dev.unanswerable.jsonl
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -1,17 +1,20 @@
-"""``python -m index build | stats | eval``: the index from the shell."""
+"""``python -m index build | stats | eval | tune``: the index from the shell."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
+import random
 import sys
 import time
 from pathlib import Path
 
 from config.settings import Settings, get_settings
 from index.embedder import load_embedder
-from index.evaluate import evaluate, format_table, read_questions
+from index.evaluate import Question, evaluate, format_table, read_questions
+from index.ranker import RANKER_FILE
 from index.reload import collect_garbage, reload_index, report_lines
 from index.stats import index_stats
 from index.store import make_engine
@@ -79,9 +82,13 @@ def _stats(settings: Settings, args: argparse.Namespace) -> int:
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
     embedder = load_embedder(settings.embedding_model)
     questions = read_questions(args.questions)
-    unanswerable = read_questions(args.unanswerable) if args.unanswerable else []
+    unanswerable = [
+        question
+        for path in args.unanswerable or []
+        for question in read_questions(path)[: args.limit or None]
+    ]
     if args.limit:
-        questions, unanswerable = questions[: args.limit], unanswerable[: args.limit]
+        questions = questions[: args.limit]
     result = evaluate(
         settings,
         embedder=embedder,
@@ -94,6 +101,39 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     )
     print(json.dumps(result.as_dict(), ensure_ascii=False) if args.json else format_table(result))
     return 0
+
+
+def _tune(settings: Settings, args: argparse.Namespace) -> int:
+    from index.tune import QuestionSet, tune
+
+    embedder = load_embedder(settings.embedding_model)
+    sets = []
+    for passages, questions, *unanswerable in args.set:
+        sample = functools.partial(_sample, limit=args.limit)
+        sets.append(
+            QuestionSet(
+                passages=Path(passages),
+                questions=sample(read_questions(Path(questions))),
+                unanswerable=[q for u in unanswerable for q in sample(read_questions(Path(u)))],
+            )
+        )
+    ranker = tune(
+        settings,
+        embedder=embedder,
+        sets=sets,
+        rerank_top=args.rerank_top,
+        progress=ProgressBar("questions"),
+    )
+    ranker.save(args.output)
+    print(json.dumps({"output": str(args.output), **ranker.fitted}, ensure_ascii=False))
+    return 0
+
+
+def _sample(questions: list[Question], *, limit: int | None) -> list[Question]:
+    """At most ``limit`` questions, drawn the same way every run."""
+    if not limit or len(questions) <= limit:
+        return questions
+    return random.Random(0).sample(questions, limit)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,12 +154,32 @@ def main(argv: list[str] | None = None) -> int:
     ev = commands.add_parser("eval", help="score answers on a question set (see shared/eval)")
     ev.add_argument("--passages", type=Path, required=True, help="passages .jsonl to index")
     ev.add_argument("--questions", type=Path, required=True, help="answerable questions .jsonl")
-    ev.add_argument("--unanswerable", type=Path, help="unanswerable questions .jsonl")
+    ev.add_argument(
+        "--unanswerable",
+        type=Path,
+        action="append",
+        help="questions the passages do not answer .jsonl (repeatable; each reported apart)",
+    )
     ev.add_argument("--distractors", type=Path, help="articles .jsonl indexed beside the passages")
     ev.add_argument("--predictions", type=Path, help="write one JSON line per question here")
     ev.add_argument("--limit", type=int, help="only the first N questions of each file")
     ev.add_argument("--json", action="store_true", help="print the scores as JSON")
     ev.set_defaults(run=_eval)
+    tu = commands.add_parser(
+        "tune", help="fit the ranking and 'not found' weights on train questions"
+    )
+    tu.add_argument(
+        "--set",
+        nargs="+",
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="PASSAGES QUESTIONS [UNANSWERABLE ...] .jsonl train files (repeat for each set)",
+    )
+    tu.add_argument("--limit", type=int, help="at most N questions of each file (fixed sample)")
+    tu.add_argument("--rerank-top", type=int, default=6, help="sentences re-ranked by embedding")
+    tu.add_argument("--output", type=Path, default=RANKER_FILE, help="where to write the weights")
+    tu.set_defaults(run=_tune)
     args = parser.parse_args(argv)
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ class Question:
     question: str
     answers: tuple[str, ...]
     passage_id: str | None
+    source: str = ""  # the file it was read from, for figures per file
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,8 @@ class EvalResult:
     passages: int
     sentences: int
     methods: list[MethodScore] = field(default_factory=list)
+    declined: dict[str, float] = field(default_factory=dict)  # by source of no-answer questions
+    seconds_per_question: float = 0.0  # the shipped path's answer time, mean
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready data."""
@@ -80,6 +84,8 @@ class EvalResult:
             "unanswerable": self.unanswerable,
             "passages": self.passages,
             "sentences": self.sentences,
+            "declined": self.declined,
+            "seconds_per_question": round(self.seconds_per_question, 4),
             "methods": [
                 {key: getattr(m, key) for key in MethodScore.__slots__}  # type: ignore[attr-defined]
                 for m in self.methods
@@ -100,6 +106,7 @@ def read_questions(path: Path) -> list[Question]:
                         question=record["question"],
                         answers=tuple(record.get("answers") or ()),
                         passage_id=record.get("passage_id"),
+                        source=path.name,
                     )
                 )
     return questions
@@ -165,7 +172,8 @@ def prepare_corpus(
     )
 
 
-def _passage_id(article_key: str) -> str:
+def passage_id(article_key: str) -> str:
+    """The passage id an eval article key (``passages.jsonl#ID``) stands for."""
     return article_key.split("#", 1)[1] if "#" in article_key else article_key
 
 
@@ -193,7 +201,7 @@ def evaluate(
             .order_by(col(Sentence.id))
         ).all()
     sentence_ids = [int(row[0] or 0) for row in table]
-    texts = {int(row[0] or 0): (row[1], _passage_id(row[3])) for row in table}
+    texts = {int(row[0] or 0): (row[1], passage_id(row[3])) for row in table}
     by_chunk: dict[int, list[int]] = {}
     for sentence_id, (_, _, chunk_id, _) in zip(sentence_ids, table, strict=True):
         by_chunk.setdefault(chunk_id, []).append(sentence_id)
@@ -201,10 +209,13 @@ def evaluate(
 
     everything = [*questions, *unanswerable]
     shipped, confident, bm25, dense = [], [], [], []
+    answering = 0.0
     for n, question in enumerate(everything, start=1):
+        started = time.perf_counter()
         ranking = searcher.rank(question.question, limit=RANK_DEPTH)
+        answering += time.perf_counter() - started
         shipped.append(
-            [RankedSentence(q.text, _passage_id(q.article_key), q.score) for q in ranking.quotes]
+            [RankedSentence(q.text, passage_id(q.article_key), q.score) for q in ranking.quotes]
         )
         confident.append(ranking.confident)
         hits = plain_bm25.search(words(question.question), RANK_DEPTH)
@@ -232,6 +243,7 @@ def evaluate(
         unanswerable=len(unanswerable),
         passages=_count_lines(passages),
         sentences=len(sentence_ids),
+        seconds_per_question=answering / max(len(everything), 1),
     )
     result.methods.append(score_method("BM25 alone (plain words)", bm25[:answerable], questions))
     result.methods.append(score_method("dense alone (e5 chunks)", dense[:answerable], questions))
@@ -241,6 +253,13 @@ def evaluate(
     )
     if unanswerable:
         shipped_score.declined_unanswerable = 1 - float(np.mean(confident[answerable:]))
+        for source in dict.fromkeys(q.source for q in unanswerable):
+            said = [
+                c
+                for q, c in zip(unanswerable, confident[answerable:], strict=True)
+                if q.source == source
+            ]
+            result.declined[source] = 1 - float(np.mean(said))
     result.methods.append(shipped_score)
     if predictions is not None:
         _write_predictions(predictions, everything, shipped, confident)
@@ -284,4 +303,8 @@ def format_table(result: EvalResult) -> str:
         lines.append(
             f"| {m.name} | {m.hit1:.3f} | {m.hit5:.3f} | {m.mrr10:.3f} | {m.answered:.2f} | {declined} |"
         )
+    lines.append("")
+    for source, share in result.declined.items():
+        lines.append(f"declined by the shipped path, {source}: {share:.2f}")
+    lines.append(f"answer time of the shipped path: {1000 * result.seconds_per_question:.0f} ms")
     return "\n".join(lines)

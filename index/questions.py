@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 
-from index.tokens import words
+from index.tokens import STOPWORDS, words
 
 
 class AnswerKind(enum.StrEnum):
@@ -14,21 +14,51 @@ class AnswerKind(enum.StrEnum):
     QUANTITY = "quantity"  # berapa
     TIME = "time"  # kapan, tahun berapa, tanggal berapa
     PERSON = "person"  # siapa
-    PLACE = "place"  # di mana, ke mana, dari mana
-    REASON = "reason"  # mengapa, kenapa
+    PLACE = "place"  # di mana, ke mana, dari mana, di negara manakah
+    REASON = "reason"  # mengapa, kenapa, apa penyebab
     MANNER = "manner"  # bagaimana
+    NAME = "name"  # apa nama, perusahaan apakah, kepanjangan dari
+    DEFINITION = "definition"  # apa itu, apa yang dimaksud dengan, pengertian
     OTHER = "other"  # apa, or no question word
 
 
-# FacQA-style and chat-style text: "di mana", "dimana", "Dimanakah", "di manakah".
-_NORMALISE = (
-    (re.compile(r"\b(di|ke|dari)\s+mana(kah)?\b"), r"\1mana"),
-    (
-        re.compile(r"\b(tahun|tanggal|tgl|bulan|hari|pukul|jam|abad)\s+(berapa|apa)(kah)?\b"),
-        "kapan",
-    ),
-    (re.compile(r"\b(sejak|sampai|hingga)\s+kapan(kah)?\b"), "kapan"),
+_PLACE_NOUNS = (
+    "negara|provinsi|propinsi|kota|kabupaten|daerah|pulau|wilayah|desa|kecamatan|benua|"
+    "bandara|pelabuhan|sungai|gunung|danau|lokasi|tempat|kawasan|teluk|laut|selat|stasiun"
 )
+_TIME_NOUNS = "tahun|tanggal|tgl|bulan|hari|pukul|jam|abad|dekade|musim|masa|periode"
+_ASK = r"(?:apa|apakah|mana|manakah|berapa|berapakah)"
+
+# Rewrites into one marker word per kind, FacQA's and chat forms alike: "di mana", "dimana",
+# "Dimanakah", "di negara manakah", "tahun berapa", "apa yang dimaksud dengan" ...
+_NORMALISE = (
+    (re.compile(r"\b(?:" + _TIME_NOUNS + r")\s+" + _ASK + r"\b"), " kapan "),
+    (re.compile(r"\b(?:sejak|sampai|hingga)\s+kapan(?:kah)?\b"), " kapan "),
+    (re.compile(r"\b(?:di|ke|dari)\s+(?:\w+\s+){0,2}?mana(?:kah)?\b"), " dimana "),
+    (re.compile(r"\b(?:di|ke|dari)mana(?:kah)?\b"), " dimana "),
+    (re.compile(r"\b(?:" + _PLACE_NOUNS + r")\s+(?:apa|apakah|mana|manakah)\b"), " dimana "),
+    (
+        re.compile(
+            r"\b(?:apa|apakah)\s+(?:yang\s+)?(?:alasan|penyebab|sebab|menyebabkan|membuat)\b"
+        ),
+        " mengapa ",
+    ),
+    (
+        re.compile(
+            r"\b(?:apa|apakah)\s+(?:itu|yang\s+dimaksud|maksud|arti|pengertian|definisi)\b"
+            r"|\byang\s+dimaksud\s+dengan\b|\b(?:pengertian|definisi)\b"
+        ),
+        " apaitu ",
+    ),
+    (
+        re.compile(
+            r"\b(?:apa|apakah)\s+nama\b|\b(?:(?:apa|apakah)\s+)?(?:kepanjangan|singkatan)\b"
+        ),
+        " apanama ",
+    ),
+)
+# "perusahaan apakah", "partai apa": a noun, then the question word, asks for that thing's name.
+_NOUN_ASK = re.compile(r"\b(\w+)\s+(?:apa|apakah|mana|manakah)\b")
 
 _KIND_BY_WORD = {
     "berapa": AnswerKind.QUANTITY,
@@ -39,26 +69,32 @@ _KIND_BY_WORD = {
     "siapa": AnswerKind.PERSON,
     "siapakah": AnswerKind.PERSON,
     "dimana": AnswerKind.PLACE,
-    "dimanakah": AnswerKind.PLACE,
-    "kemana": AnswerKind.PLACE,
-    "kemanakah": AnswerKind.PLACE,
-    "darimana": AnswerKind.PLACE,
-    "darimanakah": AnswerKind.PLACE,
     "mengapa": AnswerKind.REASON,
+    "mengapakah": AnswerKind.REASON,
     "kenapa": AnswerKind.REASON,
     "bagaimana": AnswerKind.MANNER,
     "bagaimanakah": AnswerKind.MANNER,
+    "apanama": AnswerKind.NAME,
+    "apaitu": AnswerKind.DEFINITION,
     "apa": AnswerKind.OTHER,
     "apakah": AnswerKind.OTHER,
 }
 
 
+def _noun_ask(match: re.Match[str]) -> str:
+    noun = match.group(1)
+    if noun in STOPWORDS or noun in _KIND_BY_WORD:
+        return match.group(0)
+    return f"{noun} apanama"
+
+
 def answer_kind(question: str) -> AnswerKind:
     """The kind of answer the first question word in ``question`` asks for."""
-    text = question.lower()
+    text = " ".join(words(question))
     for pattern, replacement in _NORMALISE:
         text = pattern.sub(replacement, text)
-    for word in words(text):
+    text = _NOUN_ASK.sub(_noun_ask, text)
+    for word in text.split():
         kind = _KIND_BY_WORD.get(word)
         if kind is not None:
             return kind
@@ -88,6 +124,8 @@ _NUMBER_WORDS = (
 _QUANTITY = re.compile(
     r"\b\d+(?:[.,]\d+)*\b|\b(?:" + _NUMBER_WORDS.replace(" ", "|") + r")\b", re.I
 )
+# "salah satu" (one of), "satu-satunya" (the only): a number word that counts nothing.
+_NOT_A_COUNT = re.compile(r"\bsalah\s+satu(?:nya)?\b|\bsatu-satunya\b", re.IGNORECASE)
 _REASON = re.compile(
     r"\b(?:karena|sebab|disebabkan|akibat|lantaran|oleh karena|sehingga|agar|supaya|demi|untuk)\b",
     re.IGNORECASE,
@@ -96,6 +134,11 @@ _MANNER = re.compile(r"\b(?:dengan|melalui|cara|secara|lewat)\b", re.IGNORECASE)
 _PLACE = re.compile(
     r"\b(?:di|ke|dari|dekat|wilayah|kota|kabupaten|provinsi|desa|kecamatan|pulau|jalan|jl)\s+"
     r"[A-Z][\w-]*",
+)
+_ACRONYM = re.compile(r"\b[A-Z]{2,}[\w-]*")
+_DEFINITION = re.compile(
+    r"\b(?:adalah|merupakan|ialah|yaitu|yakni|disebut|berarti|didefinisikan|dikenal sebagai)\b",
+    re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[- ][A-Z][\w-]*)*")
 
@@ -108,7 +151,7 @@ def _outside_question(matches: list[str], question_words: set[str]) -> bool:
 def holds_answer_kind(sentence: str, kind: AnswerKind, question_words: set[str]) -> bool:
     """Whether ``sentence`` has a phrase of the asked kind that is not just the question's words."""
     if kind is AnswerKind.QUANTITY:
-        without_dates = _DATE.sub(" ", sentence)
+        without_dates = _NOT_A_COUNT.sub(" ", _DATE.sub(" ", sentence))
         return _outside_question(_QUANTITY.findall(without_dates), question_words)
     if kind is AnswerKind.TIME:
         return _outside_question(_DATE.findall(sentence), question_words)
@@ -120,4 +163,10 @@ def holds_answer_kind(sentence: str, kind: AnswerKind, question_words: set[str])
         return bool(_REASON.search(sentence))
     if kind is AnswerKind.MANNER:
         return bool(_MANNER.search(sentence))
+    if kind is AnswerKind.NAME:
+        return _outside_question(
+            _NAME.findall(sentence) + _ACRONYM.findall(sentence), question_words
+        )
+    if kind is AnswerKind.DEFINITION:
+        return bool(_DEFINITION.search(sentence))
     return True

@@ -3,16 +3,18 @@
 Dense search finds the chunks that mean the same as the question; BM25 finds the sentences
 that share its rare words. Every sentence of those chunks is then scored on both, on how much
 of the question it covers, and on whether it holds the kind of answer the question word asks
-for (a number for "berapa", a date for "kapan" ...). Nothing is generated: an answer is a list
-of stored sentences with their sources, or nothing when no sentence is good enough.
+for (a number for "berapa", a date for "kapan" ...): ``index/features.py``. The weights come
+from ``index/ranker.json`` (fitted on train questions by ``python -m index tune``); the best few
+sentences are re-ranked with their own embedding, and a confidence model decides whether the
+best one is trusted. Nothing is generated: an answer is a list of stored sentences with their
+sources, or nothing when no sentence is good enough.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from sqlalchemy import Engine
@@ -20,8 +22,10 @@ from sqlmodel import Session
 
 from config.settings import Settings
 from index.embedder import Embedder
+from index.features import FEATURES, ParsedQuestion, sentence_features
 from index.lexical import BM25Index
-from index.questions import AnswerKind, answer_kind, holds_answer_kind
+from index.questions import AnswerKind, answer_kind
+from index.ranker import Ranker, confidence_values
 from index.store import SentenceRow, make_engine, sentence_rows
 from index.tokens import tokenize, words
 from index.vectors import VectorIndex
@@ -56,25 +60,13 @@ class Answer:
     has_words: bool = True  # False: nothing searchable in the question (emoji, punctuation)
 
 
-#: What each candidate sentence is scored on, in the order of ``Weights.features``.
-FEATURES = (
-    "dense",  # cosine of the question with the sentence's chunk, minus the best chunk's
-    "lexical",  # BM25 of the sentence, over the best candidate's
-    "coverage",  # idf-weighted share of the question's words the sentence has
-    "context",  # the same share for the sentence's whole chunk
-    "phrase",  # share of the question's word pairs found as pairs in the sentence
-    "kind",  # holds the kind of answer the question word asks for
-    "lead",  # first sentence of its article
-)
+__all__ = ["FEATURES", "Answer", "Candidates", "ParsedQuestion", "Quote", "Ranking", "Searcher"]
 
 
-@dataclass(frozen=True, slots=True)
-class Weights:
-    """How the sentence features add up to a score, and when the best one is not good enough."""
-
-    features: tuple[float, ...] = (4.6, 0.0, 0.5, 0.5, 0.0, 0.6, 0.0)
-    min_coverage: float = 0.45
-    min_score: float = 0.0
+@lru_cache(maxsize=1)
+def default_ranker() -> Ranker:
+    """The weights shipped in ``index/ranker.json`` (read once)."""
+    return Ranker.load()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,36 +80,14 @@ class Ranking:
 
 
 @dataclass(frozen=True, slots=True)
-class ParsedQuestion:
-    """A question as the ranking sees it."""
-
-    text: str
-    kind: AnswerKind
-    weights: dict[str, float]  # lexical token -> idf
-    words: list[str]  # lower-case words, in order
-
-    def coverage(self, tokens: set[str]) -> float:
-        """Idf-weighted share of the question's tokens found in ``tokens``."""
-        total = sum(self.weights.values())
-        if total <= 0:
-            return 0.0
-        return sum(w for token, w in self.weights.items() if token in tokens) / total
-
-    def phrase_overlap(self, sentence: str) -> float:
-        """Share of the question's neighbouring word pairs that stand together in ``sentence``."""
-        pairs = set(itertools.pairwise(self.words))
-        if not pairs:
-            return 0.0
-        return len(pairs & set(itertools.pairwise(words(sentence)))) / len(pairs)
-
-
-@dataclass(frozen=True, slots=True)
 class Candidates:
     """The sentences a question retrieved, and one row of ``FEATURES`` for each."""
 
     query: ParsedQuestion
     rows: list[SentenceRow]
     features: np.ndarray
+    vector: np.ndarray | None = None  # the question's embedding
+    chunk_cosines: np.ndarray | None = None  # cosine of the question with each row's chunk
 
 
 class Searcher:
@@ -133,19 +103,24 @@ class Searcher:
         vectors: VectorIndex,
         lexical: BM25Index,
         engine: Engine,
-        weights: Weights | None = None,
+        ranker: Ranker | None = None,
         max_question_chars: int = 500,
     ) -> None:
         self.embedder = embedder
         self.vectors = vectors
         self.lexical = lexical
         self.engine = engine
-        self.weights = weights or Weights()
+        self.ranker = ranker or default_ranker()
         self.max_question_chars = max_question_chars
 
     @classmethod
     def open(
-        cls, settings: Settings, *, embedder: Embedder, engine: Engine | None = None
+        cls,
+        settings: Settings,
+        *,
+        embedder: Embedder,
+        engine: Engine | None = None,
+        ranker: Ranker | None = None,
     ) -> Searcher:
         """Load the index version the database names; it keeps serving that version.
 
@@ -161,6 +136,7 @@ class Searcher:
             vectors=vectors,
             lexical=lexical,
             engine=engine,
+            ranker=ranker,
             max_question_chars=settings.max_question_chars,
         )
         searcher.version = version
@@ -185,15 +161,26 @@ class Searcher:
                 confident=False,
                 has_words=bool(found.query.weights),
             )
-        scores = found.features @ np.asarray(self.weights.features, dtype=np.float32)
-        order = np.argsort(-scores, kind="stable")
-        best = order[0]
-        confident = bool(
-            found.features[best, FEATURES.index("coverage")] >= self.weights.min_coverage
-            and scores[best] >= self.weights.min_score
+        ordering = self.ranker.order(
+            found.features, lambda rows: self.sentence_cosines(found, rows)
         )
-        quotes = tuple(_quote(found.rows[i], float(scores[i])) for i in order[:limit])
+        assert found.chunk_cosines is not None
+        values = confidence_values(
+            ordering, found.features, found.chunk_cosines, unknown=found.query.unknown
+        )
+        confident = self.ranker.confidence(values) >= self.ranker.threshold
+        quotes = tuple(
+            _quote(found.rows[i], float(score))
+            for i, score in zip(ordering.order[:limit], ordering.scores[:limit], strict=True)
+        )
         return Ranking(kind=found.query.kind, quotes=quotes, confident=confident)
+
+    def sentence_cosines(self, found: Candidates, rows: np.ndarray) -> np.ndarray:
+        """Cosine of the question with the sentences at ``rows``, embedded now (a few only)."""
+        if found.vector is None or len(rows) == 0:
+            return np.zeros(len(rows), dtype=np.float32)
+        vectors = self.embedder.embed_passages([found.rows[int(i)].text for i in rows])
+        return vectors @ found.vector
 
     def candidates(self, question: str) -> Candidates:
         """The sentences worth scoring for ``question``, with their features (unranked)."""
@@ -210,53 +197,35 @@ class Searcher:
         )
         with Session(self.engine) as session:
             rows = sentence_rows(session=session, chunk_ids=chunk_ids)
-        features = (
-            self.features(query, vector, rows, lexical_scores)
-            if rows
-            else np.zeros((0, len(FEATURES)))
+        if not rows:
+            return Candidates(query=query, rows=[], features=np.zeros((0, len(FEATURES))))
+        chunk_ids = sorted({row.chunk_id for row in rows})
+        similarity = self.vectors.similarity(vector, np.asarray(chunk_ids))
+        by_chunk = {c: float(v) for c, v in zip(chunk_ids, similarity, strict=True)}
+        lexical_rows = self.lexical.rows_of([row.sentence_id for row in rows])
+        lexical = np.where(lexical_rows >= 0, lexical_scores[lexical_rows], 0.0)
+        return Candidates(
+            query=query,
+            rows=rows,
+            features=sentence_features(query, rows, by_chunk, lexical),
+            vector=vector,
+            chunk_cosines=np.asarray([by_chunk[row.chunk_id] for row in rows], dtype=np.float32),
         )
-        return Candidates(query=query, rows=rows, features=features)
 
     def _parse(self, question: str) -> ParsedQuestion:
         tokens = tokenize(question)
         # A word no article has is the rarest of all: it must count against a match, not vanish.
         rarest = math.log1p((len(self.lexical) + 0.5) / 0.5)
         weights = {token: self.lexical.idf(token) or rarest for token in tokens}
+        known = {token for token in tokens if self.lexical.idf(token) > 0}
         return ParsedQuestion(
-            text=question, kind=answer_kind(question), weights=weights, words=words(question)
+            text=question,
+            kind=answer_kind(question),
+            weights=weights,
+            words=words(question),
+            rarest=rarest,
+            known=frozenset(known),
         )
-
-    def features(
-        self,
-        query: ParsedQuestion,
-        vector: np.ndarray,
-        rows: Sequence[SentenceRow],
-        lexical_scores: np.ndarray,
-    ) -> np.ndarray:
-        """One row of ``FEATURES`` per candidate sentence."""
-        chunk_ids = sorted({row.chunk_id for row in rows})
-        dense = dict(
-            zip(chunk_ids, self.vectors.similarity(vector, np.asarray(chunk_ids)), strict=True)
-        )
-        best_dense = max(dense.values())
-        lexical_rows = self.lexical.rows_of([row.sentence_id for row in rows])
-        lexical = np.where(lexical_rows >= 0, lexical_scores[lexical_rows], 0.0)
-        best_lexical = float(lexical.max()) or 1.0
-        chunk_tokens: dict[int, set[str]] = {}
-        for row in rows:
-            chunk_tokens.setdefault(row.chunk_id, set()).update(row.tokens)
-        matrix = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
-        for i, (row, lexical_score) in enumerate(zip(rows, lexical, strict=True)):
-            matrix[i] = (
-                float(dense[row.chunk_id]) - best_dense,
-                float(lexical_score) / best_lexical,
-                query.coverage(set(row.tokens)),
-                query.coverage(chunk_tokens[row.chunk_id]),
-                query.phrase_overlap(row.text),
-                holds_answer_kind(row.text, query.kind, set(query.words)),
-                row.position == 0,
-            )
-        return matrix
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

@@ -19,7 +19,15 @@ from index.tokens import words
         ("di manakah pertempuran itu", AnswerKind.PLACE),
         ("Mengapa Korea Utara mengirim tentara?", AnswerKind.REASON),
         ("bagaimana hubungan kedua negara?", AnswerKind.MANNER),
-        ("Apa nama kantor berita Korea Utara?", AnswerKind.OTHER),
+        ("Apa nama kantor berita Korea Utara?", AnswerKind.NAME),
+        ("Pakta apakah yang ditandatangani Kim dan Putin?", AnswerKind.NAME),
+        ("Apakah kepanjangan dari KCNA?", AnswerKind.NAME),
+        ("Di negara manakah tentara itu bertempur?", AnswerKind.PLACE),
+        ("Dari kota mana ucapan itu dikirim", AnswerKind.PLACE),
+        ("Pada tanggal berapakah pesan dikirim?", AnswerKind.TIME),
+        ("apakah penyebab perang itu?", AnswerKind.REASON),
+        ("Apa yang dimaksud dengan pakta kerja sama strategis?", AnswerKind.DEFINITION),
+        ("Apakah Putin mengirim ucapan?", AnswerKind.OTHER),
         ("tentara Korea Utara", AnswerKind.OTHER),
     ],
 )
@@ -64,3 +72,19 @@ def test_place_needs_a_place_phrase() -> None:
     question = "di mana pertempuran terjadi?"
     assert _holds("Pertempuran terjadi di Kursk, Rusia.", AnswerKind.PLACE, question)
     assert not _holds("Pertempuran terjadi kemarin.", AnswerKind.PLACE, question)
+
+
+def test_name_needs_a_name_or_acronym_beyond_the_question() -> None:
+    question = "Apa nama kantor berita Korea Utara?"
+    assert _holds("Kantor berita KCNA melaporkan pesan itu.", AnswerKind.NAME, question)
+    assert not _holds(
+        "kantor berita itu melaporkan pesan dari Korea Utara.", AnswerKind.NAME, question
+    )
+
+
+def test_definition_needs_a_defining_verb() -> None:
+    question = "Apa yang dimaksud dengan pakta strategis?"
+    assert _holds(
+        "Pakta strategis adalah perjanjian bantuan militer.", AnswerKind.DEFINITION, question
+    )
+    assert not _holds("Pakta strategis ditandatangani Juni.", AnswerKind.DEFINITION, question)

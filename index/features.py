@@ -1,0 +1,179 @@
+"""What a candidate sentence is scored on: one row of numbers per sentence, from pure inputs.
+
+Nothing here touches the database, FAISS or the model: the searcher hands over the parsed
+question, the candidate sentences, their chunks' cosines and their BM25 scores, and gets a
+matrix back. ``python -m index tune`` computes the very same rows to fit the ranker's weights.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from index.questions import AnswerKind, holds_answer_kind
+from index.tokens import words
+
+#: What each candidate sentence is scored on, in column order.
+FEATURES = (
+    "dense",  # cosine of the question with the sentence's chunk, minus the best chunk's
+    "dense_rank",  # 1 / (1 + rank of the sentence's chunk by that cosine): 1 for the best chunk
+    "dense_top",  # the sentence's chunk is the nearest one
+    "lexical",  # BM25 of the sentence, over the best candidate's
+    "coverage",  # idf-weighted share of the question's words the sentence has
+    "context",  # the same share for the sentence with its neighbours (one before, one after)
+    "phrase",  # share of the question's word pairs found as pairs in the sentence
+    "names",  # share of the question's capitalised words (names) the sentence has
+    "missing",  # idf of the rarest question word the chunk lacks, over the rarest possible
+    "novelty",  # share of the sentence's words the question does not have
+    "length",  # log of the sentence's word count, over log 50
+    "lead",  # first sentence of its article
+    "kind_quantity",  # a number that is not a date (question asks "berapa")
+    "kind_time",  # a date or time ("kapan", "tahun berapa")
+    "kind_person",  # a name ("siapa")
+    "kind_place",  # a place phrase ("di mana", "di negara manakah")
+    "kind_name",  # a name or acronym ("apa nama", "perusahaan apakah")
+    "kind_clause",  # a reason, manner or definition ("mengapa", "bagaimana", "apa itu")
+    "no_kind",  # the question asks for a kind the sentence does not hold
+)
+
+_KIND_COLUMN = {
+    AnswerKind.QUANTITY: "kind_quantity",
+    AnswerKind.TIME: "kind_time",
+    AnswerKind.PERSON: "kind_person",
+    AnswerKind.PLACE: "kind_place",
+    AnswerKind.NAME: "kind_name",
+    AnswerKind.REASON: "kind_clause",
+    AnswerKind.MANNER: "kind_clause",
+    AnswerKind.DEFINITION: "kind_clause",
+}
+_COLUMN = {name: i for i, name in enumerate(FEATURES)}
+_CAPITALISED = re.compile(r"\b[A-Z][\w-]*")
+
+
+class CandidateSentence(Protocol):
+    """What the features need to know of a candidate sentence."""
+
+    @property
+    def chunk_id(self) -> int: ...  # noqa: D102
+
+    @property
+    def article_key(self) -> str: ...  # noqa: D102
+
+    @property
+    def position(self) -> int: ...  # noqa: D102
+
+    @property
+    def text(self) -> str: ...  # noqa: D102
+
+    @property
+    def tokens(self) -> tuple[str, ...]: ...  # noqa: D102
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuestion:
+    """A question as the ranking sees it."""
+
+    text: str
+    kind: AnswerKind
+    weights: dict[str, float]  # lexical token -> idf
+    words: list[str]  # lower-case words, in order
+    rarest: float = 1.0  # idf of a word no sentence has: the highest possible
+    known: frozenset[str] | None = None  # tokens some sentence has (None: all of them)
+
+    @property
+    def unknown(self) -> float:
+        """Idf-weighted share of the question's tokens that no sentence has."""
+        total = sum(self.weights.values())
+        if self.known is None or total <= 0:
+            return 0.0
+        return sum(w for t, w in self.weights.items() if t not in self.known) / total
+
+    @property
+    def names(self) -> set[str]:
+        """Lower-cased capitalised words after the first word: the names the question gives."""
+        found = _CAPITALISED.findall(self.text)
+        first = found[0] if found and self.text.lstrip().startswith(found[0]) else None
+        return {word.lower() for word in found if word != first}
+
+    def coverage(self, tokens: set[str]) -> float:
+        """Idf-weighted share of the question's tokens found in ``tokens``."""
+        total = sum(self.weights.values())
+        if total <= 0:
+            return 0.0
+        return sum(w for token, w in self.weights.items() if token in tokens) / total
+
+    def missing(self, tokens: set[str]) -> float:
+        """Idf of the rarest question token not in ``tokens``, over the rarest possible."""
+        lacking = [w for token, w in self.weights.items() if token not in tokens]
+        return max(lacking, default=0.0) / max(self.rarest, 1e-9)
+
+    def phrase_overlap(self, sentence: str) -> float:
+        """Share of the question's neighbouring word pairs that stand together in ``sentence``."""
+        pairs = set(itertools.pairwise(self.words))
+        if not pairs:
+            return 0.0
+        return len(pairs & set(itertools.pairwise(words(sentence)))) / len(pairs)
+
+
+def sentence_features(
+    query: ParsedQuestion,
+    rows: Sequence[CandidateSentence],
+    chunk_cosines: Mapping[int, float],
+    lexical_scores: np.ndarray,
+) -> np.ndarray:
+    """One row of ``FEATURES`` per candidate sentence.
+
+    Args:
+        query: the parsed question.
+        rows: candidate sentences; all sentences of a chunk should be among them. A row's
+            neighbours are the rows of the same article one position before and after.
+        chunk_cosines: cosine of the question with each candidate's chunk, by chunk id.
+        lexical_scores: BM25 score of each row, in row order.
+    """
+    matrix = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
+    if not rows:
+        return matrix
+    best_dense = max(chunk_cosines[row.chunk_id] for row in rows)
+    nearest = sorted({row.chunk_id for row in rows}, key=lambda c: -chunk_cosines[c])
+    chunk_rank = {chunk_id: rank for rank, chunk_id in enumerate(nearest)}
+    best_lexical = float(np.max(lexical_scores)) or 1.0
+    chunk_tokens: dict[int, set[str]] = {}
+    by_place: dict[tuple[str, int], set[str]] = {}
+    for row in rows:
+        chunk_tokens.setdefault(row.chunk_id, set()).update(row.tokens)
+        by_place[(row.article_key, row.position)] = set(row.tokens)
+    question_tokens = set(query.weights)
+    question_words = set(query.words)
+    names = query.names
+    kind_column = _KIND_COLUMN.get(query.kind)
+    for i, (row, lexical) in enumerate(zip(rows, lexical_scores, strict=True)):
+        tokens = set(row.tokens)
+        sentence_words = words(row.text)
+        values = matrix[i]
+        values[_COLUMN["dense"]] = chunk_cosines[row.chunk_id] - best_dense
+        values[_COLUMN["dense_rank"]] = 1.0 / (1.0 + chunk_rank[row.chunk_id])
+        values[_COLUMN["dense_top"]] = chunk_rank[row.chunk_id] == 0
+        values[_COLUMN["lexical"]] = float(lexical) / best_lexical
+        values[_COLUMN["coverage"]] = query.coverage(tokens)
+        window = tokens.union(
+            by_place.get((row.article_key, row.position - 1), ()),
+            by_place.get((row.article_key, row.position + 1), ()),
+        )
+        values[_COLUMN["context"]] = query.coverage(window)
+        values[_COLUMN["phrase"]] = query.phrase_overlap(row.text)
+        values[_COLUMN["names"]] = len(names & set(sentence_words)) / len(names) if names else 0.0
+        values[_COLUMN["missing"]] = query.missing(chunk_tokens[row.chunk_id])
+        values[_COLUMN["novelty"]] = len(tokens - question_tokens) / len(tokens) if tokens else 0.0
+        values[_COLUMN["length"]] = min(math.log1p(len(sentence_words)) / math.log(50), 1.5)
+        values[_COLUMN["lead"]] = row.position == 0
+        if kind_column is not None:
+            holds = holds_answer_kind(row.text, query.kind, question_words)
+            values[_COLUMN[kind_column]] = holds
+            values[_COLUMN["no_kind"]] = not holds
+    return matrix

@@ -1,0 +1,217 @@
+"""``python -m index tune``: fit the ranker's weights on train questions, write ``ranker.json``.
+
+Each question set brings its passages, its answerable train questions and, optionally, train
+questions its passages do not answer. Every passage set is indexed as the eval command does
+(the same cache), every question goes through ``Searcher.candidates`` (the bot's own
+retrieval and features), and a candidate is correct when it is a hit as
+``shared/eval/README.md`` defines it. Questions of the *other* sets are asked too: their
+answers are in no indexed text, so the bot should decline them. The confidence model learns
+whether the best sentence is a hit; its threshold is set so that ``DECLINE_ELSEWHERE`` of those
+other-set questions are declined. Nothing here knows which set is which.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from config.settings import Settings
+from index.builder import build_index
+from index.embedder import Embedder
+from index.evaluate import Question, RankedSentence, is_hit, passage_id, prepare_corpus
+from index.features import FEATURES
+from index.fitting import listwise_objective, logistic_objective, minimise
+from index.ranker import CONFIDENCE_FEATURES, RERANK_FEATURES, Ranker, confidence_values
+from index.search import Candidates, Searcher
+
+log = logging.getLogger(__name__)
+
+#: Placeholder weights while the real ones are fitted (the searcher needs some).
+NEUTRAL = Ranker(
+    weights=(0.0,) * len(FEATURES),
+    rerank_weights=(0.0,) * (len(FEATURES) + len(RERANK_FEATURES)),
+    confidence_weights=(0.0,) * len(CONFIDENCE_FEATURES),
+    confidence_bias=0.0,
+    threshold=0.5,
+)
+
+#: Share of the other sets' questions (answered by no indexed text) the threshold declines.
+DECLINE_ELSEWHERE = 0.90
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSet:
+    """Passages to index and the train questions asked of them."""
+
+    passages: Path
+    questions: Sequence[Question]
+    unanswerable: Sequence[Question] = ()
+
+
+@dataclass(slots=True)
+class _Asked:
+    """One question's candidates, and which of them are hits (none for an unanswerable one)."""
+
+    found: Candidates
+    labels: np.ndarray
+    answerable: bool
+    elsewhere: bool = False  # a question of another set: its answer is in no indexed text
+    cosines: dict[int, float] = field(default_factory=dict)  # sentence id -> cosine
+
+
+def tune(
+    settings: Settings,
+    *,
+    embedder: Embedder,
+    sets: Sequence[QuestionSet],
+    rerank_top: int = 8,
+    elsewhere: int = 300,
+    progress: Callable[[int, int], None] | None = None,
+) -> Ranker:
+    """Fit the three steps of the ranker on ``sets``; ``elsewhere`` other-set questions each."""
+    plans = []
+    for n, item in enumerate(sets):
+        others = [q for j, other in enumerate(sets) if j != n for q in other.questions]
+        sample = random.Random(n).sample(others, min(elsewhere, len(others)))
+        plans.append((item, [*item.questions], [*item.unanswerable], sample))
+    total = sum(len(a) + len(b) + len(c) for _, a, b, c in plans)
+    done = 0
+    asked: list[tuple[Searcher, _Asked]] = []
+    for item, answerable, unanswerable, sample in plans:
+        corpus = prepare_corpus(
+            settings, passages=item.passages, distractors=None, model=embedder.name
+        )
+        build_index(corpus, embedder=embedder)
+        # Only retrieval and features are used here: any weights will do.
+        searcher = Searcher.open(corpus, embedder=embedder, ranker=NEUTRAL)
+        kinds = [(q, True, False) for q in answerable] + [(q, False, False) for q in unanswerable]
+        for question, has_answer, other_set in kinds + [(q, False, True) for q in sample]:
+            item_asked = _ask(searcher, question, answerable=has_answer)
+            item_asked.elsewhere = other_set
+            asked.append((searcher, item_asked))
+            done += 1
+            if progress:
+                progress(done, total)
+    return fit(asked, rerank_top=rerank_top)
+
+
+def _ask(searcher: Searcher, question: Question, *, answerable: bool) -> _Asked:
+    found = searcher.candidates(question.question)
+    labels = np.array(
+        [
+            answerable
+            and is_hit(RankedSentence(row.text, passage_id(row.article_key), 0.0), question)
+            for row in found.rows
+        ],
+        dtype=bool,
+    )
+    return _Asked(found=found, labels=labels, answerable=answerable)
+
+
+def _embed_heads(asked: Sequence[tuple[Searcher, _Asked]], weights: np.ndarray, top: int) -> None:
+    """Cosines of the sentences step 2 sees: the best ``top`` of each question by step 1."""
+    vectors: dict[tuple[int, int], np.ndarray] = {}  # (searcher, sentence id) -> vector
+    for searcher, item in asked:
+        if not item.found.rows:
+            continue
+        head = np.argsort(-(item.found.features @ weights), kind="stable")[:top]
+        ids = [item.found.rows[i].sentence_id for i in head]
+        missing = [
+            i for i, key in zip(head, ids, strict=True) if (id(searcher), key) not in vectors
+        ]
+        if missing:
+            texts = [item.found.rows[i].text for i in missing]
+            for i, vector in zip(missing, searcher.embedder.embed_passages(texts), strict=True):
+                vectors[(id(searcher), item.found.rows[i].sentence_id)] = vector
+        item.cosines = {key: float(vectors[(id(searcher), key)] @ item.found.vector) for key in ids}
+
+
+def fit(asked: Sequence[tuple[Searcher, _Asked]], *, rerank_top: int) -> Ranker:
+    """Fit step 1, then step 2 on each question's step-1 head, then the confidence model."""
+    with_rows = [a for _, a in asked if a.found.rows]
+    answerable = [a for a in with_rows if a.answerable]
+    start = np.zeros(len(FEATURES))
+    weights = minimise(
+        listwise_objective([a.found.features for a in answerable], [a.labels for a in answerable]),
+        start,
+    )
+    _embed_heads(asked, weights, rerank_top)
+    heads, head_labels = [], []
+    for item in answerable:
+        order = np.argsort(-(item.found.features @ weights), kind="stable")[:rerank_top]
+        cosines = _cosines(item, order)
+        relative = cosines - cosines.max()
+        heads.append(np.column_stack([item.found.features[order], relative]))
+        head_labels.append(item.labels[order])
+    rerank = minimise(
+        listwise_objective(heads, head_labels), np.r_[weights, np.zeros(len(RERANK_FEATURES))]
+    )
+    draft = Ranker(
+        weights=tuple(float(w) for w in weights),
+        rerank_weights=tuple(float(w) for w in rerank),
+        confidence_weights=(0.0,) * len(CONFIDENCE_FEATURES),
+        confidence_bias=0.0,
+        threshold=0.5,
+        rerank_top=rerank_top,
+    )
+    values, correct = [], []
+    for item in with_rows:
+        ordering = draft.order(item.found.features, functools.partial(_cosines, item))
+        assert item.found.chunk_cosines is not None
+        values.append(
+            confidence_values(
+                ordering,
+                item.found.features,
+                item.found.chunk_cosines,
+                unknown=item.found.query.unknown,
+            )
+        )
+        correct.append(bool(item.labels[ordering.order[0]]))
+    matrix = np.asarray(values)
+    labels = np.asarray(correct)
+    solution = minimise(logistic_objective(matrix, labels), np.zeros(matrix.shape[1] + 1))
+    confidence = 1.0 / (1.0 + np.exp(-(matrix @ solution[:-1] + solution[-1])))
+    elsewhere = np.asarray([a.elsewhere for a in with_rows])
+    threshold = (
+        float(np.quantile(confidence[elsewhere], DECLINE_ELSEWHERE)) if elsewhere.any() else 0.5
+    )
+    unanswered = np.asarray([not a.answerable and not a.elsewhere for a in with_rows])
+    answered_right = labels & (confidence >= threshold)
+    fitted: dict[str, object] = {
+        "questions": len(answerable),
+        "unanswerable": int(unanswered.sum()),
+        "elsewhere": int(elsewhere.sum()),
+        "train_hit@1": round(float(labels[~unanswered & ~elsewhere].mean()), 4)
+        if answerable
+        else 0.0,
+        "train_hit@1_kept": round(float(answered_right[~unanswered & ~elsewhere].mean()), 4)
+        if answerable
+        else 0.0,
+        "train_declined_unanswerable": round(
+            float((confidence[unanswered] < threshold).mean()) if unanswered.any() else 0.0, 4
+        ),
+        "train_declined_elsewhere": DECLINE_ELSEWHERE,
+    }
+    log.info("fitted the ranker: %s", fitted)
+    return Ranker(
+        weights=tuple(float(w) for w in weights),
+        rerank_weights=tuple(float(w) for w in rerank),
+        confidence_weights=tuple(float(w) for w in solution[:-1]),
+        confidence_bias=float(solution[-1]),
+        threshold=threshold,
+        rerank_top=rerank_top,
+        fitted=fitted,
+    )
+
+
+def _cosines(item: _Asked, rows: np.ndarray) -> np.ndarray:
+    """Cached sentence cosines of the given rows (0 for a sentence that was not embedded)."""
+    return np.asarray(
+        [item.cosines.get(item.found.rows[i].sentence_id, 0.0) for i in rows], dtype=np.float32
+    )

@@ -1,0 +1,91 @@
+"""The eval command's figures agree with an independent reading of its predictions file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index.embedder import Embedder
+from index.evaluate import evaluate, read_questions
+from tests.conftest import make_settings
+from tests.score_predictions import score
+
+# Invented passages and questions, in the shape of shared/eval's files.
+PASSAGES = [
+    ("p-cabai", "Harga cabai rawit di Pasar Senen naik menjadi Rp 80.000 per kilogram pekan ini."),
+    ("p-banjir", "Banjir setinggi 70 sentimeter merendam 300 rumah di Kelurahan Kampung Melayu."),
+    ("p-kereta", "Kereta cepat Jakarta-Bandung mengangkut 18.000 penumpang pada hari Minggu."),
+    (
+        "p-sekolah",
+        "Dinas Pendidikan membangun 12 gedung sekolah baru di Kabupaten Bogor tahun ini.",
+    ),
+]
+QUESTIONS = [
+    ("q1", "Berapa harga cabai rawit di Pasar Senen?", ["Rp 80.000"], "p-cabai"),
+    ("q2", "Berapa rumah terendam banjir di Kampung Melayu?", ["300"], "p-banjir"),
+    ("q3", "Berapa penumpang kereta cepat pada hari Minggu?", ["18.000"], "p-kereta"),
+    ("q4", "Berapa gedung sekolah dibangun di Kabupaten Bogor?", ["12"], "p-banjir"),  # wrong gold
+]
+NO_ANSWER = [
+    ("u1", "Siapa juara Liga Champions tahun lalu?"),
+    ("u2", "Bagaimana resep rendang daging sapi?"),
+]
+
+
+def _write(path: Path, records: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    return path
+
+
+def test_predictions_score_the_same_with_the_independent_scorer(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    passages = _write(
+        tmp_path / "passages.jsonl",
+        [{"passage_id": i, "title": None, "text": t} for i, t in PASSAGES],
+    )
+    questions = _write(
+        tmp_path / "questions.jsonl",
+        [
+            {"id": i, "question": q, "answers": a, "passage_id": p, "source": "test"}
+            for i, q, a, p in QUESTIONS
+        ],
+    )
+    no_answer = _write(
+        tmp_path / "none.jsonl",
+        [
+            {"id": i, "question": q, "answers": [], "passage_id": None, "source": "test"}
+            for i, q in NO_ANSWER
+        ],
+    )
+    predictions = tmp_path / "predictions.jsonl"
+    result = evaluate(
+        make_settings(tmp_path),
+        embedder=embedder,
+        passages=passages,
+        questions=read_questions(questions),
+        unanswerable=read_questions(no_answer),
+        predictions=predictions,
+    )
+    lines = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert [line["id"] for line in lines] == ["q1", "q2", "q3", "q4", "u1", "u2"]
+    assert all(len(line["sentences"]) <= 10 for line in lines)
+
+    shipped = next(m for m in result.methods if m.name == "shipped path")
+    records = [
+        json.loads(line)
+        for path in (questions, no_answer)
+        for line in path.read_text().splitlines()
+    ]
+    independent = score(lines, records)
+    assert independent["hit@1"] == pytest.approx(shipped.hit1)
+    assert independent["hit@5"] == pytest.approx(shipped.hit5)
+    assert independent["mrr@10"] == pytest.approx(shipped.mrr10)
+    assert independent["answered"] == pytest.approx(shipped.answered)
+    assert independent["declined"] == pytest.approx(shipped.declined_unanswerable)
+    assert result.declined == {"none.jsonl": pytest.approx(independent["declined"])}
+    # q4's gold passage does not hold its answer: it can never be a hit.
+    assert shipped.hit1 <= 0.75
+    assert result.passages == 4 and result.questions == 4 and result.unanswerable == 2
