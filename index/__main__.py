@@ -121,7 +121,6 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
         settings,
         embedder=embedder,
         sets=sets,
-        rerank_top=args.rerank_top,
         progress=ProgressBar("questions"),
     )
     ranker.save(args.output)
@@ -177,7 +176,6 @@ def main(argv: list[str] | None = None) -> int:
         help="PASSAGES QUESTIONS [UNANSWERABLE ...] .jsonl train files (repeat for each set)",
     )
     tu.add_argument("--limit", type=int, help="at most N questions of each file (fixed sample)")
-    tu.add_argument("--rerank-top", type=int, default=6, help="sentences re-ranked by embedding")
     tu.add_argument("--output", type=Path, default=RANKER_FILE, help="where to write the weights")
     tu.set_defaults(run=_tune)
     args = parser.parse_args(argv)

@@ -86,7 +86,6 @@ class Candidates:
     query: ParsedQuestion
     rows: list[SentenceRow]
     features: np.ndarray
-    vector: np.ndarray | None = None  # the question's embedding
     chunk_cosines: np.ndarray | None = None  # cosine of the question with each row's chunk
 
 
@@ -161,9 +160,7 @@ class Searcher:
                 confident=False,
                 has_words=bool(found.query.weights),
             )
-        ordering = self.ranker.order(
-            found.features, lambda rows: self.sentence_cosines(found, rows)
-        )
+        ordering = self.ranker.order(found.features)
         assert found.chunk_cosines is not None
         values = confidence_values(
             ordering, found.features, found.chunk_cosines, unknown=found.query.unknown
@@ -174,13 +171,6 @@ class Searcher:
             for i, score in zip(ordering.order[:limit], ordering.scores[:limit], strict=True)
         )
         return Ranking(kind=found.query.kind, quotes=quotes, confident=confident)
-
-    def sentence_cosines(self, found: Candidates, rows: np.ndarray) -> np.ndarray:
-        """Cosine of the question with the sentences at ``rows``, embedded now (a few only)."""
-        if found.vector is None or len(rows) == 0:
-            return np.zeros(len(rows), dtype=np.float32)
-        vectors = self.embedder.embed_passages([found.rows[int(i)].text for i in rows])
-        return vectors @ found.vector
 
     def candidates(self, question: str) -> Candidates:
         """The sentences worth scoring for ``question``, with their features (unranked)."""
@@ -208,7 +198,6 @@ class Searcher:
             query=query,
             rows=rows,
             features=sentence_features(query, rows, by_chunk, lexical),
-            vector=vector,
             chunk_cosines=np.asarray([by_chunk[row.chunk_id] for row in rows], dtype=np.float32),
         )
 

@@ -12,11 +12,10 @@ other-set questions are declined. Nothing here knows which set is which.
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from index.embedder import Embedder
 from index.evaluate import Question, RankedSentence, is_hit, passage_id, prepare_corpus
 from index.features import FEATURES
 from index.fitting import listwise_objective, logistic_objective, minimise
-from index.ranker import CONFIDENCE_FEATURES, RERANK_FEATURES, Ranker, confidence_values
+from index.ranker import CONFIDENCE_FEATURES, Ranker, confidence_values
 from index.search import Candidates, Searcher
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,6 @@ log = logging.getLogger(__name__)
 #: Placeholder weights while the real ones are fitted (the searcher needs some).
 NEUTRAL = Ranker(
     weights=(0.0,) * len(FEATURES),
-    rerank_weights=(0.0,) * (len(FEATURES) + len(RERANK_FEATURES)),
     confidence_weights=(0.0,) * len(CONFIDENCE_FEATURES),
     confidence_bias=0.0,
     threshold=0.5,
@@ -62,7 +60,6 @@ class _Asked:
     labels: np.ndarray
     answerable: bool
     elsewhere: bool = False  # a question of another set: its answer is in no indexed text
-    cosines: dict[int, float] = field(default_factory=dict)  # sentence id -> cosine
 
 
 def tune(
@@ -70,11 +67,10 @@ def tune(
     *,
     embedder: Embedder,
     sets: Sequence[QuestionSet],
-    rerank_top: int = 8,
     elsewhere: int = 300,
     progress: Callable[[int, int], None] | None = None,
 ) -> Ranker:
-    """Fit the three steps of the ranker on ``sets``; ``elsewhere`` other-set questions each."""
+    """Fit both steps of the ranker on ``sets``; ``elsewhere`` other-set questions each."""
     plans = []
     for n, item in enumerate(sets):
         others = [q for j, other in enumerate(sets) if j != n for q in other.questions]
@@ -82,7 +78,7 @@ def tune(
         plans.append((item, [*item.questions], [*item.unanswerable], sample))
     total = sum(len(a) + len(b) + len(c) for _, a, b, c in plans)
     done = 0
-    asked: list[tuple[Searcher, _Asked]] = []
+    asked: list[_Asked] = []
     for item, answerable, unanswerable, sample in plans:
         corpus = prepare_corpus(
             settings, passages=item.passages, distractors=None, model=embedder.name
@@ -94,11 +90,11 @@ def tune(
         for question, has_answer, other_set in kinds + [(q, False, True) for q in sample]:
             item_asked = _ask(searcher, question, answerable=has_answer)
             item_asked.elsewhere = other_set
-            asked.append((searcher, item_asked))
+            asked.append(item_asked)
             done += 1
             if progress:
                 progress(done, total)
-    return fit(asked, rerank_top=rerank_top)
+    return fit(asked)
 
 
 def _ask(searcher: Searcher, question: Question, *, answerable: bool) -> _Asked:
@@ -114,55 +110,24 @@ def _ask(searcher: Searcher, question: Question, *, answerable: bool) -> _Asked:
     return _Asked(found=found, labels=labels, answerable=answerable)
 
 
-def _embed_heads(asked: Sequence[tuple[Searcher, _Asked]], weights: np.ndarray, top: int) -> None:
-    """Cosines of the sentences step 2 sees: the best ``top`` of each question by step 1."""
-    vectors: dict[tuple[int, int], np.ndarray] = {}  # (searcher, sentence id) -> vector
-    for searcher, item in asked:
-        if not item.found.rows:
-            continue
-        head = np.argsort(-(item.found.features @ weights), kind="stable")[:top]
-        ids = [item.found.rows[i].sentence_id for i in head]
-        missing = [
-            i for i, key in zip(head, ids, strict=True) if (id(searcher), key) not in vectors
-        ]
-        if missing:
-            texts = [item.found.rows[i].text for i in missing]
-            for i, vector in zip(missing, searcher.embedder.embed_passages(texts), strict=True):
-                vectors[(id(searcher), item.found.rows[i].sentence_id)] = vector
-        item.cosines = {key: float(vectors[(id(searcher), key)] @ item.found.vector) for key in ids}
-
-
-def fit(asked: Sequence[tuple[Searcher, _Asked]], *, rerank_top: int) -> Ranker:
-    """Fit step 1, then step 2 on each question's step-1 head, then the confidence model."""
-    with_rows = [a for _, a in asked if a.found.rows]
+def fit(asked: Sequence[_Asked]) -> Ranker:
+    """Fit the ranking on answerable questions, then the confidence of its best sentence."""
+    with_rows = [a for a in asked if a.found.rows]
     answerable = [a for a in with_rows if a.answerable]
     start = np.zeros(len(FEATURES))
     weights = minimise(
         listwise_objective([a.found.features for a in answerable], [a.labels for a in answerable]),
         start,
     )
-    _embed_heads(asked, weights, rerank_top)
-    heads, head_labels = [], []
-    for item in answerable:
-        order = np.argsort(-(item.found.features @ weights), kind="stable")[:rerank_top]
-        cosines = _cosines(item, order)
-        relative = cosines - cosines.max()
-        heads.append(np.column_stack([item.found.features[order], relative]))
-        head_labels.append(item.labels[order])
-    rerank = minimise(
-        listwise_objective(heads, head_labels), np.r_[weights, np.zeros(len(RERANK_FEATURES))]
-    )
     draft = Ranker(
         weights=tuple(float(w) for w in weights),
-        rerank_weights=tuple(float(w) for w in rerank),
         confidence_weights=(0.0,) * len(CONFIDENCE_FEATURES),
         confidence_bias=0.0,
         threshold=0.5,
-        rerank_top=rerank_top,
     )
     values, correct = [], []
     for item in with_rows:
-        ordering = draft.order(item.found.features, functools.partial(_cosines, item))
+        ordering = draft.order(item.found.features)
         assert item.found.chunk_cosines is not None
         values.append(
             confidence_values(
@@ -201,17 +166,8 @@ def fit(asked: Sequence[tuple[Searcher, _Asked]], *, rerank_top: int) -> Ranker:
     log.info("fitted the ranker: %s", fitted)
     return Ranker(
         weights=tuple(float(w) for w in weights),
-        rerank_weights=tuple(float(w) for w in rerank),
         confidence_weights=tuple(float(w) for w in solution[:-1]),
         confidence_bias=float(solution[-1]),
         threshold=threshold,
-        rerank_top=rerank_top,
         fitted=fitted,
-    )
-
-
-def _cosines(item: _Asked, rows: np.ndarray) -> np.ndarray:
-    """Cached sentence cosines of the given rows (0 for a sentence that was not embedded)."""
-    return np.asarray(
-        [item.cosines.get(item.found.rows[i].sentence_id, 0.0) for i in rows], dtype=np.float32
     )

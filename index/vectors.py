@@ -19,6 +19,10 @@ class IndexMismatchError(RuntimeError):
     """The stored index was built with another embedding model than the settings name."""
 
 
+class ReadOnlyIndexError(RuntimeError):
+    """A write to an index that serves from its memory-mapped file."""
+
+
 @dataclass(frozen=True, slots=True)
 class VectorMeta:
     """What built the vectors: recorded beside the index and checked on load."""
@@ -33,9 +37,11 @@ class VectorMeta:
 class VectorIndex:
     """Inner-product search over L2-normalised chunk vectors, keyed by chunk id."""
 
-    def __init__(self, index: faiss.Index, *, model: str) -> None:
+    def __init__(self, index: faiss.Index, *, model: str, read_only: bool = False) -> None:
         self._index = index
         self.model = model
+        # A memory-mapped index is a view of the file: FAISS aborts the process on a write.
+        self.read_only = read_only
 
     @classmethod
     def empty(cls, *, dim: int, model: str) -> VectorIndex:
@@ -52,6 +58,7 @@ class VectorIndex:
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors under the given ids."""
+        self._check_writable()
         if len(ids):
             self._index.add_with_ids(
                 np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
@@ -59,8 +66,13 @@ class VectorIndex:
 
     def remove(self, ids: np.ndarray) -> None:
         """Remove the vectors with these ids (unknown ids are ignored)."""
+        self._check_writable()
         if len(ids):
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyIndexError("a memory-mapped index is read-only: load it with mmap=False")
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Ids and cosine scores of the ``k`` nearest chunks, best first."""
@@ -105,8 +117,12 @@ class VectorIndex:
         return VectorMeta(**json.loads((folder / META_FILE).read_text(encoding="utf-8")))
 
     @classmethod
-    def load(cls, folder: Path, *, model: str) -> VectorIndex:
-        """Load the saved index; fail clearly when it was built with another model."""
+    def load(cls, folder: Path, *, model: str, mmap: bool = False) -> VectorIndex:
+        """Load the saved index; fail clearly when it was built with another model.
+
+        With ``mmap`` the vectors stay in the file, read-only, shared through the page cache by
+        every process serving this version; the builder loads a private, writable copy.
+        """
         meta = cls.read_meta(folder)
         if meta.model != model:
             raise IndexMismatchError(
@@ -114,5 +130,6 @@ class VectorIndex:
                 f"(dimension {meta.dim}), but the settings ask for {model!r}: "
                 "run `python -m index build --full` to rebuild it with the configured model"
             )
-        index = faiss.read_index(str(folder / INDEX_FILE))
-        return cls(index, model=meta.model)
+        flags = faiss.IO_FLAG_MMAP_IFC if mmap else 0
+        index = faiss.read_index(str(folder / INDEX_FILE), flags)
+        return cls(index, model=meta.model, read_only=mmap)

@@ -84,7 +84,7 @@ def current_version(engine: Engine) -> int:
 
 
 def load_version(index_dir: Path, version: int, *, model: str) -> tuple[VectorIndex, BM25Index]:
-    """One version's vectors (checked against ``model``) and lexical index.
+    """One version's vectors (checked against ``model``) and lexical index, memory-mapped.
 
     Raises:
         IndexNotBuiltError: If that version is not on disk.
@@ -95,7 +95,7 @@ def load_version(index_dir: Path, version: int, *, model: str) -> tuple[VectorIn
             f"no index version {version} in {index_dir}: run `python -m index build`"
         )
     folder = version_folder(index_dir, version)
-    return VectorIndex.load(folder, model=model), BM25Index.load(folder / LEXICAL_DIR)
+    return VectorIndex.load(folder, model=model, mmap=True), BM25Index.load(folder / LEXICAL_DIR)
 
 
 def write_version(index_dir: Path, version: int, vectors: VectorIndex, lexical: BM25Index) -> Path:

@@ -16,8 +16,8 @@ from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
 from index.models import Article, Chunk, Sentence
 from index.search import Searcher
 from index.store import make_engine
-from index.vectors import IndexMismatchError, VectorIndex
-from index.versions import current_version, version_folder
+from index.vectors import INDEX_FILE, IndexMismatchError, ReadOnlyIndexError, VectorIndex
+from index.versions import current_version, load_version, version_folder
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings
 
 
@@ -49,6 +49,21 @@ def test_faiss_ids_are_database_chunk_ids(tmp_path: Path, embedder: Embedder) ->
         )
         assert stored[0] == pytest.approx(1.0, abs=1e-4)
     assert {s.line for s in sentences} == set(range(1, 19)) - {6, 14}
+
+
+def test_a_served_version_is_memory_mapped_not_copied(tmp_path: Path, embedder: Embedder) -> None:
+    settings = make_settings(_seeded(tmp_path))
+    build_index(settings, embedder=embedder)
+    engine = make_engine(settings.sqlalchemy_url)
+    vectors, _ = load_version(settings.index_dir, current_version(engine), model=embedder.name)
+    index_file = str(_serving(settings) / INDEX_FILE)
+    mapped = Path("/proc/self/maps").read_text().splitlines()
+    assert any(line.endswith(index_file) for line in mapped), "the served index is not mapped"
+    copy = VectorIndex.load(_serving(settings), model=embedder.name)  # the builder's own copy
+    query = embedder.embed_queries([MISSION_QUESTION])[0]
+    assert vectors.search(query, 5)[0].tolist() == copy.search(query, 5)[0].tolist()
+    with pytest.raises(ReadOnlyIndexError):  # FAISS itself would abort the process
+        vectors.add(np.asarray([10**6]), query.reshape(1, -1))
 
 
 def test_incremental_build_embeds_only_new_and_changed(tmp_path: Path, embedder: Embedder) -> None:

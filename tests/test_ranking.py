@@ -15,7 +15,6 @@ from index.questions import answer_kind
 from index.ranker import (
     CONFIDENCE_FEATURES,
     RANKER_FILE,
-    RERANK_FEATURES,
     Ranker,
     RankerFileError,
     confidence_values,
@@ -110,35 +109,29 @@ def test_fitting_learns_which_feature_marks_the_right_candidate() -> None:
 def _ranker(**changes: object) -> Ranker:
     values: dict[str, object] = {
         "weights": tuple(1.0 if name == "lexical" else 0.0 for name in FEATURES),
-        "rerank_weights": (0.0,) * len(FEATURES) + (1.0,),
         "confidence_weights": (1.0,) + (0.0,) * (len(CONFIDENCE_FEATURES) - 1),
         "confidence_bias": 0.0,
         "threshold": 0.5,
-        "rerank_top": 2,
     }
     values.update(changes)
     return Ranker(**values)  # type: ignore[arg-type]
 
 
-def test_step_two_reorders_only_the_head_and_scores_decrease() -> None:
+def test_ranking_orders_by_weighted_features_and_confidence_reads_the_best() -> None:
     features = np.zeros((4, len(FEATURES)), dtype=np.float32)
     features[:, FEATURES.index("lexical")] = [0.2, 1.0, 0.9, 0.1]
-    asked: list[list[int]] = []
-
-    def cosines(rows: np.ndarray) -> np.ndarray:
-        asked.append(rows.tolist())
-        return np.array([{1: 0.5, 2: 0.8}[int(i)] for i in rows])
-
-    ordering = _ranker().order(features, cosines)
-    assert asked == [[1, 2]]  # only the two best of step 1 are embedded
-    assert ordering.order.tolist() == [2, 1, 0, 3]
-    assert np.all(np.diff(ordering.scores) < 0)
+    features[:, FEATURES.index("coverage")] = [0.1, 0.6, 0.3, 0.0]
+    ordering = _ranker().order(features)
+    assert ordering.order.tolist() == [1, 2, 0, 3]
+    assert ordering.scores.tolist() == pytest.approx([1.0, 0.9, 0.2, 0.1])
     values = confidence_values(ordering, features, np.array([0.7, 0.8, 0.9, 0.6]), unknown=0.25)
     assert len(values) == len(CONFIDENCE_FEATURES)
     named = dict(zip(CONFIDENCE_FEATURES, values, strict=True))
-    assert named["chunk_cosine"] == pytest.approx(0.9)
-    assert named["sentence_cosine"] == pytest.approx(0.8)
-    assert named["unknown"] == 0.25 and named["margin"] > 0
+    assert named["score"] == pytest.approx(1.0)
+    assert named["margin"] == pytest.approx(0.1)
+    assert named["coverage"] == pytest.approx(0.6)
+    assert named["chunk_cosine"] == pytest.approx(0.8)  # the chunk of row 1, the best
+    assert named["unknown"] == 0.25
 
 
 def test_ranker_file_round_trip_and_mismatch(tmp_path: Path) -> None:
@@ -147,7 +140,9 @@ def test_ranker_file_round_trip_and_mismatch(tmp_path: Path) -> None:
     ranker.save(path)
     loaded = Ranker.load(path)
     assert loaded.weights == ranker.weights and loaded.fitted == {"questions": 3}
-    assert loaded.confidence([2.0] + [0.0] * 8) == pytest.approx(1 / (1 + np.exp(-2.0)))
+    assert loaded.confidence([2.0] + [0.0] * (len(CONFIDENCE_FEATURES) - 1)) == pytest.approx(
+        1 / (1 + np.exp(-2.0))
+    )
 
     data = json.loads(path.read_text())
     data["features"] = [*data["features"][:-1], "something_else"]
@@ -161,7 +156,7 @@ def test_ranker_file_round_trip_and_mismatch(tmp_path: Path) -> None:
 def test_shipped_weights_fit_this_code() -> None:
     ranker = Ranker.load(RANKER_FILE)
     assert len(ranker.weights) == len(FEATURES)
-    assert len(ranker.rerank_weights) == len(FEATURES) + len(RERANK_FEATURES)
+    assert len(ranker.confidence_weights) == len(CONFIDENCE_FEATURES)
     assert 0.0 < ranker.threshold < 1.0
     assert ranker.fitted["questions"]
     # Fitted, not hand-set: holding the asked kind of answer helps, missing it hurts.
