@@ -1,4 +1,5 @@
-"""The index on real parts: SQLite, FAISS, the bundled model and sentence-transformers."""
+"""The index on real parts: SQLite and PostgreSQL, FAISS, the bundled model and
+sentence-transformers."""
 
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ def _seeded(root: Path) -> Path:
     return root
 
 
-def test_faiss_ids_are_database_chunk_ids(tmp_path: Path, embedder: Embedder) -> None:
-    settings = make_settings(_seeded(tmp_path))
+def test_faiss_ids_are_database_chunk_ids(
+    tmp_path: Path, embedder: Embedder, database_url: str
+) -> None:
+    settings = make_settings(_seeded(tmp_path), database_url=database_url)
     build_index(settings, embedder=embedder)
     vectors = VectorIndex.load(_serving(settings), model=embedder.name)
     with Session(make_engine(settings.sqlalchemy_url)) as session:
@@ -51,8 +54,10 @@ def test_faiss_ids_are_database_chunk_ids(tmp_path: Path, embedder: Embedder) ->
     assert {s.line for s in sentences} == set(range(1, 19)) - {6, 14}
 
 
-def test_incremental_build_embeds_only_new_and_changed(tmp_path: Path, embedder: Embedder) -> None:
-    settings = make_settings(_seeded(tmp_path))
+def test_incremental_build_embeds_only_new_and_changed(
+    tmp_path: Path, embedder: Embedder, database_url: str
+) -> None:
+    settings = make_settings(_seeded(tmp_path), database_url=database_url)
     build_index(settings, embedder=embedder)
     extra = settings.seeds_dir / "cabai.txt"
     extra.write_text("Harga cabai rawit di Pasar Senen naik menjadi Rp 80.000 per kilogram.\n")
