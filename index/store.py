@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, event, inspect
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from index.models import Article, IndexState, Sentence
@@ -24,7 +24,13 @@ class DatabaseUnavailableError(RuntimeError):
     """The database refused a write: read-only, locked by another process, or out of space."""
 
 
-def database_unavailable(error: OperationalError) -> DatabaseUnavailableError:
+#: What a database that cannot take a write raises: SQLite's "readonly" and "locked", and
+#: PostgreSQL's disk full, too many connections (operational) or read-only transaction
+#: (``InternalError``, SQLSTATE 25006: a read-only database or a standby server).
+UNWRITABLE = (OperationalError, InternalError)
+
+
+def database_unavailable(error: OperationalError | InternalError) -> DatabaseUnavailableError:
     """A message a person can act on for a failed write (without the SQL statement)."""
     reason = str(error.orig) if error.orig is not None else str(error).split("\n")[0]
     lowered = reason.lower()

@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,7 +22,7 @@ from bot.app import BotApplication
 from bot.jobs import DailySummaries, _may_have_arrived
 from config.settings import Settings
 from index.search import Searcher
-from tests.conftest import make_settings, running_bot
+from tests.conftest import copy_database, make_settings, running_bot
 from tests.telegram_api import BotApiServer, SentMessage
 from tests.test_bot_e2e import ask
 
@@ -48,20 +46,15 @@ class Clock:
 
 
 @pytest.fixture
-def settings(corpus_root: Path, api: BotApiServer, tmp_path: Path) -> Settings:
-    """The session's index, in a copy of its database of this test's own (for subscriptions)."""
-    corpus = make_settings(corpus_root)
-    copy = tmp_path / "tanya.db"
-    with (
-        closing(sqlite3.connect(corpus.data_dir / "tanya.db")) as source,
-        closing(sqlite3.connect(copy)) as target,
-    ):
-        source.backup(target)
+def settings(corpus_root: Path, api: BotApiServer, database_url: str) -> Settings:
+    """The session's index, with its rows copied into a database of this test's own (SQLite,
+    then PostgreSQL) that also holds the subscriptions and the sent log."""
+    copy_database(make_settings(corpus_root).sqlalchemy_url, database_url)
     return make_settings(
         corpus_root,
         telegram_token=api.token,
         telegram_api_url=api.base_url,
-        database_url=f"sqlite:///{copy}",
+        database_url=database_url,
         summary_retry_seconds=0.2,
     )
 
