@@ -120,6 +120,7 @@ def build_application(
             )
         await admin.show_admin_commands(application, COMMANDS)
         admin.schedule_reloads(application)
+        admin.schedule_index_checks(application)
 
     application: BotApplication = (
         ApplicationBuilder()
