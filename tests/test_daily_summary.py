@@ -377,6 +377,35 @@ async def test_a_chat_picks_its_own_hour(
         assert application.job_queue.get_jobs_by_name("daily-summary 18:00")  # rescheduled
 
 
+async def test_an_hour_picked_through_another_worker_gets_its_job_here_too(
+    api: BotApiServer, settings: Settings, searcher: Searcher
+) -> None:
+    api.private_chat(USER)
+    clock = Clock(6, 0)
+    async with running_bot(settings, searcher, clock=clock) as application:
+        summaries = await started(application)
+        assert application.job_queue is not None
+        assert application.job_queue.get_jobs_by_name("daily-summary 18:00") == ()
+        # Another worker on the same database took "/langganan 18" from this chat.
+        await asyncio.to_thread(
+            summaries.store.subscribe,
+            chat_id=USER,
+            chat_type="private",
+            language="id",
+            hour=18,
+            user_id=USER,
+            now=clock.now,
+        )
+        [sync] = application.job_queue.get_jobs_by_name("daily-summary send times")
+        await sync.run(application)
+        [job] = application.job_queue.get_jobs_by_name("daily-summary 18:00")
+        assert job.next_t is not None
+        assert job.next_t.astimezone(JAKARTA).time() == dt.time(18, 0)
+        clock.set(18, 0)
+        await run_job(application, "18:00")
+        assert len(summaries_to(api, USER)) == 1
+
+
 async def test_subscribing_after_seven_starts_tomorrow(
     api: BotApiServer, settings: Settings, searcher: Searcher
 ) -> None:
