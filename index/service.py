@@ -12,9 +12,12 @@ from index.embedder import Embedder, load_embedder
 from index.search import Searcher
 from index.store import make_engine
 from index.vectors import IndexMismatchError
-from index.versions import current_version
+from index.versions import BuildBusyError, build_lock, current_version
 
 log = logging.getLogger(__name__)
+
+#: How long a starting worker waits for another one's build of the same index (seconds).
+STARTUP_BUILD_WAIT = 3600.0
 
 
 def load_searcher(
@@ -40,7 +43,7 @@ def load_searcher(
             log.info(
                 "no index in %s yet: building it from %s", settings.index_dir, settings.seeds_dir
             )
-        build_index(settings, embedder=embedder, engine=engine)
+        _build_or_wait(settings, embedder=embedder, engine=engine, full=False)
     try:
         return Searcher.open(settings, embedder=embedder, engine=engine)
     except IndexMismatchError:
@@ -53,5 +56,19 @@ def load_searcher(
             error,
             settings.seeds_dir,
         )
-    build_index(settings, embedder=embedder, engine=engine, full=True)
+    _build_or_wait(settings, embedder=embedder, engine=engine, full=True)
     return Searcher.open(settings, embedder=embedder, engine=engine)
+
+
+def _build_or_wait(settings: Settings, *, embedder: Embedder, engine: Engine, full: bool) -> None:
+    """Build the index, or wait for the build another worker of the same folder is running.
+
+    Waiting is enough: that build makes what this one would (workers starting together on a
+    new data dir, or all finding the same damaged file).
+    """
+    try:
+        build_index(settings, embedder=embedder, engine=engine, full=full)
+    except BuildBusyError as error:
+        log.info("%s: waiting for it to finish", error)
+        with build_lock(settings.index_dir, wait=STARTUP_BUILD_WAIT):
+            pass

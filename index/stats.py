@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import Engine, func
-from sqlalchemy.engine import make_url
+from sqlalchemy import text as sql
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
@@ -19,8 +19,16 @@ def _size_on_disk(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
 
 
-def _database_bytes(url: str) -> int | None:
-    parsed = make_url(url)
+def _database_bytes(engine: Engine) -> int | None:
+    """The database's size in bytes (None for databases other than SQLite and PostgreSQL).
+
+    SQLite: its file and write-ahead log; PostgreSQL: as the server counts it.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            size = connection.execute(sql("SELECT pg_database_size(current_database())"))
+            return int(size.scalar_one())
+    parsed = engine.url
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return None
     path = Path(parsed.database)
@@ -47,13 +55,13 @@ def index_stats(settings: Settings, *, engine: Engine | None = None) -> dict[str
                 .where(LIVE)
             ).one()
         state = index_state(session=session)
+    database_bytes = _database_bytes(engine)
     if own_engine:
         engine.dispose()
     version = state.version if state else 0
     built = state.built_at if state else None
     if built is not None and built.tzinfo is None:  # SQLite drops the offset of stored UTC
         built = built.replace(tzinfo=dt.UTC)
-    database_bytes = _database_bytes(settings.sqlalchemy_url)
     return {
         **counts,
         "model": state.model if state else None,

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Connection, Engine, event, inspect
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from index.models import Article, IndexState, Sentence
@@ -24,7 +24,13 @@ class DatabaseUnavailableError(RuntimeError):
     """The database refused a write: read-only, locked by another process, or out of space."""
 
 
-def database_unavailable(error: OperationalError) -> DatabaseUnavailableError:
+#: What a database that cannot take a write raises: SQLite's "readonly" and "locked", and
+#: PostgreSQL's disk full, too many connections (operational) or read-only transaction
+#: (``InternalError``, SQLSTATE 25006: a read-only database or a standby server).
+UNWRITABLE = (OperationalError, InternalError)
+
+
+def database_unavailable(error: OperationalError | InternalError) -> DatabaseUnavailableError:
     """A message a person can act on for a failed write (without the SQL statement)."""
     reason = str(error.orig) if error.orig is not None else str(error).split("\n")[0]
     lowered = reason.lower()
@@ -39,8 +45,31 @@ def database_unavailable(error: OperationalError) -> DatabaseUnavailableError:
     )
 
 
+#: Key of the PostgreSQL advisory lock held while the schema is created or changed.
+_SCHEMA_LOCK = 0x54414E5941  # "TANYA"
+#: Key of the PostgreSQL advisory lock a build holds from its version check to its commit.
+_BUILD_LOCK = _SCHEMA_LOCK + 1
+
+
+def database_url(url: str) -> str:
+    """``url`` with PostgreSQL's driver named.
+
+    ``postgres://`` and ``postgresql://`` (the forms hosting platforms hand out) mean psycopg 3,
+    the driver this project installs, rather than SQLAlchemy's default psycopg2.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets its folder created, WAL mode and foreign keys."""
+    """An engine for ``url``; SQLite gets its folder created, WAL mode and foreign keys.
+
+    Any other database (PostgreSQL for several workers) gets connections checked before use,
+    so a restarted database server costs one reconnect instead of a failed question.
+    """
+    url = database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
@@ -61,23 +90,29 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the tables that do not exist yet, and bring an older ``article`` table up to date."""
-    SQLModel.metadata.create_all(engine)
-    _add_article_versions(engine)
+    """Create the tables that do not exist yet, and bring an older ``article`` table up to date.
+
+    On PostgreSQL an advisory lock makes workers starting together take turns: two ``CREATE
+    TABLE`` of the same table at once would fail in one of them.
+    """
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        SQLModel.metadata.create_all(connection)
+        _add_article_versions(connection)
 
 
-def _add_article_versions(engine: Engine) -> None:
+def _add_article_versions(connection: Connection) -> None:
     """Give a database from before index versions its ``removed_in`` column and live-key index."""
-    inspector = inspect(engine)
+    inspector = inspect(connection)
     if "removed_in" in {column["name"] for column in inspector.get_columns("article")}:
         return
-    with engine.begin() as connection:
-        connection.execute(sql("ALTER TABLE article ADD COLUMN removed_in INTEGER"))
-        for index in inspector.get_indexes("article"):
-            if index["column_names"] == ["key"] and index["unique"] and index["name"]:
-                connection.execute(sql(f"DROP INDEX {index['name']}"))
-        for new_index in Article.__table__.indexes:  # type: ignore[attr-defined]
-            new_index.create(connection, checkfirst=True)
+    connection.execute(sql("ALTER TABLE article ADD COLUMN removed_in INTEGER"))
+    for index in inspector.get_indexes("article"):
+        if index["column_names"] == ["key"] and index["unique"] and index["name"]:
+            connection.execute(sql(f"DROP INDEX {index['name']}"))
+    for new_index in Article.__table__.indexes:  # type: ignore[attr-defined]
+        new_index.create(connection, checkfirst=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +194,19 @@ def article_hashes(*, session: Session) -> dict[str, tuple[int, str]]:
 def index_state(*, session: Session) -> IndexState | None:
     """The record of the last build, if any."""
     return session.exec(select(IndexState)).first()
+
+
+def lock_index_state(*, session: Session) -> IndexState | None:
+    """The record of the last build, read under a lock that lasts until this transaction ends.
+
+    Two builds on two machines that share a PostgreSQL database (the folder's ``flock`` only
+    serialises the builds of one machine) take turns here, so the second sees the version the
+    first committed. SQLite needs no lock: its second writer fails on a stale read instead.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": _BUILD_LOCK})
+    return index_state(session=session)
 
 
 @dataclass(frozen=True, slots=True)

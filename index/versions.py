@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -202,22 +203,31 @@ def _delete_retired(engine: Engine, *, up_to: int) -> int:
 
 
 @contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index folder's build lock, or fail at once with :class:`BuildBusyError`.
+def build_lock(index_dir: Path, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold the index folder's build lock, waiting up to ``wait`` seconds for it.
 
     An advisory ``flock`` on ``index/.build.lock``: the system releases it when the process
     ends, even by SIGKILL, so a crashed build never blocks the next one.
+
+    Raises:
+        BuildBusyError: If another process still holds it after ``wait`` seconds (at once
+            by default).
     """
     private_dir(index_dir)
     private_file(index_dir / LOCK_FILE)
     with open(index_dir / LOCK_FILE, "a+", encoding="utf-8") as handle:
         if fcntl is not None:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise BuildBusyError(
-                    f"another build of {index_dir} is running ({_holder(handle)})"
-                ) from None
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise BuildBusyError(
+                            f"another build of {index_dir} is running ({_holder(handle)})"
+                        ) from None
+                time.sleep(min(0.2, max(deadline - time.monotonic(), 0.0)))
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}\n")

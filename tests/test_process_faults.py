@@ -11,9 +11,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text as sql
 from sqlalchemy.exc import OperationalError
 
 from config.settings import Settings
@@ -23,7 +25,17 @@ from index.service import load_searcher
 from index.store import DatabaseUnavailableError, database_unavailable, make_engine
 from index.vectors import INDEX_FILE
 from index.versions import current_version, version_folder
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, REPO, SEED, make_settings, running_bot
+from tests.conftest import (
+    DATABASES,
+    MISSION_ANSWER,
+    MISSION_QUESTION,
+    REPO,
+    SEED,
+    copy_database,
+    make_settings,
+    new_postgres_database,
+    running_bot,
+)
 from tests.telegram_api import BotApiServer
 from tests.test_admin_e2e import ADMIN, NEW_ARTICLE, NEW_QUESTION, USER, say
 
@@ -130,16 +142,36 @@ def test_database_errors_say_what_to_do() -> None:
     assert "INSERT" not in str(read_only)
 
 
-async def test_read_only_database_reload_tells_the_admin_and_questions_go_on(
-    api: BotApiServer, corpus: Path
-) -> None:
+@pytest.fixture(params=DATABASES)
+def read_only_database(request: pytest.FixtureRequest, corpus: Path) -> Iterator[str]:
+    """The corpus's database opened read-only: SQLite's ``mode=ro``, or a PostgreSQL database
+    whose transactions are all read-only."""
     database = make_settings(corpus).data_dir / "tanya.db"
+    if request.param == "sqlite":
+        yield f"sqlite:///file:{database}?mode=ro&uri=true"
+        return
+    with new_postgres_database() as url:
+        copy_database(f"sqlite:///{database}", url)
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            name = connection.execute(sql("SELECT current_database()")).scalar_one()
+            connection.execute(
+                sql(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+            )
+            connection.commit()
+        engine.dispose()
+        yield url
+
+
+async def test_read_only_database_reload_tells_the_admin_and_questions_go_on(
+    api: BotApiServer, corpus: Path, read_only_database: str
+) -> None:
     settings = make_settings(
         corpus,
         telegram_token=api.token,
         telegram_api_url=api.base_url,
         admin_ids=[ADMIN],
-        database_url=f"sqlite:///file:{database}?mode=ro&uri=true",
+        database_url=read_only_database,
     )
     (settings.seeds_dir / "minyak.txt").write_text(NEW_ARTICLE)
     api.private_chat(USER)

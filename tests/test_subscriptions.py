@@ -1,12 +1,12 @@
-"""The subscription store on a real SQLite file, including two callers racing each other."""
+"""The subscription store on a real database (SQLite and PostgreSQL), including two callers
+racing each other, as two workers sharing one database do."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -20,10 +20,11 @@ DAY = dt.date(2026, 11, 24)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SubscriptionStore:
-    engine = make_engine(f"sqlite:///{tmp_path / 'tanya.db'}")
+def store(database_url: str) -> Iterator[SubscriptionStore]:
+    engine = make_engine(database_url)
     create_schema(engine)
-    return SubscriptionStore(engine)
+    yield SubscriptionStore(engine)
+    engine.dispose()
 
 
 def subscribe(store: SubscriptionStore, chat_id: int, hour: int | None = None) -> bool:
@@ -110,3 +111,25 @@ def test_two_subscribes_at_once_create_one_row(store: SubscriptionStore) -> None
         created = race(partial(subscribe, store, chat_id, hour=8))
         assert sorted(created) == [False, True], chat_id
     assert len(store.subscribers()) == 15
+
+
+def test_two_claims_of_one_chat_and_day_at_once_let_one_send(store: SubscriptionStore) -> None:
+    for chat_id in range(1, 16):
+        subscribe(store, chat_id)
+        claimed = race(partial(store.claim, chat_id=chat_id, day=DAY, now=NOW))
+        assert sorted(claimed) == [False, True], chat_id
+    assert store.delivered_chats(day=DAY) == set(range(1, 16))
+
+
+def test_telegram_ids_beyond_32_bits_are_kept_exactly(store: SubscriptionStore) -> None:
+    group, supergroup, user = -1001234567890, -1009876543210, 7_123_456_789
+    assert store.subscribe(
+        chat_id=group, chat_type="group", language="id", hour=None, user_id=user, now=NOW
+    )
+    assert store.claim(chat_id=group, day=DAY, now=NOW)
+    store.confirm(chat_id=group, day=DAY, message_id=2**31 - 1, now=NOW)  # Telegram: 32 bits
+    assert store.migrate(old_chat_id=group, new_chat_id=supergroup)
+    [moved] = store.subscribers()
+    assert moved.chat_id == supergroup
+    assert store.delivered_chats(day=DAY) == {supergroup}
+    assert store.delivery_status(chat_id=supergroup, day=DAY) == "sent"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from index.summary import (
     lexrank,
     mmr,
 )
-from tests.conftest import SEED, make_settings
+from tests.conftest import DATABASES, SEED, copy_database, make_settings, new_database
 from tests.test_cli import run
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -166,9 +167,19 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path
     return root
 
 
-@pytest.fixture(scope="module")
-def summarizer(corpus: Path, embedder: Embedder) -> Summarizer:
-    return Summarizer(engine=make_engine(make_settings(corpus).sqlalchemy_url), embedder=embedder)
+@pytest.fixture(scope="module", params=DATABASES)
+def summarizer(
+    request: pytest.FixtureRequest,
+    corpus: Path,
+    embedder: Embedder,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Summarizer]:
+    """A summarizer on the corpus's rows in a database of each kind (SQLite, then PostgreSQL)."""
+    with new_database(request.param, tmp_path_factory.mktemp("summary-db")) as url:
+        copy_database(make_settings(corpus).sqlalchemy_url, url)
+        engine = make_engine(url)
+        yield Summarizer(engine=engine, embedder=embedder)
+        engine.dispose()
 
 
 def _file_line(corpus: Path, path: str, line: int) -> str:

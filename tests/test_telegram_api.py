@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 from telegram import Bot, MessageEntity, ReplyParameters, Update
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
@@ -446,6 +447,76 @@ async def test_webhook_blocks_get_updates(api: BotApiServer, client: httpx.Async
     api.spec.validate("WebhookInfo", info["result"])
     await call(client, api, "deleteWebhook", {"drop_pending_updates": True})
     assert await call(client, api, "getUpdates") == (200, {"ok": True, "result": []})
+
+
+class WebhookReceiver:
+    """A webhook on 127.0.0.1 that records each request and answers with the next status."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.requests: list[tuple[dict[str, str], dict[str, Any]]] = []
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> WebhookReceiver:
+        app = web.Application()
+        app.router.add_post("/hook", self.receive)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/hook"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+    async def receive(self, request: web.Request) -> web.Response:
+        self.requests.append((dict(request.headers), await request.json()))
+        status = self.statuses.pop(0) if self.statuses else 200
+        return web.Response(status=status)
+
+
+async def test_webhook_gets_each_update_with_the_secret_and_failures_are_retried(
+    api: BotApiServer, client: httpx.AsyncClient
+) -> None:
+    api.webhook_retry_seconds = 0.05
+    async with WebhookReceiver([500]) as hook:
+        params = {"url": hook.url, "secret_token": "s3cret_-X", "allowed_updates": ["message"]}
+        assert (await call(client, api, "setWebhook", params))[0] == 200
+        sent = api.send_text(USER, "halo")
+        deadline = time.monotonic() + 5
+        while api.pending_updates and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert api.pending_updates == []
+        assert [r[1]["message"]["text"] for r in hook.requests] == ["halo", "halo"]
+        for headers, body in hook.requests:
+            assert headers["X-Telegram-Bot-Api-Secret-Token"] == "s3cret_-X"
+            assert headers["Content-Type"] == "application/json"
+            assert body["message"]["message_id"] == sent["message_id"]
+        assert [(d.status, d.error is None) for d in api.webhook_deliveries] == [
+            (500, False),
+            (200, True),
+        ]
+        _, info = await call(client, api, "getWebhookInfo")
+        assert info["result"]["pending_update_count"] == 0
+        assert "500" in info["result"]["last_error_message"]
+        api.spec.validate("WebhookInfo", info["result"])
+        # Without the webhook, updates wait for getUpdates again.
+        await call(client, api, "deleteWebhook")
+        api.send_text(USER, "lagi")
+        _, polled = await call(client, api, "getUpdates")
+        assert [u["message"]["text"] for u in polled["result"]] == ["lagi"]
+        assert len(hook.requests) == 2
+    assert api.rejected == []
+
+
+async def test_webhook_secret_must_be_what_telegram_accepts(
+    api: BotApiServer, client: httpx.AsyncClient
+) -> None:
+    params = {"url": "http://127.0.0.1:9/hook", "secret_token": "geheim mit Leerzeichen"}
+    assert_error(await call(client, api, "setWebhook", params), 400, "secret token")
+    assert api.webhook_url == ""
 
 
 # --- Other methods ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -37,12 +38,14 @@ def _chili(price: str) -> str:
     return f"Harga cabai rawit di Pasar Senen naik menjadi Rp {price} per kilogram.\n"
 
 
-def _seeded(root: Path, chili: str | None = "80.000") -> Settings:
+def _seeded(
+    root: Path, chili: str | None = "80.000", *, database_url: str | None = None
+) -> Settings:
     (root / "seeds").mkdir(parents=True)
     shutil.copy(SEED, root / "seeds")
     if chili:
         (root / "seeds" / CHILI).write_text(_chili(chili))
-    return make_settings(root)
+    return make_settings(root, database_url=database_url)
 
 
 def _article_rows(settings: Settings) -> list[tuple[str, int | None]]:
@@ -52,9 +55,9 @@ def _article_rows(settings: Settings) -> list[tuple[str, int | None]]:
 
 
 def test_each_build_is_a_new_folder_and_unchanged_builds_make_none(
-    tmp_path: Path, embedder: Embedder
+    tmp_path: Path, embedder: Embedder, database_url: str
 ) -> None:
-    settings = _seeded(tmp_path)
+    settings = _seeded(tmp_path, database_url=database_url)
     assert build_index(settings, embedder=embedder).version == 1
     again = build_index(settings, embedder=embedder)
     assert (again.version, again.chunks_embedded, again.unchanged) == (1, 0, 2)
@@ -66,9 +69,9 @@ def test_each_build_is_a_new_folder_and_unchanged_builds_make_none(
 
 
 def test_a_searcher_keeps_its_version_while_reloads_change_and_remove_rows(
-    tmp_path: Path, embedder: Embedder
+    tmp_path: Path, embedder: Embedder, database_url: str
 ) -> None:
-    settings = _seeded(tmp_path)
+    settings = _seeded(tmp_path, database_url=database_url)
     build_index(settings, embedder=embedder)
     old = Searcher.open(settings, embedder=embedder)
     (settings.seeds_dir / CHILI).write_text(_chili("60.000"))
@@ -100,8 +103,10 @@ def test_a_searcher_keeps_its_version_while_reloads_change_and_remove_rows(
     assert _article_rows(settings) == [("000_30e2f8887a133a25.txt", None), (CHILI, 3)]
 
 
-def test_ids_are_never_reused_after_clean_up(tmp_path: Path, embedder: Embedder) -> None:
-    settings = _seeded(tmp_path)
+def test_ids_are_never_reused_after_clean_up(
+    tmp_path: Path, embedder: Embedder, database_url: str
+) -> None:
+    settings = _seeded(tmp_path, database_url=database_url)
     (settings.seeds_dir / "b.txt").write_text("Gempa bermagnitudo 5,2 mengguncang Cianjur.\n")
     engine = make_engine(settings.sqlalchemy_url)
 
@@ -127,9 +132,9 @@ def test_ids_are_never_reused_after_clean_up(tmp_path: Path, embedder: Embedder)
 
 
 def test_questions_during_a_build_are_answered_from_the_old_version(
-    tmp_path: Path, embedder: Embedder
+    tmp_path: Path, embedder: Embedder, database_url: str
 ) -> None:
-    settings = _seeded(tmp_path)
+    settings = _seeded(tmp_path, database_url=database_url)
     build_index(settings, embedder=embedder)
     serving = Searcher.open(settings, embedder=embedder)
     for n in range(12):  # enough to keep the build busy while questions are asked
@@ -167,9 +172,13 @@ def test_questions_during_a_build_are_answered_from_the_old_version(
 
 @pytest.mark.parametrize("fail_after_folder", [False, True])
 def test_a_failed_build_changes_nothing_and_the_next_one_succeeds(
-    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch, fail_after_folder: bool
+    tmp_path: Path,
+    embedder: Embedder,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    fail_after_folder: bool,
 ) -> None:
-    settings = _seeded(tmp_path)
+    settings = _seeded(tmp_path, database_url=database_url)
     build_index(settings, embedder=embedder)
     rows_before = _article_rows(settings)
     (settings.seeds_dir / CHILI).write_text(_chili("60.000"))
@@ -200,11 +209,32 @@ def test_a_failed_build_changes_nothing_and_the_next_one_succeeds(
     )
 
 
-def test_one_build_at_a_time(tmp_path: Path, embedder: Embedder) -> None:
-    settings = _seeded(tmp_path)
+def test_one_build_at_a_time(tmp_path: Path, embedder: Embedder, database_url: str) -> None:
+    settings = _seeded(tmp_path, database_url=database_url)
     with build_lock(settings.index_dir), pytest.raises(BuildBusyError, match=r"pid \d+"):
         build_index(settings, embedder=embedder)
     assert build_index(settings, embedder=embedder).version == 1
+
+
+def test_the_build_lock_can_be_waited_for(tmp_path: Path) -> None:
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with build_lock(tmp_path):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    with pytest.raises(BuildBusyError), build_lock(tmp_path, wait=0.3):
+        pass
+    threading.Timer(0.3, release.set).start()
+    started = time.monotonic()
+    with build_lock(tmp_path, wait=10):  # a starting worker waits for another one's build
+        waited = time.monotonic() - started
+    holder.join()
+    assert 0.2 < waited < 5
 
 
 def test_an_index_from_before_versions_is_adopted_without_embedding(
