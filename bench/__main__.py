@@ -16,6 +16,7 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -33,8 +34,8 @@ from bench.indexing import (
     write_corpus,
 )
 from bench.load import run_load
-from config.settings import get_settings
-from index.embedder import load_embedder
+from config.settings import Settings, get_settings
+from index.embedder import Embedder, load_embedder
 from index.search import Searcher
 
 
@@ -50,13 +51,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--per-user", type=int, default=20)
     parser.add_argument(
+        "--think",
+        type=float,
+        default=1.5,
+        help="mean seconds a user reads an answer before the next question",
+    )
+    parser.add_argument(
         "--encode-sample", type=int, default=2000, help="chunks for the bare-model figure"
     )
     parser.add_argument(
         "--workdir", type=Path, help="keep the corpus and index here (default: a temp dir)"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="serve the index an earlier run left in --workdir: skip the encode, build and add figures",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
+    if args.reuse and args.workdir is None:
+        parser.error("--reuse needs the --workdir of an earlier run")
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -64,14 +78,58 @@ def main(argv: list[str] | None = None) -> int:
     seeds = workdir / "seeds"
     settings = get_settings(seeds_dir=seeds, data_dir=workdir / "data", _env_file=None)
     embedder = load_embedder(settings.embedding_model)
-    extra = write_corpus(args.corpus, seeds, articles=args.articles, extra=10)
-    figures: dict[str, object] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "articles": args.articles,
-        "model": embedder.name,
-    }
+    figures: dict[str, object] = {}
     say = _printer(figures)
+    say(
+        "machine",
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    )
+    say("articles", args.articles)
+    say("model", embedder.name)
+    if args.reuse:
+        say("reused_index", str(settings.data_dir))
+    else:
+        _build_figures(args, settings, embedder, say)
 
+    questions = read_questions(args.questions, seeds, args.latency_questions)
+    searcher = Searcher.open(settings, embedder=embedder)
+    whole, embedding = answer_latency(searcher, questions)
+    say("answer_latency_ms", asdict(whole))
+    say("query_embedding_ms", asdict(embedding))
+    say("answer_minus_embedding_p95_ms", round(whole.p95 - embedding.p95, 2))
+
+    env = settings_env(settings)
+    serving = serving_figures(env, questions)
+    say("serving_startup_to_first_answer_seconds", round(serving["startup_seconds"], 2))
+    say("serving_peak_rss_mib", round(serving["peak_rss_mib"], 1))
+
+    for name, think in (("load_test", args.think), ("load_capacity", 0.0)):
+        load = asyncio.run(
+            run_load(
+                env,
+                questions,
+                users=args.users,
+                per_user=args.per_user,
+                think=think,
+                log=workdir / f"{name}.log",
+            )
+        )
+        say(name, asdict(load))
+
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0
+
+
+def _build_figures(
+    args: argparse.Namespace,
+    settings: Settings,
+    embedder: Embedder,
+    say: Callable[[str, object], None],
+) -> None:
+    """The floor, a full build, and adding 10 articles to it."""
+    seeds = settings.seeds_dir
+    extra = write_corpus(args.corpus, seeds, articles=args.articles, extra=10)
     texts = chunk_texts(seeds)
     say("chunks", len(texts))
     floor = encode_throughput(
@@ -90,27 +148,6 @@ def main(argv: list[str] | None = None) -> int:
     say("add_10_articles_chunks_embedded", embedded)
     say("index_bytes_on_disk", directory_bytes(settings.data_dir))
     say("bench_process_peak_rss_mib", round(own_peak_rss_mib(), 1))
-
-    questions = read_questions(args.questions, seeds, args.latency_questions)
-    searcher = Searcher.open(settings, embedder=embedder)
-    whole, embedding = answer_latency(searcher, questions)
-    say("answer_latency_ms", asdict(whole))
-    say("query_embedding_ms", asdict(embedding))
-    say("answer_minus_embedding_p95_ms", round(whole.p95 - embedding.p95, 2))
-
-    env = settings_env(settings)
-    serving = serving_figures(env, questions)
-    say("serving_startup_to_first_answer_seconds", round(serving["startup_seconds"], 2))
-    say("serving_peak_rss_mib", round(serving["peak_rss_mib"], 1))
-
-    load = asyncio.run(
-        run_load(env, questions, users=args.users, per_user=args.per_user, log=workdir / "bot.log")
-    )
-    say("load_test", asdict(load))
-
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
-    return 0
 
 
 def _printer(figures: dict[str, object]):  # type: ignore[no-untyped-def]

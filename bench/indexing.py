@@ -26,20 +26,33 @@ ADDED_FILE = "added.jsonl"
 
 
 def write_corpus(source: Path, seeds: Path, *, articles: int, extra: int) -> list[str]:
-    """Copy the first ``articles`` records of ``source`` into ``seeds``; return the next ``extra``."""
+    """Copy the first ``articles`` records of ``source`` into ``seeds``; return ``extra`` more.
+
+    The extra records are the ones that follow. A corpus with no more records (the 20,000-article
+    corpus has exactly 20,000) gives copies of its last articles under new ids instead: new keys
+    are what makes the builder embed them, and their text is real news of the usual length.
+    """
     seeds.mkdir(parents=True, exist_ok=True)
     rest: list[str] = []
+    tail: list[str] = []
     with (
         source.open(encoding="utf-8") as lines,
         (seeds / ARTICLES_FILE).open("w", encoding="utf-8") as out,
     ):
         for n, line in enumerate(lines):
+            if not line.strip():
+                continue
             if n < articles:
                 out.write(line)
+                tail = [*tail[-(extra - 1) :], line] if extra else []
             elif len(rest) < extra:
                 rest.append(line)
             else:
                 break
+    for line in tail[: extra - len(rest)]:
+        record = json.loads(line)
+        record["id"] = f"{record['id']}-bench-added"
+        rest.append(json.dumps(record, ensure_ascii=False) + "\n")
     return rest
 
 

@@ -2,12 +2,18 @@
 
 The bot runs as ``python -m bot`` in its own process, exactly as deployed, pointed at the
 stand-in by ``TANYA_TELEGRAM_API_URL``. Each user sends a question, waits for the reply, then
-sends the next; latency is from the update being queued to the bot's ``sendMessage``.
+sends the next after a think time drawn uniformly from 0 to twice ``think`` seconds (a reader
+reading the answer; 0 = at once, which measures the bot's capacity). All users ask their first
+question together. Latency is from the update being queued to the bot's ``sendMessage``.
+
+The per-user rate limit is off for the test (``TANYA_USER_RATE_LIMIT=0``): it would rightly
+silence a simulated user asking 20 questions a minute, and those would count as lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import subprocess
 import sys
 import time
@@ -28,6 +34,7 @@ class LoadResult:
 
     users: int
     questions_per_user: int
+    think_seconds: float
     answers: int
     lost: int
     duplicates: int
@@ -45,6 +52,7 @@ async def run_load(
     *,
     users: int,
     per_user: int,
+    think: float,
     log: Path,
     timeout: float = 30.0,
 ) -> LoadResult:
@@ -56,7 +64,12 @@ async def run_load(
         for chat in chats:
             api.private_chat(chat)
             arrivals[chat] = asyncio.Queue()
-        bot_env = {**env, "TANYA_TELEGRAM_TOKEN": api.token, "TANYA_TELEGRAM_API_URL": api.base_url}
+        bot_env = {
+            **env,
+            "TANYA_TELEGRAM_TOKEN": api.token,
+            "TANYA_TELEGRAM_API_URL": api.base_url,
+            "TANYA_USER_RATE_LIMIT": "0",
+        }
         spawned = time.perf_counter()
         with log.open("w", encoding="utf-8") as log_file:
             process = subprocess.Popen(
@@ -69,7 +82,7 @@ async def run_load(
             started = time.perf_counter()
             results = await asyncio.gather(
                 *(
-                    _user(api, chat, arrivals[chat], questions, n, per_user, timeout)
+                    _user(api, chat, arrivals[chat], questions, n, per_user, think, timeout)
                     for n, chat in enumerate(chats)
                 )
             )
@@ -87,6 +100,7 @@ async def run_load(
         return LoadResult(
             users=users,
             questions_per_user=per_user,
+            think_seconds=think,
             answers=len(latencies),
             lost=sum(max(0, want - per_chat[chat]) for chat, want in expected.items()),
             duplicates=sum(max(0, per_chat[chat] - want) for chat, want in expected.items()),
@@ -112,10 +126,14 @@ async def _user(
     questions: Sequence[str],
     offset: int,
     count: int,
+    think: float,
     timeout: float,
 ) -> list[float]:
     latencies = []
+    pause = random.Random(chat)
     for n in range(count):
+        if n and think:
+            await asyncio.sleep(pause.uniform(0, 2 * think))
         asked = time.perf_counter()
         api.send_text(chat, questions[(offset * count + n) % len(questions)])
         try:

