@@ -23,7 +23,7 @@ test: install
 	$(PY) -m pytest -q
 
 lint: install
-	$(PY) -m ruff check bot index config tests
+	$(PY) -m ruff check bot index config bench tests
 	$(PY) -m mypy
 
 EVAL ?= ../shared/eval

@@ -113,12 +113,16 @@ class ParsedQuestion:
         lacking = [w for token, w in self.weights.items() if token not in tokens]
         return max(lacking, default=0.0) / max(self.rarest, 1e-9)
 
-    def phrase_overlap(self, sentence: str) -> float:
-        """Share of the question's neighbouring word pairs that stand together in ``sentence``."""
+    def phrase_overlap(self, sentence_words: Sequence[str]) -> float:
+        """Share of the question's neighbouring word pairs that stand together in a sentence.
+
+        Args:
+            sentence_words: the sentence's :func:`~index.tokens.words`.
+        """
         pairs = set(itertools.pairwise(self.words))
         if not pairs:
             return 0.0
-        return len(pairs & set(itertools.pairwise(words(sentence)))) / len(pairs)
+        return len(pairs & set(itertools.pairwise(sentence_words))) / len(pairs)
 
 
 def sentence_features(
@@ -166,7 +170,7 @@ def sentence_features(
             by_place.get((row.article_key, row.position + 1), ()),
         )
         values[_COLUMN["context"]] = query.coverage(window)
-        values[_COLUMN["phrase"]] = query.phrase_overlap(row.text)
+        values[_COLUMN["phrase"]] = query.phrase_overlap(sentence_words)
         values[_COLUMN["names"]] = len(names & set(sentence_words)) / len(names) if names else 0.0
         values[_COLUMN["missing"]] = query.missing(chunk_tokens[row.chunk_id])
         values[_COLUMN["novelty"]] = len(tokens - question_tokens) / len(tokens) if tokens else 0.0

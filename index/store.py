@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, event, inspect
+from sqlalchemy import Connection, Engine, Select, event, inspect
+from sqlalchemy import select as select_columns
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InternalError, OperationalError
@@ -134,21 +136,47 @@ class SentenceRow:
     date: dt.date | None
 
 
-def _sentence_row(sentence: Sentence, article: Article) -> SentenceRow:
+def _sentence_rows_select() -> Select[*tuple[Any, ...]]:
+    """Columns of a sentence and its article.
+
+    Plain columns, not ORM objects: a question reads a few hundred rows, and building model
+    instances for them cost more than the query itself.
+    """
+    return select_columns(
+        col(Sentence.id),
+        col(Sentence.chunk_id),
+        col(Sentence.article_id),
+        col(Sentence.position),
+        col(Sentence.line),
+        col(Sentence.text),
+        col(Sentence.tokens),
+        col(Article.key),
+        col(Article.title),
+        col(Article.path),
+        col(Article.attribution),
+        col(Article.url),
+        col(Article.date),
+    ).join(Article, col(Sentence.article_id) == col(Article.id))
+
+
+def _sentence_row(values: Sequence[Any]) -> SentenceRow:
+    """A :class:`SentenceRow` from one row of :func:`_sentence_rows_select`."""
+    sentence_id, chunk_id, article_id, position, line, text, tokens, *article = values
+    key, title, path, attribution, url, date = article
     return SentenceRow(
-        sentence_id=sentence.id or 0,
-        chunk_id=sentence.chunk_id,
-        article_id=article.id or 0,
-        position=sentence.position,
-        line=sentence.line,
-        text=sentence.text,
-        tokens=tuple(sentence.tokens.split()),
-        article_key=article.key,
-        title=article.title,
-        path=article.path,
-        attribution=article.attribution,
-        url=article.url,
-        date=article.date,
+        sentence_id=sentence_id or 0,
+        chunk_id=chunk_id,
+        article_id=article_id,
+        position=position,
+        line=line,
+        text=text,
+        tokens=tuple(tokens.split()),
+        article_key=key,
+        title=title,
+        path=path,
+        attribution=attribution,
+        url=url,
+        date=date,
     )
 
 
@@ -157,12 +185,11 @@ def sentence_rows(*, session: Session, chunk_ids: Sequence[int]) -> list[Sentenc
     if not chunk_ids:
         return []
     statement = (
-        select(Sentence, Article)
-        .join(Article, col(Sentence.article_id) == col(Article.id))
+        _sentence_rows_select()
         .where(col(Sentence.chunk_id).in_([int(i) for i in chunk_ids]))
         .order_by(col(Sentence.id))
     )
-    return [_sentence_row(sentence, article) for sentence, article in session.exec(statement)]
+    return [_sentence_row(values) for values in session.connection().execute(statement)]
 
 
 def sentence_tokens(*, session: Session) -> tuple[list[int], list[int], list[list[str]]]:
@@ -243,10 +270,9 @@ def article_sentence_rows(
     if not article_ids:
         return []
     statement = (
-        select(Sentence, Article)
-        .join(Article, col(Sentence.article_id) == col(Article.id))
+        _sentence_rows_select()
         .where(col(Sentence.article_id).in_([int(i) for i in article_ids]))
         .where(col(Sentence.position) < max_position)
         .order_by(col(Sentence.article_id), col(Sentence.position))
     )
-    return [_sentence_row(sentence, article) for sentence, article in session.exec(statement)]
+    return [_sentence_row(values) for values in session.connection().execute(statement)]
