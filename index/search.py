@@ -48,6 +48,20 @@ class Quote:
     attribution: str | None = None
     url: str | None = None
 
+    @classmethod
+    def of(cls, row: SentenceRow, score: float) -> Quote:
+        """The quote of a sentence row, scored ``score`` (rounded for display and logs)."""
+        return cls(
+            text=row.text,
+            title=row.title,
+            path=row.path,
+            line=row.line,
+            score=round(float(score), 4),
+            article_key=row.article_key,
+            attribution=row.attribution,
+            url=row.url,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:
@@ -167,7 +181,7 @@ class Searcher:
         )
         confident = self.ranker.confidence(values) >= self.ranker.threshold
         quotes = tuple(
-            _quote(found.rows[i], float(score))
+            Quote.of(found.rows[i], score)
             for i, score in zip(ordering.order[:limit], ordering.scores[:limit], strict=True)
         )
         return Ranking(kind=found.query.kind, quotes=quotes, confident=confident)
@@ -223,16 +237,3 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     if k == 0:
         return np.zeros(0, dtype=np.int64)
     return np.argpartition(-scores, k - 1)[:k]
-
-
-def _quote(row: SentenceRow, score: float) -> Quote:
-    return Quote(
-        text=row.text,
-        title=row.title,
-        path=row.path,
-        line=row.line,
-        score=round(float(score), 4),
-        article_key=row.article_key,
-        attribution=row.attribution,
-        url=row.url,
-    )

@@ -208,7 +208,7 @@ class Summarizer:
         for rank, i in enumerate(picked):
             first_pick.setdefault(rows[i].article_id, rank)
         ordered = sorted(picked, key=lambda i: (first_pick[rows[i].article_id], rows[i].position))
-        return tuple(_quote(rows[i], float(relevance[i])) for i in ordered)
+        return tuple(Quote.of(rows[i], relevance[i]) for i in ordered)
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Sentence vectors (``query:`` prefix, symmetric similarity), cached by text."""
@@ -329,16 +329,3 @@ def _centered(vectors: np.ndarray) -> np.ndarray:
 
 def _lead_bonus(position: int) -> float:
     return LEAD_BONUS[position] if position < len(LEAD_BONUS) else 0.0
-
-
-def _quote(row: SentenceRow, score: float) -> Quote:
-    return Quote(
-        text=row.text,
-        title=row.title,
-        path=row.path,
-        line=row.line,
-        score=round(score, 4),
-        article_key=row.article_key,
-        attribution=row.attribution,
-        url=row.url,
-    )
