@@ -3,9 +3,9 @@
 Every sentence keeps the 1-based line of the file it stands on, so an answer can cite
 ``file:line``. A bad file never raises: it is reported in :class:`ReadReport.skipped`.
 
-Cleaning is conservative: it removes what is not part of the article (related-article links,
-promotional footers, bylines, datelines, Wikipedia residue, scraper debris) and otherwise keeps
-the text exactly as written, because the sentences are quoted to users.
+Cleaning is conservative (:mod:`index.cleaning`): it removes what is not part of the article
+(related-article links, promotional footers, bylines, datelines, Wikipedia residue, scraper
+debris) and otherwise keeps the text exactly as written, because the sentences are quoted.
 """
 
 from __future__ import annotations
@@ -22,22 +22,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from index.cleaning import (
+    HAS_ALNUM,
+    INVISIBLE,
+    LINE_BREAK,
+    TITLE_LINE,
+    WHITESPACE,
+    attribution_of,
+    clean_line,
+    cut_related,
+    derive_title,
+    is_article_line,
+    is_boilerplate,
+    looks_like_title,
+    strip_dateline,
+)
 from index.sentences import sentence_spans
 
 __all__ = [
     "ARTICLE_SUFFIXES",
-    "BOILERPLATE_PATTERNS",
     "DEFAULT_MAX_BYTES",
     "ParsedArticle",
     "ReadReport",
     "SkippedFile",
     "SourceSentence",
-    "clean_line",
-    "derive_title",
     "parse_text_article",
     "read_file",
     "read_folder",
-    "strip_dateline",
 ]
 
 #: File types read by :func:`read_folder`; anything else is ignored.
@@ -92,313 +103,6 @@ class ReadReport:
         self.articles.extend(other.articles)
         self.skipped.extend(other.skipped)
         self.warnings.extend(other.warnings)
-
-
-# --------------------------------------------------------------------------- character level
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_WS = re.compile(r"\s+")
-#: Zero-width characters, the soft hyphen and stray BOMs: deleted, never replaced by a space.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-#: Control characters that are not whitespace: a space (PostgreSQL stores no NUL in text).
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-_HAS_ALNUM = re.compile(r"[^\W_]")
-
-#: Applied to every line, in order: (triggers, pattern, replacement). A substitution runs only
-#: if one of its trigger strings occurs in the line (a cheap test that keeps reading fast).
-_LINE_SUBSTITUTIONS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
-    # A carriage return escaped by spreadsheet exports.
-    (("_x", "_X"), re.compile(r"_x000D_", re.IGNORECASE), " "),
-    # Wikipedia residue: footnote marks, maintenance tags, image markup, links.
-    (
-        ("[",),
-        re.compile(
-            r"\[(?:\d{1,3}|[a-z]|butuh rujukan|rujukan\?|perlu rujukan|citation needed|siapa\?|"
-            r"kapan\?|di mana\?|klarifikasi diperlukan|pranala nonaktif|verifikasi gagal|"
-            r"halaman diperlukan)\]",
-            re.IGNORECASE,
-        ),
-        "",
-    ),
-    (("|",), re.compile(r"\b(?:Berkas|File|Gambar|Image):[^\s|\]]+\|"), ""),
-    (
-        ("|",),
-        re.compile(r"\b(?:jmpl|thumb|thumbnail|miniatur|mini|bingkai|frame)\|(?:[^|\s]*\|)*"),
-        "",
-    ),
-    (("[[",), re.compile(r"\[\[(?:[^\]|]*\|)?([^\]|]*)\]\]"), r"\1"),
-    # Related-article links that lost their headline, or kept it in brackets.
-    (("acajuga", "ACAJUGA"), re.compile(r"\[bacajuga:[^\]]*\]\([^)]*\)", re.IGNORECASE), " "),
-    (("_J", "_j"), re.compile(r"\bBaca_Juga\b", re.IGNORECASE), " "),
-    (("aca ", "ACA "), re.compile(r"\b(?:Baca juga|Baca Juga|BACA JUGA)\s+(?=[A-Z“\"])"), ""),
-    (
-        ("uga", "UGA"),
-        re.compile(
-            r"[\[(]\s*(?:baca|lihat|simak)[\s_]+juga\s*[:\-–—]"
-            r"[^\[\]()]*(?:\([^()]*\)[^\[\]()]*)*[\])]",
-            re.IGNORECASE,
-        ),
-        " ",
-    ),
-    # CLICK-ID scraper debris: a sentence end glued to the next by a comma ("tahun., Dia").
-    ((".,",), re.compile(r"(?<=[^\W_])(?<![A-Z])\.,+(?=\s+[A-Z“\"])"), "."),
-)
-
-
-def clean_line(text: str) -> str:
-    """Normalise one line: invisible characters, residue, and whitespace collapsed.
-
-    Args:
-        text: A raw line (or paragraph) of article text.
-
-    Returns:
-        The line without zero-width characters, Wikipedia residue and link debris, with control
-        characters and all whitespace (including NBSP) collapsed to single spaces and stripped.
-    """
-    text = _CONTROL.sub(" ", text.translate(_INVISIBLE))
-    for triggers, pattern, replacement in _LINE_SUBSTITUTIONS:
-        if any(trigger in text for trigger in triggers):
-            text = pattern.sub(replacement, text)
-    return _WS.sub(" ", text).strip()
-
-
-# ------------------------------------------------------------------------------ boilerplate
-
-#: Lines (and sentences) that start like this are not part of the article. Case-insensitive,
-#: matched at the start of the stripped line or sentence.
-BOILERPLATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(pattern, re.IGNORECASE)
-    for pattern in (
-        # promotion
-        r"gabung (?:ke|di|dengan|bersama) (?:\S+ ){0,2}(?:channel|saluran|grup|group|komunitas)",
-        r"artikel ini (?:telah|sudah) (?:tayang|terbit|dimuat|diterbitkan|tayang)",
-        r"simak (?:breaking news|berita (?:pilihan|terbaru|menarik) )",
-        r"dapatkan (?:update|informasi|berita|notifikasi)\b.{0,80}"
-        r"(?:setiap hari|ponsel|whatsapp|telegram|google news|aplikasi|kompas\.com|notifikasi)",
-        r"ikuti (?:\S+ ){0,5}(?:di|lewat|melalui|via) (?:google news|instagram|twitter|x|"
-        r"facebook|tiktok|youtube|whatsapp|telegram|media sosial|channel)",
-        r"(?:download|unduh) (?:aplikasi|apps?)\b",
-        r"advertisement\s*$",
-        r"scroll to (?:continue|resume)",
-        r"(?:iklan|sponsored|advertorial)\s*$",
-        r"(?:share|bagikan)\s*:?\s*$",
-        r"(?:berita|artikel|baca) (?:terkait|lainnya)\s*:?\s*$",
-        r"klik (?:di sini|disini|link|tautan|untuk|ke halaman)",
-        r"dailysocial\.id adalah portal berita",
-        r"fimela ingin mengajakmu",
-        r"(?:#\w+\s*)+(?:with \w+\s*)?$",
-        r"(?:copyright\b|©|\(c\)\s*\d{4}|hak cipta dilindungi)",
-        # bylines and credits
-        r"(?:editor|penulis|reporter|pewarta|penyunting|redaktur|kontributor|fotografer|"
-        r"videografer|wartawan|koresponden)\s*:\s*\S.{0,60}$",
-        r"(?:editor|penulis|reporter|pewarta|penyunting|redaktur)\s*:?\s*$",
-        r"laporan (?:wartawan|reporter|koresponden|kontributor)\b.{0,100}(?<![.!?])$",
-        r"(?:foto|video|infografis|grafis|ilustrasi)\s*:",
-        r"sumber (?:gambar|foto|video|ilustrasi)\b.{0,60}$",
-        # a reporter's initials or a source alone in brackets: "(ard)", "[ rhm ]", "(res / res)"
-        r"[(\[]\s*[\w.,/ -]{1,30}\s*[)\]]$",
-    )
-)
-
-#: A "Sumber: X" (or "(Sumber: X)", "Sumber berita X.") line: the attribution, not a sentence.
-_ATTRIBUTION = re.compile(
-    r"^\(?\s*sumber(?:\s*:|\s+berita\s*:?)\s*(?P<source>[^()]{1,150}?)[\s.]*\)?$", re.I
-)
-#: A related-article link: "Baca Juga: ...", "SIMAK JUGA - ...", "Lihat juga: ...".
-_RELATED = re.compile(r"(?:^|(?<=\s))(?:baca|lihat|simak)[\s_]+juga\s*(?::|[-–—]\s|$)", re.I)
-#: The same, case-aware, inside a sentence (so that "lihat juga" as ordinary words survives).
-_RELATED_INLINE = re.compile(
-    r"(?:^|(?<=\s))(?:Baca|BACA|Lihat|LIHAT|Simak|SIMAK)[\s_]+(?:[Jj]uga|JUGA)\s*(?::|[-–—]\s|$)"
-)
-#: A related-article line longer than this is article text with a glued link, not just a link.
-_RELATED_LINE_MAX_WORDS = 25
-
-
-#: All of BOILERPLATE_PATTERNS in one expression: one match per line instead of twenty.
-_BOILERPLATE = re.compile(
-    "|".join(f"(?:{pattern.pattern})" for pattern in BOILERPLATE_PATTERNS), re.IGNORECASE
-)
-
-
-def _is_boilerplate(text: str) -> bool:
-    return _BOILERPLATE.match(text) is not None
-
-
-def _is_credit_line(text: str) -> bool:
-    """A photo credit or section label in capitals: "ANTARA", "PRIBADI WICAKSONO"."""
-    return (
-        text.isupper()
-        and not any(ch.isdigit() for ch in text)
-        and len(text.split()) <= 4
-        and text[-1] not in ".!?…"
-        and _HAS_ALNUM.search(text) is not None
-    )
-
-
-def _attribution(text: str) -> str | None:
-    if len(text.split()) > 16:
-        return None
-    m = _ATTRIBUTION.match(text)
-    return m.group("source").strip() if m else None
-
-
-#: Words written in lower case inside Indonesian headlines ("Jokowi Minta Menteri di Kabinet").
-_HEADLINE_SMALL_WORDS = frozenset(
-    {
-        "di", "ke", "dari", "dan", "yang", "untuk", "pada", "dengan", "atau", "oleh", "dalam",
-        "bagi", "hingga", "kepada", "tentang", "soal", "vs", "per", "ala", "sebagai", "&", "-",
-        "–", "—",
-    }
-)  # fmt: skip
-#: A related link followed by this many capitalised words is a glued headline.
-_HEADLINE_MIN_WORDS = 5
-
-
-def _headline_run(text: str) -> int:
-    """How many capitalised words ``text`` starts with, headline-style."""
-    count = 0
-    for word in text.split():
-        bare = word.lstrip("\"“‘'([")
-        if not bare:
-            continue
-        if bare[0].isupper() or bare[0].isdigit():
-            count += 1
-        elif bare.rstrip(",:;").lower() not in _HEADLINE_SMALL_WORDS:
-            break
-    return count
-
-
-def _ends_sentence(text: str) -> bool:
-    return text.rstrip("\"”’')]").endswith(".")
-
-
-def _cut_related(sentence: str) -> str:
-    """The sentence without a related-article link ("Baca juga: Judul") in it.
-
-    Text before the link is kept. After the link comes either a headline (dropped) or, when the
-    scraper lost the headline, the article's own sentence ("Baca juga: Dia lalu pergi."), which
-    is kept. A headline glued to a sentence ("Lihat juga: Jokowi Minta Menteri Kerja Keras
-    Setelah itu, ...") cannot be separated reliably and is dropped whole.
-    """
-    m = _RELATED_INLINE.search(sentence)
-    if m is None:
-        return sentence
-    prefix = sentence[: m.start()].rstrip()
-    if _HAS_ALNUM.search(prefix):
-        return prefix
-    rest = sentence[m.end() :].strip()
-    while (again := _RELATED_INLINE.match(rest)) is not None:
-        rest = rest[again.end() :].strip()
-    if _ends_sentence(rest) and _headline_run(rest) < _HEADLINE_MIN_WORDS:
-        return rest
-    return ""
-
-
-# --------------------------------------------------------------------------------- datelines
-
-_DASH = r"(?:-\s?-|—|–|-|\|)"
-_DOMAIN = r"[A-Za-z][\w-]*(?:\.[A-Za-z]{2,6}){1,2}"
-_MEDIA = (
-    r"(?:(?i:cnn\s+indonesia|antara(?:\s+news)?|kompas(?:\s?tv)?|pos\s+kota|tempo|republika|"
-    r"okezone|tribun(?:news)?|detik(?:com)?|kumparan|rimanews|suara|merdeka|bisnis|kontan|"
-    r"jawa\s+pos|jpnn|sindonews|viva|liputan6|beritasatu|medcom|inews|metro\s?tv)"
-    r"|Reuters|REUTERS|AFP|AP|Xinhua|XINHUA|Bernama|BERNAMA|RRI)"
-)
-_WEEKDAY = r"(?i:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad)"
-_PLACE = r"[A-Za-z][\w'’.]*(?:[ -][A-Za-z][\w'’.]*){0,3}"
-_DATELINES: tuple[re.Pattern[str], ...] = (
-    # PYONGYANG, KOMPAS.TV -   Jakarta, CNN Indonesia --   Sichuan, Kompas -   Baghdad, Rabu -
-    re.compile(rf"^(?P<place>{_PLACE})\s*,\s*(?:{_MEDIA}|{_DOMAIN}|{_WEEKDAY})\s*{_DASH}\s*"),
-    # TEMPO.CO, Jakarta -   Liputan6.com, Jakarta -   Bisnis.com, JAKARTA —
-    re.compile(rf"^(?:{_MEDIA}|{_DOMAIN})\s*,\s*(?P<place>{_PLACE})\s*{_DASH}\s*"),
-    # JAKARTA (Reuters) -   Wamena (ANTARA News) -   Samarinda, Kalimantan Timur (ANTARA News) -
-    re.compile(
-        rf"^(?P<place>{_PLACE}(?:\s*,\s*{_PLACE})?)\s*,?\s*"
-        rf"\((?:{_MEDIA}|{_DOMAIN}|(?i:antara)\s+\w+)\)\s*{_DASH}\s*"
-    ),
-    # KOMPAS.com -   Suara.com -   Rimanews -
-    re.compile(rf"^(?:{_MEDIA}|{_DOMAIN})\s*{_DASH}\s*"),
-    # JAKARTA -   KOREA SELATAN –   MEDAN |
-    re.compile(rf"^(?P<place>[A-Z][A-Z'’.]*[A-Z](?:\s+[A-Z][A-Z'’.]*)*?)\s*{_DASH}\s*"),
-)
-#: Rubric labels that look like an upper-case dateline but name no place.
-_RUBRICS = frozenset({"ANALISIS", "OPINI", "KOLOM", "EDITORIAL", "TAJUK", "RESENSI", "ULASAN"})
-
-
-def strip_dateline(text: str) -> tuple[str | None, str] | None:
-    """Split a news dateline off the start of a paragraph.
-
-    Args:
-        text: The article's first paragraph, normalised.
-
-    Returns:
-        ``(place, rest)`` if the paragraph starts with a dateline (``place`` is None when the
-        dateline names only the medium, as in ``"KOMPAS.com - "``), else None.
-
-    Examples:
-        >>> strip_dateline("PYONGYANG, KOMPAS.TV - Presiden Rusia mengirim ucapan.")
-        ('PYONGYANG', 'Presiden Rusia mengirim ucapan.')
-    """
-    for pattern in _DATELINES:
-        m = pattern.match(text)
-        if m is None:
-            continue
-        rest = text[m.end() :]
-        if rest[:1] in ("-", "–", "—"):
-            continue
-        weak = pattern is _DATELINES[-1] or pattern is _DATELINES[-2]
-        if weak and rest[:1].islower():
-            # "Bisnis - bisnis kecil", "Suara - suara warga": tokenised reduplication.
-            continue
-        place: str | None = m.groupdict().get("place")
-        if pattern is _DATELINES[-1]:
-            caps = place or ""
-            if sum(ch.isalpha() for ch in caps) < 4 or len(caps.split()) > 4:
-                continue
-            first_word = rest.split(" ", 1)[0].strip(",.")
-            if len(caps) <= 5 and first_word.isupper() and len(first_word) > 1:
-                # "TNI - AD", "PSSI - PT LIB": an acronym compound, not a dateline.
-                continue
-            if place in _RUBRICS:
-                place = None
-        return (place.strip() if place else None), rest
-    return None
-
-
-# ------------------------------------------------------------------------------------ titles
-
-_TITLE_LINE = re.compile(r"^(?:judul|title)\s*:\s*(?P<title>.+)$", re.IGNORECASE)
-_TITLE_MAX_WORDS = 16
-_DERIVED_TITLE_MAX_WORDS = 14
-_DERIVED_TITLE_WORDS = 12
-
-
-def derive_title(sentence: str) -> str:
-    """A title made from an article's first sentence.
-
-    Args:
-        sentence: The first sentence (dateline already stripped).
-
-    Returns:
-        The sentence itself if it has at most 14 words, else its first 12 words and "…".
-    """
-    words = sentence.split()
-    if len(words) <= _DERIVED_TITLE_MAX_WORDS:
-        return sentence
-    return " ".join(words[:_DERIVED_TITLE_WORDS]).rstrip(",;:–—-") + "…"
-
-
-def _looks_like_title(text: str) -> bool:
-    words = text.split()
-    return (
-        0 < len(words) <= _TITLE_MAX_WORDS
-        and text[-1] not in ".!?…:;,"
-        and not (text[-1] in "\"”’'" and len(text) > 1 and text[-2] in ".!?…")
-        and strip_dateline(text) is None
-        and not _is_boilerplate(text)
-        and _attribution(text) is None
-        and _RELATED.match(text) is None
-    )
 
 
 # ---------------------------------------------------------------------------------- markdown
@@ -485,7 +189,7 @@ def _markdown_lines(
 def _md_inline(text: str) -> str:
     for pattern, replacement in _MD_INLINE:
         text = pattern.sub(replacement, text)
-    return _WS.sub(" ", text).strip()
+    return WHITESPACE.sub(" ", text).strip()
 
 
 # ---------------------------------------------------------------------------------- articles
@@ -519,24 +223,6 @@ def _paragraphs(lines: Sequence[_Line], *, join_wrapped: bool, markdown: bool) -
         paragraphs.append([line])
         previous_blank = False
     return paragraphs
-
-
-def _keep_line(text: str, attributions: list[str]) -> bool:
-    """Whether a cleaned line is article text; records a "Sumber:" line in ``attributions``."""
-    if not text:
-        return False
-    source = _attribution(text)
-    if source is not None:
-        if source and source not in attributions:
-            attributions.append(source)
-        return False
-    if (
-        _RELATED.match(text)
-        and len(text.split()) <= _RELATED_LINE_MAX_WORDS
-        and not _ends_sentence(text)
-    ):
-        return False
-    return not (_is_boilerplate(text) or _is_credit_line(text))
 
 
 def parse_text_article(
@@ -574,7 +260,7 @@ def parse_text_article(
     Returns:
         The article, or None if no sentence is left after cleaning.
     """
-    raw_lines = _LINE_BREAK.split(raw)
+    raw_lines = LINE_BREAK.split(raw)
     if single_line is None:
         numbers: Sequence[int] = range(line_offset + 1, line_offset + 1 + len(raw_lines))
     else:
@@ -593,7 +279,8 @@ def parse_text_article(
 
     attributions: list[str] = []
     kept = [
-        line if _keep_line(line.text, attributions) else line._replace(text="") for line in lines
+        line if is_article_line(line.text, attributions) else line._replace(text="")
+        for line in lines
     ]
     paragraphs = _paragraphs(kept, join_wrapped=single_line is None, markdown=markdown)
 
@@ -637,10 +324,10 @@ def _title_from_lines(lines: list[_Line]) -> tuple[str | None, list[_Line]]:
     for i, line in enumerate(lines):
         if not line.text:
             continue
-        m = _TITLE_LINE.match(line.text)
+        m = TITLE_LINE.match(line.text)
         if m:
             title = m.group("title").strip()
-        elif _looks_like_title(line.text) and any(rest.text for rest in lines[i + 1 :]):
+        elif looks_like_title(line.text) and any(rest.text for rest in lines[i + 1 :]):
             title = line.text
         else:
             return None, lines
@@ -665,15 +352,15 @@ def _paragraph_sentences(
         starts.append(position)
         position += len(piece) + 1 if piece else 0
     for start, end in sentence_spans(text):
-        sentence = _cut_related(text[start:end])
-        if not sentence or _HAS_ALNUM.search(sentence) is None:
+        sentence = cut_related(text[start:end])
+        if not sentence or HAS_ALNUM.search(sentence) is None:
             continue
-        source = _attribution(sentence)
+        source = attribution_of(sentence)
         if source is not None:
             if source and source not in attributions:
                 attributions.append(source)
             continue
-        if _is_boilerplate(sentence):
+        if is_boilerplate(sentence):
             continue
         line = numbers[bisect.bisect_right(starts, start) - 1]
         out.append(SourceSentence(sentence, line))
@@ -776,7 +463,7 @@ def _read_text(
     except UnicodeDecodeError:
         report.skipped.append(SkippedFile(display, "not UTF-8 and not cp1252"))
         return
-    if not text.translate(_INVISIBLE).strip():
+    if not text.translate(INVISIBLE).strip():
         report.skipped.append(SkippedFile(display, "empty file"))
         return
     if _looks_binary(text):

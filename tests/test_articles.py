@@ -16,12 +16,11 @@ from index.articles import (
     ReadReport,
     SkippedFile,
     SourceSentence,
-    derive_title,
     parse_text_article,
     read_file,
     read_folder,
-    strip_dateline,
 )
+from index.cleaning import derive_title, strip_dateline
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_NAME = "000_30e2f8887a133a25.txt"
