@@ -16,7 +16,7 @@ from pathlib import Path
 
 from config.settings import Settings
 from index.articles import read_folder
-from index.builder import build_index
+from index.builder import build_index, chunk_text
 from index.embedder import Embedder
 from index.search import Searcher
 from index.sentences import chunk_spans
@@ -61,7 +61,7 @@ def chunk_texts(seeds: Path) -> list[str]:
     texts = []
     for article in read_folder(seeds).articles:
         sentences = [s.text for s in article.sentences]
-        texts += [" ".join(sentences[i] for i in span) for span in chunk_spans(sentences)]
+        texts += [chunk_text(sentences[i] for i in span) for span in chunk_spans(sentences)]
     return texts
 
 

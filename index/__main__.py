@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from config.settings import Settings, get_settings
+from index.builder import chunk_vectors
 from index.embedder import load_embedder
 from index.evaluate import Question, evaluate, format_table, read_questions
 from index.ranker import RANKER_FILE
@@ -89,6 +90,11 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     ]
     if args.limit:
         questions = questions[: args.limit]
+    known = None
+    if args.vectors_from is not None:
+        source = settings.model_copy(update={"data_dir": args.vectors_from, "database_url": None})
+        known = chunk_vectors(source, model=embedder.name)
+        print(f"{len(known)} chunk vectors to reuse from {args.vectors_from}", file=sys.stderr)
     result = evaluate(
         settings,
         embedder=embedder,
@@ -97,6 +103,7 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         unanswerable=unanswerable,
         distractors=args.distractors,
         predictions=args.predictions,
+        known_vectors=known,
         progress=ProgressBar("questions"),
     )
     print(json.dumps(result.as_dict(), ensure_ascii=False) if args.json else format_table(result))
@@ -161,6 +168,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     ev.add_argument("--distractors", type=Path, help="articles .jsonl indexed beside the passages")
     ev.add_argument("--predictions", type=Path, help="write one JSON line per question here")
+    ev.add_argument(
+        "--vectors-from",
+        type=Path,
+        metavar="DATA_DIR",
+        help="reuse the vectors of the index in this data dir (same model): chunks it holds "
+        "are not embedded again, e.g. the distractors after `python -m bench --workdir W` "
+        "(DATA_DIR = W/data)",
+    )
     ev.add_argument("--limit", type=int, help="only the first N questions of each file")
     ev.add_argument("--json", action="store_true", help="print the scores as JSON")
     ev.set_defaults(run=_eval)

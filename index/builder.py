@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -26,6 +26,7 @@ from index.lexical import BM25Index
 from index.models import Article, Chunk, IndexState, Sentence, utc_now
 from index.sentences import chunk_spans
 from index.store import (
+    LIVE,
     article_hashes,
     create_schema,
     index_state,
@@ -50,6 +51,8 @@ __all__ = [
     "BuildReport",
     "Progress",
     "build_index",
+    "chunk_text",
+    "chunk_vectors",
     "index_exists",
     "read_articles",
     "update_index",
@@ -276,6 +279,44 @@ def _unique_by_key(
     return unique
 
 
+def chunk_text(sentences: Iterable[str]) -> str:
+    """The text embedded for a chunk: its sentences, in order, joined by spaces."""
+    return " ".join(sentences)
+
+
+def chunk_vectors(settings: Settings, *, model: str) -> dict[str, np.ndarray]:
+    """Every live chunk's text and vector in the index of ``settings``, built with ``model``.
+
+    For building another index without embedding again what this one holds (``python -m
+    index eval --vectors-from``). Empty when there is no index there.
+
+    Raises:
+        IndexMismatchError: If that index was built with another model.
+    """
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        version = current_version(engine)
+        if not version_exists(settings.index_dir, version):
+            return {}
+        vectors = VectorIndex.load(
+            version_folder(settings.index_dir, version), model=model, mmap=True
+        )
+        with Session(engine) as session:
+            rows = session.exec(
+                select(Sentence.chunk_id, Sentence.text)
+                .join(Article, col(Sentence.article_id) == col(Article.id))
+                .where(LIVE)
+                .order_by(col(Sentence.chunk_id), col(Sentence.position))
+            ).all()
+    finally:
+        engine.dispose()
+    sentences: dict[int, list[str]] = {}
+    for chunk_id, text in rows:
+        sentences.setdefault(chunk_id, []).append(text)
+    ids = list(sentences)
+    return dict(zip((chunk_text(sentences[i]) for i in ids), vectors.vectors(ids), strict=True))
+
+
 def _embed(
     articles: Sequence[ParsedArticle],
     embedder: Embedder,
@@ -285,7 +326,7 @@ def _embed(
 ) -> list[_PreparedArticle]:
     spans = [chunk_spans([s.text for s in article.sentences]) for article in articles]
     texts = [
-        " ".join(article.sentences[i].text for i in span)
+        chunk_text(article.sentences[i].text for i in span)
         for article, article_spans in zip(articles, spans, strict=True)
         for span in article_spans
     ]

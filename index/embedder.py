@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -183,6 +183,40 @@ class QueryBatcher:
             pending.vectors = vectors[start : start + len(pending.texts)]
             start += len(pending.texts)
             pending.done.set()
+
+
+class KnownVectors:
+    """Passages another index already holds vectors for are not embedded again.
+
+    ``known`` maps a chunk's exact text to its vector, made by the same model (see
+    :func:`index.builder.chunk_vectors`); any other text goes to the wrapped embedder.
+    """
+
+    def __init__(self, inner: Embedder, known: Mapping[str, np.ndarray]) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.known = known
+        #: Passages taken from ``known`` and passages embedded, so far.
+        self.reused = 0
+        self.embedded = 0
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions with the wrapped embedder."""
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """The known vector of each text, embedding only the others."""
+        matrix = np.zeros((len(texts), self.dim), dtype=np.float32)
+        missing = [i for i, text in enumerate(texts) if text not in self.known]
+        for i, text in enumerate(texts):
+            if text in self.known:
+                matrix[i] = self.known[text]
+        if missing:
+            matrix[missing] = self.inner.embed_passages([texts[i] for i in missing])
+        self.reused += len(texts) - len(missing)
+        self.embedded += len(missing)
+        return matrix
 
 
 class _Pending:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from index.builder import build_index
-from index.embedder import Embedder
+from index.embedder import Embedder, KnownVectors
 from index.lexical import BM25Index
 from index.models import Article, Sentence
 from index.search import Searcher
@@ -186,13 +186,21 @@ def evaluate(
     unanswerable: Sequence[Question] = (),
     distractors: Path | None = None,
     predictions: Path | None = None,
+    known_vectors: Mapping[str, np.ndarray] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalResult:
-    """Index the passages, ask every question through the bot's path, score it and the baselines."""
+    """Index the passages, ask every question through the bot's path, score it and the baselines.
+
+    ``known_vectors`` (chunk text to vector, same model) spares embedding chunks another index
+    already holds; the index built is the same either way.
+    """
     corpus = prepare_corpus(
         settings, passages=passages, distractors=distractors, model=embedder.name
     )
-    build_index(corpus, embedder=embedder)
+    building = KnownVectors(embedder, known_vectors) if known_vectors else embedder
+    build_index(corpus, embedder=building)
+    if isinstance(building, KnownVectors):
+        log.info("%d chunks embedded, %d reused", building.embedded, building.reused)
     searcher = Searcher.open(corpus, embedder=embedder)
     with Session(searcher.engine) as session:
         table = session.exec(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -86,8 +87,13 @@ class VectorIndex:
         """Cosine of the query with each of the given (stored) chunks."""
         if not len(ids):
             return np.zeros(0, dtype=np.float32)
-        vectors = np.vstack([self._index.reconstruct(int(i)) for i in ids])
-        return vectors @ query.reshape(-1).astype(np.float32)
+        return self.vectors(ids) @ query.reshape(-1).astype(np.float32)
+
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The stored vectors of the given chunk ids, one row each."""
+        if not len(ids):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self._index.reconstruct(int(i)) for i in ids])
 
     def save(self, folder: Path) -> None:
         """Write the index and its meta record aside, then rename both into place."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from index.embedder import Embedder
+from index.builder import chunk_vectors
+from index.embedder import Embedder, KnownVectors
 from index.evaluate import evaluate, read_questions
 from tests.conftest import make_settings
 from tests.score_predictions import score
@@ -89,3 +92,54 @@ def test_predictions_score_the_same_with_the_independent_scorer(
     # q4's gold passage does not hold its answer: it can never be a hit.
     assert shipped.hit1 <= 0.75
     assert result.passages == 4 and result.questions == 4 and result.unanswerable == 2
+
+
+def test_vectors_from_another_index_are_reused_and_change_nothing(
+    tmp_path: Path, embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``--vectors-from``: chunks the other index holds are not embedded; the scores are equal."""
+    records = [{"passage_id": i, "title": None, "text": t} for i, t in PASSAGES]
+    first = _write(tmp_path / "first.jsonl", records[:3])
+    passages = _write(tmp_path / "passages.jsonl", records)
+    questions = read_questions(
+        _write(
+            tmp_path / "questions.jsonl",
+            [
+                {"id": i, "question": q, "answers": a, "passage_id": p, "source": "test"}
+                for i, q, a, p in QUESTIONS
+            ],
+        )
+    )
+    other = make_settings(tmp_path / "other")
+    evaluate(other, embedder=embedder, passages=first, questions=questions)
+    cache = next((other.data_dir / "eval-cache").iterdir())
+    known = chunk_vectors(make_settings(tmp_path, data_dir=cache), model=embedder.name)
+    assert sorted(known) == sorted(text for _, text in PASSAGES[:3])
+    for text, vector in known.items():
+        np.testing.assert_allclose(vector, embedder.embed_passages([text])[0], atol=1e-3)
+
+    with caplog.at_level(logging.INFO, logger="index.evaluate"):
+        reused = evaluate(
+            make_settings(tmp_path / "reused"),
+            embedder=embedder,
+            passages=passages,
+            questions=questions,
+            known_vectors=known,
+        )
+    fresh = evaluate(
+        make_settings(tmp_path / "fresh"), embedder=embedder, passages=passages, questions=questions
+    )
+
+    assert "1 chunks embedded, 3 reused" in caplog.text
+    assert reused.methods == fresh.methods
+
+
+def test_known_vectors_embed_only_unknown_texts(embedder: Embedder) -> None:
+    known = {PASSAGES[0][1]: embedder.embed_passages([PASSAGES[0][1]])[0]}
+    wrapped = KnownVectors(embedder, known)
+
+    matrix = wrapped.embed_passages([PASSAGES[1][1], PASSAGES[0][1], PASSAGES[2][1]])
+
+    assert (wrapped.reused, wrapped.embedded) == (1, 2)
+    np.testing.assert_allclose(matrix[1], known[PASSAGES[0][1]])
+    np.testing.assert_allclose(matrix[0], embedder.embed_passages([PASSAGES[1][1]])[0], atol=1e-3)
