@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -97,12 +97,15 @@ class ReadReport:
     articles: list[ParsedArticle] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Keys of articles whose content hash matched the ``known`` one: not parsed again.
+    unchanged: list[str] = field(default_factory=list)
 
     def extend(self, other: ReadReport) -> None:
         """Append everything from ``other``."""
         self.articles.extend(other.articles)
         self.skipped.extend(other.skipped)
         self.warnings.extend(other.warnings)
+        self.unchanged.extend(other.unchanged)
 
 
 # ---------------------------------------------------------------------------------- markdown
@@ -416,7 +419,13 @@ def _relative(path: Path, folder: Path) -> tuple[str, str]:
     return rel.as_posix(), (folder / rel).as_posix()
 
 
-def read_file(path: Path, *, folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadReport:
+def read_file(
+    path: Path,
+    *,
+    folder: Path,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    known: Mapping[str, str] | None = None,
+) -> ReadReport:
     """Read one article file.
 
     Args:
@@ -425,6 +434,8 @@ def read_file(path: Path, *, folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -
             users are ``folder/relpath``.
         max_bytes: Larger .txt/.md files are skipped; for .jsonl the limit applies to each
             record (line), since a .jsonl file is a collection of articles.
+        known: Content hash of articles already indexed, by key: an article whose raw
+            content still has that hash is listed in ``unchanged`` instead of parsed.
 
     Returns:
         The articles read, with anything skipped and any warnings. Never raises for a bad file.
@@ -435,9 +446,9 @@ def read_file(path: Path, *, folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -
     report = ReadReport()
     try:
         if suffix == ".jsonl":
-            _read_jsonl(path, key, display, max_bytes, report)
+            _read_jsonl(path, key, display, max_bytes, report, known or {})
         elif suffix in (".txt", ".md"):
-            _read_text(path, key, display, max_bytes, report, markdown=suffix == ".md")
+            _read_text(path, key, display, max_bytes, report, known or {}, markdown=suffix == ".md")
         else:
             reason = f"not an article file ({suffix or 'no suffix'})"
             report.skipped.append(SkippedFile(display, reason))
@@ -447,13 +458,24 @@ def read_file(path: Path, *, folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -
 
 
 def _read_text(
-    path: Path, key: str, display: str, max_bytes: int, report: ReadReport, *, markdown: bool
+    path: Path,
+    key: str,
+    display: str,
+    max_bytes: int,
+    report: ReadReport,
+    known: Mapping[str, str],
+    *,
+    markdown: bool,
 ) -> None:
     size = path.stat().st_size
     if size > max_bytes:
         report.skipped.append(SkippedFile(display, _too_large(size, max_bytes)))
         return
     data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if known.get(key) == digest:
+        report.unchanged.append(key)
+        return
     is_utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if b"\x00" in data[:_BINARY_SAMPLE] and not is_utf16:
         report.skipped.append(SkippedFile(display, "binary file"))
@@ -475,7 +497,7 @@ def _read_text(
         text,
         key=key,
         path=display,
-        content_hash=hashlib.sha256(data).hexdigest(),
+        content_hash=digest,
         markdown=markdown,
     )
     if article is None:
@@ -512,7 +534,14 @@ def _record_id(record: dict[str, object]) -> str | None:
     return None
 
 
-def _read_jsonl(path: Path, key: str, display: str, max_bytes: int, report: ReadReport) -> None:
+def _read_jsonl(
+    path: Path,
+    key: str,
+    display: str,
+    max_bytes: int,
+    report: ReadReport,
+    known: Mapping[str, str],
+) -> None:
     with path.open("rb") as handle:
         head = handle.read(_BINARY_SAMPLE)
         if b"\x00" in head:
@@ -542,7 +571,7 @@ def _read_jsonl(path: Path, key: str, display: str, max_bytes: int, report: Read
                 where = f"{display}:{number}"
                 report.skipped.append(SkippedFile(where, f"line {number}: {reason}"))
                 continue
-            _add_record(record, number, key, display, seen_keys, report)
+            _add_record(record, number, key, display, seen_keys, report, known)
         if not any_content:
             report.skipped.append(SkippedFile(display, "empty file"))
         if cp1252_lines:
@@ -573,6 +602,7 @@ def _add_record(
     display: str,
     seen_keys: set[str],
     report: ReadReport,
+    known: Mapping[str, str],
 ) -> None:
     text = str(record["text"])
     record_id = _record_id(record)
@@ -596,6 +626,9 @@ def _add_record(
             default=str,
         ).encode("utf-8")
     ).hexdigest()
+    if known.get(article_key) == digest:
+        report.unchanged.append(article_key)
+        return
     article = parse_text_article(
         text,
         key=article_key,
@@ -637,7 +670,9 @@ def _article_files(folder: Path, warnings: list[str]) -> Iterable[Path]:
     return [path for _, path in found]
 
 
-def read_folder(folder: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadReport:
+def read_folder(
+    folder: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, known: Mapping[str, str] | None = None
+) -> ReadReport:
     """Read every ``.txt``, ``.md`` and ``.jsonl`` file under a folder.
 
     Files and folders whose names start with a dot are skipped; other file types are ignored
@@ -646,6 +681,7 @@ def read_folder(folder: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadRepo
     Args:
         folder: The folder to read, recursively.
         max_bytes: See :func:`read_file`.
+        known: See :func:`read_file`.
 
     Returns:
         All articles read, what was skipped and why, and warnings.
@@ -658,5 +694,5 @@ def read_folder(folder: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadRepo
         raise FileNotFoundError(f"article folder not found: {folder}")
     report = ReadReport()
     for path in _article_files(folder, report.warnings):
-        report.extend(read_file(path, folder=folder, max_bytes=max_bytes))
+        report.extend(read_file(path, folder=folder, max_bytes=max_bytes, known=known))
     return report

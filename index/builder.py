@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -119,14 +119,17 @@ def index_exists(settings: Settings, *, engine: Engine | None = None) -> bool:
         own_engine.dispose()
 
 
-def read_articles(settings: Settings) -> ReadReport:
-    """The articles of the seeds folder and the items kept from feeds (``data/feeds/*.jsonl``)."""
-    read = read_folder(settings.seeds_dir, max_bytes=settings.max_article_bytes)
+def read_articles(settings: Settings, *, known: Mapping[str, str] | None = None) -> ReadReport:
+    """The articles of the seeds folder and the items kept from feeds (``data/feeds/*.jsonl``).
+
+    ``known`` (content hash by key) lists the articles whose content did not change as
+    ``unchanged`` instead of parsing them again (see :func:`index.articles.read_file`).
+    """
+    limit = settings.max_article_bytes
+    read = read_folder(settings.seeds_dir, max_bytes=limit, known=known)
     if settings.feeds_dir.is_dir():
         for path in sorted(settings.feeds_dir.glob("*.jsonl")):
-            read.extend(
-                read_file(path, folder=settings.data_dir, max_bytes=settings.max_article_bytes)
-            )
+            read.extend(read_file(path, folder=settings.data_dir, max_bytes=limit, known=known))
     return read
 
 
@@ -181,11 +184,24 @@ def update_index(
 ) -> BuildReport:
     """:func:`build_index` for a caller that already holds ``versions.build_lock``."""
     create_schema(engine)
-    read = read_articles(settings)
+    with Session(engine) as session:
+        state = index_state(session=session)
+        known = article_hashes(session=session)
+    base_version = state.version if state else 0
+    adopt_legacy_layout(settings.index_dir, base_version)
+    base = None if full else _base_vectors(settings, base_version, embedder)
+    # Updating a version: articles whose content hash is unchanged need no parsing.
+    hashes = {key: digest for key, (_, digest) in known.items()} if base is not None else None
+    read = read_articles(settings, known=hashes)
     report = BuildReport(skipped=list(read.skipped), warnings=list(read.warnings))
     articles = _unique_by_key(read.articles, report)
     plan = _plan(
-        settings, engine=engine, embedder=embedder, full=full, articles=articles, report=report
+        base_version=base_version,
+        base=base,
+        known=known,
+        articles=articles,
+        unchanged=set(read.unchanged),
+        report=report,
     )
     report.version = plan.base_version
     if plan.base is not None and not plan.retire and not plan.embed:
@@ -217,31 +233,34 @@ def update_index(
 
 
 def _plan(
-    settings: Settings,
     *,
-    engine: Engine,
-    embedder: Embedder,
-    full: bool,
+    base_version: int,
+    base: VectorIndex | None,
+    known: Mapping[str, tuple[int, str]],
     articles: dict[str, ParsedArticle],
+    unchanged: set[str],
     report: BuildReport,
 ) -> _Plan:
-    """Compare the articles with the live rows; count them in ``report`` by fate."""
-    with Session(engine) as session:
-        state = index_state(session=session)
-        known = article_hashes(session=session)
-    base_version = state.version if state else 0
-    adopt_legacy_layout(settings.index_dir, base_version)
-    base = None if full else _base_vectors(settings, base_version, embedder)
+    """Compare the articles read with the live rows; count them in ``report`` by fate.
+
+    Args:
+        base_version: The version being updated.
+        base: Its vectors, or None when every article is embedded again.
+        known: The live articles: key -> (id, content hash).
+        articles: The articles read and parsed, by key.
+        unchanged: Keys read but not parsed, their content hash being the known one.
+        report: Counts of added, changed, removed and unchanged articles go here.
+    """
     if base is None:
         report.added = len(articles)
         report.removed = sum(1 for key in known if key not in articles)
         retire = [article_id for article_id, _ in known.values()]
         return _Plan(base_version, None, retire, list(articles.values()))
-    stale = [key for key in known if key not in articles]
+    stale = [key for key in known if key not in articles and key not in unchanged]
     changed = [k for k, a in articles.items() if k in known and known[k][1] != a.content_hash]
     fresh = [key for key in articles if key not in known]
     report.added, report.changed, report.removed = len(fresh), len(changed), len(stale)
-    report.unchanged = len(articles) - len(fresh) - len(changed)
+    report.unchanged = len(unchanged) + len(articles) - len(fresh) - len(changed)
     retire = [known[key][0] for key in stale + changed]
     return _Plan(base_version, base, retire, [articles[key] for key in fresh + changed])
 

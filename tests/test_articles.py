@@ -796,3 +796,26 @@ def test_index_modules_do_not_import_telegram() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False)
     assert result.returncode == 0
+
+
+def test_known_unchanged_articles_are_listed_not_parsed(tmp_path: Path) -> None:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    records = [
+        {"id": "a", "text": "Harga cabai naik di Pasar Senen pekan ini."},
+        {"id": "b", "text": "Banjir merendam 300 rumah di Kampung Melayu."},
+    ]
+    path = folder / "berita.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    (folder / "catatan.txt").write_text("Kereta cepat mengangkut 18.000 penumpang.\n")
+    first = read_folder(folder)
+    hashes = {article.key: article.content_hash for article in first.articles}
+    assert first.unchanged == []
+
+    records[1]["text"] = "Banjir merendam 310 rumah di Kampung Melayu."
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    again = read_folder(folder, known=hashes)
+
+    assert sorted(again.unchanged) == ["berita.jsonl#a", "catatan.txt"]
+    assert [a.key for a in again.articles] == ["berita.jsonl#b"]
+    assert again.articles[0].content_hash != hashes["berita.jsonl#b"]
