@@ -217,13 +217,25 @@ def update_index(
             )
         version = plan.base_version + 1
         first_seen, retired_chunks = _retire_articles(session, plan.retire, version=version)
-        new_chunks, new_vectors = _insert_articles(session, prepared, first_seen=first_seen)
+        new_chunks, new_vectors, sentences = _insert_articles(
+            session, prepared, first_seen=first_seen
+        )
         vectors = plan.base or VectorIndex.empty(dim=embedder.dim, model=embedder.name)
         vectors.remove(retired_chunks)
         vectors.add(new_chunks, new_vectors)
         _record_state(session, state, model=embedder.name, dim=embedder.dim, version=version)
         session.flush()
-        lexical = _lexical_from_database(session)
+        lexical = None
+        if plan.base is not None:  # update the serving version's postings: tokenise only the new
+            lexical = BM25Index.load(
+                version_folder(settings.index_dir, plan.base_version) / LEXICAL_DIR
+            ).updated(
+                remove_groups=retired_chunks,
+                doc_ids=[sentence.id or 0 for sentence in sentences],
+                documents=[sentence.tokens.split() for sentence in sentences],
+                groups=[sentence.chunk_id for sentence in sentences],
+            )
+        lexical = lexical or _lexical_from_database(session)
         # The folder first, then the commit that names it: a build that dies in between leaves
         # an unnamed folder, and the database still names the previous version.
         write_version(settings.index_dir, version, vectors, lexical)
@@ -402,13 +414,16 @@ def _insert_articles(
     prepared: Sequence[_PreparedArticle],
     *,
     first_seen: dict[tuple[str, str], dt.datetime],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Store articles, chunks and sentences; return the new chunk ids and their vectors.
+) -> tuple[np.ndarray, np.ndarray, list[Sentence]]:
+    """Store articles, chunks and sentences.
+
+    Returns the new chunk ids, their vectors, and the new sentences (with their ids).
 
     An article embedded again with the same content (a full rebuild) keeps when it was added.
     """
     now = utc_now()
     chunk_rows: list[Chunk] = []
+    new_sentences: list[Sentence] = []
     vectors: list[np.ndarray] = []
     for item in prepared:
         parsed = item.article
@@ -440,7 +455,7 @@ def _insert_articles(
         session.flush()
         for chunk, span in zip(chunks, item.spans, strict=True):
             assert chunk.id is not None
-            session.add_all(
+            sentences = [
                 Sentence(
                     article_id=article.id,
                     chunk_id=chunk.id,
@@ -450,12 +465,15 @@ def _insert_articles(
                     tokens=" ".join(tokenize(parsed.sentences[i].text)),
                 )
                 for i in span
-            )
+            ]
+            session.add_all(sentences)
+            new_sentences.extend(sentences)
         chunk_rows.extend(chunks)
         vectors.append(item.vectors)
     session.flush()
     ids = np.asarray([chunk.id for chunk in chunk_rows], dtype=np.int64)
-    return ids, (np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32))
+    matrix = np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
+    return ids, matrix, new_sentences
 
 
 def _record_state(

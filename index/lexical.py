@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,8 @@ class BM25Index:
         doc_ids: np.ndarray,
         groups: np.ndarray,
         idf: np.ndarray,
+        tf: np.ndarray | None = None,
+        lengths: np.ndarray | None = None,
     ) -> None:
         self._vocabulary = vocabulary
         self._indptr = indptr
@@ -46,6 +48,10 @@ class BM25Index:
         self.doc_ids = doc_ids
         self.groups = groups
         self._idf = idf
+        # Term counts of each posting and token count of each document: what an update needs
+        # (None for an index saved before they were kept).
+        self._tf = tf
+        self._lengths = lengths
 
     def __len__(self) -> int:
         return int(self.doc_ids.shape[0])
@@ -65,25 +71,74 @@ class BM25Index:
         ids = np.asarray(doc_ids, dtype=np.int64)
         if ids.size and np.any(np.diff(ids) <= 0):
             raise ValueError("BM25Index.build needs strictly increasing document ids")
-        vocabulary: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        counts: list[int] = []
-        lengths = np.zeros(ids.shape[0], dtype=np.float32)
-        for row, tokens in enumerate(documents):
-            lengths[row] = len(tokens)
-            for token, count in Counter(tokens).items():
-                cols.append(vocabulary.setdefault(token, len(vocabulary)))
-                rows.append(row)
-                counts.append(count)
-        if len(lengths) != len(ids):
+        docs = list(documents)
+        if len(docs) != len(ids):
             raise ValueError("BM25Index.build got a different number of ids and documents")
-        term = np.asarray(cols, dtype=np.int64)
-        doc = np.asarray(rows, dtype=np.int32)
-        tf = np.asarray(counts, dtype=np.float32)
+        vocabulary: dict[str, int] = {}
+        term, doc, tf, lengths = _postings(docs, vocabulary, first_row=0)
+        return cls._from_postings(
+            vocabulary,
+            term,
+            doc,
+            tf,
+            lengths,
+            ids,
+            np.asarray(groups if groups is not None else ids, dtype=np.int64),
+        )
+
+    def updated(
+        self,
+        *,
+        remove_groups: np.ndarray,
+        doc_ids: Sequence[int],
+        documents: Iterable[Sequence[str]],
+        groups: Sequence[int],
+    ) -> BM25Index | None:
+        """A new index without the documents of ``remove_groups`` and with the given ones added.
+
+        Only the added documents are tokenised; scores equal those of :meth:`build` over the
+        same documents. None when this index was saved without term counts (rebuild instead).
+        """
+        if self._tf is None or self._lengths is None:
+            return None
+        keep = ~np.isin(self.groups, np.asarray(remove_groups, dtype=np.int64))
+        new_row = np.cumsum(keep) - 1
+        old_term = np.repeat(np.arange(len(self._vocabulary)), np.diff(self._indptr))
+        kept = keep[self._postings]
+        docs = list(documents)
+        vocabulary = dict(self._vocabulary)
+        term, doc, tf, lengths = _postings(docs, vocabulary, first_row=int(keep.sum()))
+        ids = np.concatenate([self.doc_ids[keep], np.asarray(doc_ids, dtype=np.int64)])
+        all_groups = np.concatenate([self.groups[keep], np.asarray(groups, dtype=np.int64)])
+        term = np.concatenate([old_term[kept], term])
+        doc = np.concatenate([new_row[self._postings[kept]], doc])
+        tf = np.concatenate([np.asarray(self._tf)[kept], tf])
+        lengths = np.concatenate([np.asarray(self._lengths)[keep], lengths])
+        if ids.size and np.any(np.diff(ids) <= 0):  # keep rows in increasing id order
+            order = np.argsort(ids, kind="stable")
+            ids, all_groups, lengths = ids[order], all_groups[order], lengths[order]
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            doc = rank[doc]
+        return self._from_postings(vocabulary, term, doc, tf, lengths, ids, all_groups)
+
+    @classmethod
+    def _from_postings(
+        cls,
+        vocabulary: dict[str, int],
+        term: np.ndarray,
+        doc: np.ndarray,
+        tf: np.ndarray,
+        lengths: np.ndarray,
+        ids: np.ndarray,
+        groups: np.ndarray,
+    ) -> BM25Index:
+        """The index of postings (term, document row, count) over documents of ``lengths``."""
         n_docs = max(len(ids), 1)
         df = np.bincount(term, minlength=len(vocabulary)).astype(np.float32)
         idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        # A term whose documents were all removed by an update is one no document has.
+        idf[df == 0] = 0.0
         avgdl = float(lengths.mean()) if len(lengths) else 1.0
         norm = K1 * (1 - B + B * lengths[doc] / max(avgdl, 1e-9))
         impacts = idf[term] * tf * (K1 + 1) / (tf + norm)
@@ -93,11 +148,13 @@ class BM25Index:
         return cls(
             vocabulary=vocabulary,
             indptr=indptr,
-            postings=doc[order],
+            postings=doc[order].astype(np.int32),
             impacts=impacts[order].astype(np.float32),
             doc_ids=ids,
-            groups=np.asarray(groups if groups is not None else ids, dtype=np.int64),
+            groups=groups,
             idf=idf,
+            tf=tf[order].astype(np.float32),
+            lengths=lengths.astype(np.float32),
         )
 
     def idf(self, token: str) -> float:
@@ -146,6 +203,8 @@ class BM25Index:
             "groups": self.groups,
             "idf": self._idf,
         }
+        if self._tf is not None and self._lengths is not None:
+            arrays.update(tf=self._tf, lengths=self._lengths)
         for name, array in arrays.items():
             _write_atomic(folder / f"{name}.npy", functools.partial(_save_array, array=array))
         terms = sorted(self._vocabulary, key=self._vocabulary.__getitem__)
@@ -161,8 +220,38 @@ class BM25Index:
             name: np.load(folder / f"{name}.npy", mmap_mode="r" if mmap else None)
             for name in ("indptr", "postings", "impacts", "doc_ids", "groups", "idf")
         }
+        for name in ("tf", "lengths"):  # absent from versions saved before updates
+            path = folder / f"{name}.npy"
+            arrays[name] = (
+                np.load(path, mmap_mode="r" if mmap else None) if path.is_file() else None
+            )
         terms = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
         return cls(vocabulary={term: i for i, term in enumerate(terms)}, **arrays)
+
+
+def _postings(
+    docs: Sequence[Sequence[str]], vocabulary: dict[str, int], *, first_row: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(term, document row, count) of every distinct token of each document, and their lengths.
+
+    New tokens are numbered into ``vocabulary`` by first occurrence; rows start at
+    ``first_row``. Every loop over the tokens runs in C.
+    """
+    lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    flat = list(itertools.chain.from_iterable(docs))
+    for token in dict.fromkeys(flat):
+        vocabulary.setdefault(token, len(vocabulary))
+    terms = np.fromiter(map(vocabulary.__getitem__, flat), dtype=np.int64, count=len(flat))
+    rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+    width = max(len(vocabulary), 1)
+    # One posting per (document, term), with its count: unique pairs, document-major.
+    pairs, counts = np.unique(rows * width + terms, return_counts=True)
+    return (
+        pairs % width,
+        pairs // width + first_row,
+        counts.astype(np.float32),
+        lengths.astype(np.float32),
+    )
 
 
 def _save_array(handle: BinaryIO, *, array: np.ndarray) -> None:

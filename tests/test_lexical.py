@@ -71,3 +71,67 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
 def test_build_rejects_unordered_ids() -> None:
     with pytest.raises(ValueError, match="increasing"):
         BM25Index.build([2, 1], [["a"], ["b"]])
+
+
+DOCS = {
+    # id: (group, text)
+    1: (10, "harga cabai rawit naik di pasar senen"),
+    2: (10, "pedagang cabai mengeluh harga naik"),
+    3: (20, "banjir merendam rumah di kampung melayu"),
+    4: (20, "warga kampung melayu mengungsi karena banjir"),
+    5: (30, "kereta cepat mengangkut penumpang pada hari minggu"),
+}
+ADDED = {
+    7: (40, "harga beras naik di pasar induk"),
+    8: (40, "pasar induk ramai pembeli beras dan cabai"),
+}
+QUERIES = [["harga", "cabai"], ["banjir", "kampung"], ["pasar", "beras"], ["kereta"], ["naik"]]
+
+
+def _build(docs: dict[int, tuple[int, str]]) -> BM25Index:
+    ids = sorted(docs)
+    return BM25Index.build(ids, [docs[i][1].split() for i in ids], groups=[docs[i][0] for i in ids])
+
+
+@pytest.mark.parametrize("saved", [False, True])
+def test_an_update_scores_exactly_like_a_rebuild(tmp_path: Path, saved: bool) -> None:
+    old = _build(DOCS)
+    if saved:
+        old.save(tmp_path / "lexical")
+        old = BM25Index.load(tmp_path / "lexical")
+
+    updated = old.updated(
+        remove_groups=np.asarray([20]),
+        doc_ids=sorted(ADDED),
+        documents=[ADDED[i][1].split() for i in sorted(ADDED)],
+        groups=[ADDED[i][0] for i in sorted(ADDED)],
+    )
+
+    rebuilt = _build({**{k: v for k, v in DOCS.items() if v[0] != 20}, **ADDED})
+    assert updated is not None
+    assert updated.doc_ids.tolist() == rebuilt.doc_ids.tolist() == [1, 2, 5, 7, 8]
+    assert updated.groups.tolist() == rebuilt.groups.tolist()
+    for query in QUERIES:
+        np.testing.assert_allclose(updated.scores(query), rebuilt.scores(query), rtol=1e-6)
+        for token in query:
+            assert updated.idf(token) == pytest.approx(rebuilt.idf(token))
+    assert updated.idf("banjir") == 0.0  # its documents are gone
+    # and the update can itself be updated
+    again = updated.updated(remove_groups=np.asarray([40]), doc_ids=[], documents=[], groups=[])
+    assert again is not None
+    np.testing.assert_allclose(
+        again.scores(["harga"]),
+        _build({k: v for k, v in DOCS.items() if v[0] != 20}).scores(["harga"]),
+    )
+
+
+def test_an_index_saved_without_term_counts_cannot_be_updated(tmp_path: Path) -> None:
+    _build(DOCS).save(tmp_path / "lexical")
+    (tmp_path / "lexical" / "tf.npy").unlink()  # as written before updates existed
+
+    old = BM25Index.load(tmp_path / "lexical")
+
+    assert (
+        old.updated(remove_groups=np.asarray([]), doc_ids=[9], documents=[["x"]], groups=[9])
+        is None
+    )
