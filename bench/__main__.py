@@ -24,10 +24,11 @@ from bench.indexing import (
     ADDED_FILE,
     answer_latency,
     chunk_texts,
-    directory_bytes,
+    copies_to_add,
     encode_throughput,
     own_peak_rss_mib,
     read_questions,
+    serving_bytes,
     serving_figures,
     settings_env,
     timed_build,
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="serve the index an earlier run left in --workdir: skip the encode, build and add figures",
+        help="use the index an earlier run left in --workdir: no encode or full-build figures",
     )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
@@ -88,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     say("model", embedder.name)
     if args.reuse:
         say("reused_index", str(settings.data_dir))
+        name, extra = copies_to_add(seeds, count=10)
+        _add_figures(settings, embedder, say, name=name, extra=extra)
     else:
         _build_figures(args, settings, embedder, say)
 
@@ -142,11 +145,23 @@ def _build_figures(
     say("full_build_chunks_per_second", round(embedded / seconds, 1))
     say("build_vs_model_throughput", round(embedded / seconds / floor, 3))
 
-    (seeds / ADDED_FILE).write_text("".join(extra), encoding="utf-8")
+    _add_figures(settings, embedder, say, name=ADDED_FILE, extra=extra)
+
+
+def _add_figures(
+    settings: Settings,
+    embedder: Embedder,
+    say: Callable[[str, object], None],
+    *,
+    name: str,
+    extra: list[str],
+) -> None:
+    """Adding articles to the built index: time, chunks embedded, size, memory."""
+    (settings.seeds_dir / name).write_text("".join(extra), encoding="utf-8")
     seconds, embedded = timed_build(settings, embedder)
     say("add_10_articles_seconds", round(seconds, 2))
     say("add_10_articles_chunks_embedded", embedded)
-    say("index_bytes_on_disk", directory_bytes(settings.data_dir))
+    say("index_bytes_on_disk", serving_bytes(settings))
     say("bench_process_peak_rss_mib", round(own_peak_rss_mib(), 1))
 
 

@@ -20,6 +20,8 @@ from index.builder import build_index, chunk_text
 from index.embedder import Embedder
 from index.search import Searcher
 from index.sentences import chunk_spans
+from index.store import make_engine
+from index.versions import current_version, version_folder
 
 ARTICLES_FILE = "articles.jsonl"
 ADDED_FILE = "added.jsonl"
@@ -54,6 +56,22 @@ def write_corpus(source: Path, seeds: Path, *, articles: int, extra: int) -> lis
         record["id"] = f"{record['id']}-bench-added"
         rest.append(json.dumps(record, ensure_ascii=False) + "\n")
     return rest
+
+
+def copies_to_add(seeds: Path, *, count: int) -> tuple[str, list[str]]:
+    """A new file name and ``count`` copies of the corpus's last articles under new ids.
+
+    For ``--reuse``: each run adds articles the index has never seen (``added-2.jsonl``, ...).
+    """
+    runs = len(list(seeds.glob("added*.jsonl")))
+    with (seeds / ARTICLES_FILE).open(encoding="utf-8") as lines:
+        tail = [line for line in lines if line.strip()][-count:]
+    records = []
+    for line in tail:
+        record = json.loads(line)
+        record["id"] = f"{record['id']}-bench-added-{runs}"
+        records.append(json.dumps(record, ensure_ascii=False) + "\n")
+    return f"added-{runs}.jsonl", records
 
 
 def chunk_texts(seeds: Path) -> list[str]:
@@ -125,6 +143,20 @@ def timed_build(settings: Settings, embedder: Embedder) -> tuple[float, int]:
 def directory_bytes(folder: Path) -> int:
     """Size of the files under ``folder``."""
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def serving_bytes(settings: Settings) -> int:
+    """Bytes one index needs on disk: the database and the version it names.
+
+    Earlier versions are left for bots still serving them until the next clean-up.
+    """
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        version = current_version(engine)
+    finally:
+        engine.dispose()
+    database = sum(p.stat().st_size for p in settings.data_dir.glob("tanya.db*") if p.is_file())
+    return database + directory_bytes(version_folder(settings.index_dir, version))
 
 
 def serving_figures(env: dict[str, str], questions: Sequence[str]) -> dict[str, float]:
