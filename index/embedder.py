@@ -120,9 +120,9 @@ class QueryBatcher:
 
     While the model encodes one batch, questions from other threads queue up; the next free
     caller encodes everything queued at once (up to ``max_batch``). A lone question waits for
-    nothing. Both back ends run a batch about as fast as a single text, since the weights are
-    read once per call, so under load this multiplies the questions answered per second.
-    Passages pass straight through: builds batch them already.
+    nothing. A batch costs less than its questions one by one (the model reads its weights once
+    per call): with the bundled model on 2 cores, 8 questions take 81 ms in one call and 96 ms
+    one by one. Passages pass straight through: builds batch them already.
     """
 
     def __init__(self, inner: Embedder, *, max_batch: int = 64) -> None:
