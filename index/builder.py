@@ -235,7 +235,8 @@ def update_index(
                 documents=[sentence.tokens.split() for sentence in sentences],
                 groups=[sentence.chunk_id for sentence in sentences],
             )
-        lexical = lexical or _lexical_from_database(session)
+        if lexical is None:  # a full build, or a version saved without term counts
+            lexical = _lexical_from_database(session)
         # The folder first, then the commit that names it: a build that dies in between leaves
         # an unnamed folder, and the database still names the previous version.
         write_version(settings.index_dir, version, vectors, lexical)
@@ -447,7 +448,7 @@ def _insert_articles(
             Chunk(
                 article_id=article.id,
                 position=n,
-                text=" ".join(parsed.sentences[i].text for i in span),
+                text=chunk_text(parsed.sentences[i].text for i in span),
             )
             for n, span in enumerate(item.spans)
         ]
