@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -133,8 +134,8 @@ class QueryBatcher:
         self._queue: list[_Pending] = []
         self._queue_lock = threading.Lock()
         self._encoding = threading.Lock()
-        #: Sizes of the batches encoded so far (a benchmark figure).
-        self.batch_sizes: list[int] = []
+        #: Sizes of the latest batches encoded (bounded: a bot runs for months).
+        self.batch_sizes: deque[int] = deque(maxlen=1000)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions, together with any other thread's questions waiting at the time."""
@@ -208,10 +209,13 @@ class KnownVectors:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """The known vector of each text, embedding only the others."""
         matrix = np.zeros((len(texts), self.dim), dtype=np.float32)
-        missing = [i for i, text in enumerate(texts) if text not in self.known]
+        missing = []
         for i, text in enumerate(texts):
-            if text in self.known:
-                matrix[i] = self.known[text]
+            vector = self.known.get(text)
+            if vector is None:
+                missing.append(i)
+            else:
+                matrix[i] = vector
         if missing:
             matrix[missing] = self.inner.embed_passages([texts[i] for i in missing])
         self.reused += len(texts) - len(missing)

@@ -50,7 +50,7 @@ def test_questions_asked_together_share_one_encode_and_get_their_own_vector(
 
     results = _ask_together(batcher, QUESTIONS)
 
-    assert batcher.batch_sizes == [len(QUESTIONS)]
+    assert list(batcher.batch_sizes) == [len(QUESTIONS)]
     alone = model.embed_queries(QUESTIONS[:1])[0]
     for question, vectors in zip(QUESTIONS, results, strict=True):
         assert isinstance(vectors, np.ndarray)
@@ -67,7 +67,7 @@ def test_a_batch_never_exceeds_max_batch(embedder: Embedder) -> None:
 
     results = _ask_together(batcher, QUESTIONS)
 
-    assert batcher.batch_sizes == [4, 2]
+    assert list(batcher.batch_sizes) == [4, 2]
     assert all(isinstance(r, np.ndarray) and r.shape == (1, model.dim) for r in results)
 
 
@@ -77,7 +77,7 @@ def test_a_lone_question_is_answered_without_waiting_for_company(embedder: Embed
 
     vectors = batcher.embed_queries(["Siapa presiden pertama Indonesia?"])
 
-    assert batcher.batch_sizes == [1]
+    assert list(batcher.batch_sizes) == [1]
     np.testing.assert_allclose(
         vectors, model.embed_queries(["Siapa presiden pertama Indonesia?"]), atol=1e-3
     )
