@@ -51,11 +51,7 @@ def write_corpus(source: Path, seeds: Path, *, articles: int, extra: int) -> lis
                 rest.append(line)
             else:
                 break
-    for line in tail[: extra - len(rest)]:
-        record = json.loads(line)
-        record["id"] = f"{record['id']}-bench-added"
-        rest.append(json.dumps(record, ensure_ascii=False) + "\n")
-    return rest
+    return rest + _under_new_ids(tail[: extra - len(rest)], suffix="bench-added")
 
 
 def copies_to_add(seeds: Path, *, count: int) -> tuple[str, list[str]]:
@@ -66,12 +62,17 @@ def copies_to_add(seeds: Path, *, count: int) -> tuple[str, list[str]]:
     runs = len(list(seeds.glob("added*.jsonl")))
     with (seeds / ARTICLES_FILE).open(encoding="utf-8") as lines:
         tail = [line for line in lines if line.strip()][-count:]
+    return f"added-{runs}.jsonl", _under_new_ids(tail, suffix=f"bench-added-{runs}")
+
+
+def _under_new_ids(lines: Sequence[str], *, suffix: str) -> list[str]:
+    """The .jsonl records again, each id followed by ``-suffix``: new articles to the builder."""
     records = []
-    for line in tail:
+    for line in lines:
         record = json.loads(line)
-        record["id"] = f"{record['id']}-bench-added-{runs}"
+        record["id"] = f"{record['id']}-{suffix}"
         records.append(json.dumps(record, ensure_ascii=False) + "\n")
-    return f"added-{runs}.jsonl", records
+    return records
 
 
 def chunk_texts(seeds: Path) -> list[str]:

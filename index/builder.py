@@ -335,18 +335,14 @@ def chunk_vectors(settings: Settings, *, model: str) -> dict[str, np.ndarray]:
         )
         with Session(engine) as session:
             rows = session.exec(
-                select(Sentence.chunk_id, Sentence.text)
-                .join(Article, col(Sentence.article_id) == col(Article.id))
+                select(Chunk.id, Chunk.text)
+                .join(Article, col(Chunk.article_id) == col(Article.id))
                 .where(LIVE)
-                .order_by(col(Sentence.chunk_id), col(Sentence.position))
             ).all()
     finally:
         engine.dispose()
-    sentences: dict[int, list[str]] = {}
-    for chunk_id, text in rows:
-        sentences.setdefault(chunk_id, []).append(text)
-    ids = list(sentences)
-    return dict(zip((chunk_text(sentences[i]) for i in ids), vectors.vectors(ids), strict=True))
+    ids = [int(chunk_id or 0) for chunk_id, _ in rows]
+    return dict(zip((text for _, text in rows), vectors.vectors(ids), strict=True))
 
 
 def _embed(

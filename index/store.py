@@ -161,8 +161,8 @@ def _sentence_rows_select() -> Select[*tuple[Any, ...]]:
 
 def _sentence_row(values: Sequence[Any]) -> SentenceRow:
     """A :class:`SentenceRow` from one row of :func:`_sentence_rows_select`."""
-    sentence_id, chunk_id, article_id, position, line, text, tokens, *article = values
-    key, title, path, attribution, url, date = article
+    sentence_id, chunk_id, article_id, position, line, text, tokens = values[:7]
+    key, title, path, attribution, url, date = values[7:]
     return SentenceRow(
         sentence_id=sentence_id or 0,
         chunk_id=chunk_id,
