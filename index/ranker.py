@@ -1,12 +1,10 @@
 """The learned ranking: how sentence features add up, and when the best sentence is trusted.
 
-Two small models, fitted on train questions by ``python -m index tune`` and kept in
+Two small linear models, fitted on train questions by ``python -m index tune`` and kept in
 ``index/ranker.json`` (read once, when a Searcher is made):
 
-1. **ranking**: every candidate sentence gets a weighted sum of its ``features.FEATURES``
-   plus a small tanh layer over the same features (``fitting.Network``), so that features can
-   combine: holding a number matters for "berapa" only in a sentence that is on the question's
-   subject;
+1. **ranking**: a weight per column of ``features.FEATURES``; every candidate sentence gets
+   the weighted sum;
 2. **confidence**: a logistic model over ``CONFIDENCE_FEATURES`` of the best sentence; below
    ``threshold`` the bot says the articles do not answer.
 
@@ -21,12 +19,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from index.features import FEATURES
-from index.fitting import Network
 
 RANKER_FILE = Path(__file__).with_name("ranker.json")
 
@@ -57,38 +53,17 @@ class RankerFileError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Ranker:
-    """Fitted weights of both steps (see the module docstring)."""
+    """Fitted weights of the three steps (see the module docstring)."""
 
-    weights: tuple[float, ...]  # one per feature
+    weights: tuple[float, ...]
     confidence_weights: tuple[float, ...]
     confidence_bias: float
     threshold: float
     fitted: dict[str, object] = field(default_factory=dict)  # what it was fitted on, for people
-    hidden: tuple[tuple[float, ...], ...] = ()  # one row per feature, one column per unit
-    hidden_bias: tuple[float, ...] = ()
-    hidden_output: tuple[float, ...] = ()
-
-    @classmethod
-    def of_network(cls, network: Network, **rest: Any) -> Ranker:
-        """A ranker that scores with ``network``; ``rest`` are the confidence fields."""
-        return cls(
-            weights=_floats(network.linear),
-            hidden=tuple(_floats(row) for row in network.hidden),
-            hidden_bias=_floats(network.bias),
-            hidden_output=_floats(network.output),
-            **rest,
-        )
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """Step 1: a score per row of ``FEATURES``."""
-        scores = features @ np.asarray(self.weights, dtype=np.float32)
-        if self.hidden:
-            inner = np.tanh(
-                features @ np.asarray(self.hidden, dtype=np.float32)
-                + np.asarray(self.hidden_bias, dtype=np.float32)
-            )
-            scores = scores + inner @ np.asarray(self.hidden_output, dtype=np.float32)
-        return scores
+        return features @ np.asarray(self.weights, dtype=np.float32)
 
     def order(self, features: np.ndarray) -> Ordering:
         """Rank candidate rows (one row of ``FEATURES`` each), best first."""
@@ -108,9 +83,6 @@ class Ranker:
         return {
             "features": list(FEATURES),
             "weights": [round(w, 6) for w in self.weights],
-            "hidden": [[round(w, 6) for w in row] for row in self.hidden],
-            "hidden_bias": [round(w, 6) for w in self.hidden_bias],
-            "hidden_output": [round(w, 6) for w in self.hidden_output],
             "confidence_features": list(CONFIDENCE_FEATURES),
             "confidence_weights": [round(w, 6) for w in self.confidence_weights],
             "confidence_bias": round(self.confidence_bias, 6),
@@ -146,23 +118,13 @@ class Ranker:
                     f"{path} was fitted for other {key} than this code computes: "
                     "run `python -m index tune` to fit it again"
                 )
-        hidden = tuple(tuple(row) for row in data.get("hidden") or ())
-        if hidden and len(hidden) != len(FEATURES):
-            raise RankerFileError(f"{path}: its hidden layer has a row per feature missing")
         return cls(
             weights=tuple(data["weights"]),
             confidence_weights=tuple(data["confidence_weights"]),
             confidence_bias=float(data["confidence_bias"]),
             threshold=float(data["threshold"]),
             fitted=dict(data.get("fitted") or {}),
-            hidden=hidden,
-            hidden_bias=tuple(data.get("hidden_bias") or ()),
-            hidden_output=tuple(data.get("hidden_output") or ()),
         )
-
-
-def _floats(values: np.ndarray) -> tuple[float, ...]:
-    return tuple(float(v) for v in values)
 
 
 def confidence_values(

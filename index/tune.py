@@ -25,7 +25,7 @@ from index.builder import build_index
 from index.embedder import Embedder
 from index.evaluate import Question, RankedSentence, is_hit, passage_id, prepare_corpus
 from index.features import FEATURES
-from index.fitting import fit_network, logistic_objective, minimise
+from index.fitting import listwise_objective, logistic_objective, minimise
 from index.ranker import CONFIDENCE_FEATURES, Ranker, confidence_values
 from index.search import Candidates, Searcher
 
@@ -114,9 +114,13 @@ def fit(asked: Sequence[_Asked]) -> Ranker:
     """Fit the ranking on answerable questions, then the confidence of its best sentence."""
     with_rows = [a for a in asked if a.found.rows]
     answerable = [a for a in with_rows if a.answerable]
-    network = fit_network([a.found.features for a in answerable], [a.labels for a in answerable])
-    draft = Ranker.of_network(
-        network,
+    start = np.zeros(len(FEATURES))
+    weights = minimise(
+        listwise_objective([a.found.features for a in answerable], [a.labels for a in answerable]),
+        start,
+    )
+    draft = Ranker(
+        weights=tuple(float(w) for w in weights),
         confidence_weights=(0.0,) * len(CONFIDENCE_FEATURES),
         confidence_bias=0.0,
         threshold=0.5,
@@ -160,8 +164,8 @@ def fit(asked: Sequence[_Asked]) -> Ranker:
         "train_declined_elsewhere": DECLINE_ELSEWHERE,
     }
     log.info("fitted the ranker: %s", fitted)
-    return Ranker.of_network(
-        network,
+    return Ranker(
+        weights=tuple(float(w) for w in weights),
         confidence_weights=tuple(float(w) for w in solution[:-1]),
         confidence_bias=float(solution[-1]),
         threshold=threshold,
