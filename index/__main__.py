@@ -111,7 +111,7 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _tune(settings: Settings, args: argparse.Namespace) -> int:
-    from index.tune import QuestionSet, tune
+    from index.tune import QuestionSet, ask_all, cross_validate, fit, format_held_out
 
     embedder = load_embedder(settings.embedding_model)
     sets = []
@@ -124,12 +124,10 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
                 unanswerable=[q for u in unanswerable for q in sample(read_questions(Path(u)))],
             )
         )
-    ranker = tune(
-        settings,
-        embedder=embedder,
-        sets=sets,
-        progress=ProgressBar("questions"),
-    )
+    asked = ask_all(settings, embedder=embedder, sets=sets, progress=ProgressBar("questions"))
+    if args.folds:
+        print(format_held_out(cross_validate(asked, folds=args.folds), folds=args.folds))
+    ranker = fit(asked)
     ranker.save(args.output)
     print(json.dumps({"output": str(args.output), **ranker.fitted}, ensure_ascii=False))
     return 0
@@ -192,6 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     tu.add_argument("--limit", type=int, help="at most N questions of each file (fixed sample)")
     tu.add_argument("--output", type=Path, default=RANKER_FILE, help="where to write the weights")
+    tu.add_argument(
+        "--folds",
+        type=int,
+        default=0,
+        help="first print K-fold cross-validated figures of the train questions (e.g. 3): "
+        "judge a change here, not on dev",
+    )
     tu.set_defaults(run=_tune)
     args = parser.parse_args(argv)
     settings = get_settings()

@@ -8,6 +8,10 @@ retrieval and features), and a candidate is correct when it is a hit as
 answers are in no indexed text, so the bot should decline them. The confidence model learns
 whether the best sentence is a hit; its threshold is set so that ``DECLINE_ELSEWHERE`` of those
 other-set questions are declined. Nothing here knows which set is which.
+
+``--folds K`` first prints K-fold cross-validated figures of the train questions
+(:func:`cross_validate`): the place to judge a new feature or model, since dev figures move by
+a few points from chance alone.
 """
 
 from __future__ import annotations
@@ -53,24 +57,26 @@ class QuestionSet:
 
 
 @dataclass(slots=True)
-class _Asked:
+class Asked:
     """One question's candidates, and which of them are hits (none for an unanswerable one)."""
 
+    question: Question
     found: Candidates
     labels: np.ndarray
     answerable: bool
     elsewhere: bool = False  # a question of another set: its answer is in no indexed text
+    source: str = ""  # what its figures are reported under: set folder and questions file
 
 
-def tune(
+def ask_all(
     settings: Settings,
     *,
     embedder: Embedder,
     sets: Sequence[QuestionSet],
     elsewhere: int = 300,
     progress: Callable[[int, int], None] | None = None,
-) -> Ranker:
-    """Fit both steps of the ranker on ``sets``; ``elsewhere`` other-set questions each."""
+) -> list[Asked]:
+    """Every question of ``sets`` asked of its own passages, plus ``elsewhere`` of the others'."""
     plans = []
     for n, item in enumerate(sets):
         others = [q for j, other in enumerate(sets) if j != n for q in other.questions]
@@ -78,7 +84,7 @@ def tune(
         plans.append((item, [*item.questions], [*item.unanswerable], sample))
     total = sum(len(a) + len(b) + len(c) for _, a, b, c in plans)
     done = 0
-    asked: list[_Asked] = []
+    asked: list[Asked] = []
     for item, answerable, unanswerable, sample in plans:
         corpus = prepare_corpus(
             settings, passages=item.passages, distractors=None, model=embedder.name
@@ -90,14 +96,85 @@ def tune(
         for question, has_answer, other_set in kinds + [(q, False, True) for q in sample]:
             item_asked = _ask(searcher, question, answerable=has_answer)
             item_asked.elsewhere = other_set
+            # Sets often name their files alike (train.questions.jsonl): the folder tells apart.
+            item_asked.source = (
+                ELSEWHERE if other_set else f"{item.passages.parent.name}/{question.source}"
+            )
             asked.append(item_asked)
             done += 1
             if progress:
                 progress(done, total)
-    return fit(asked)
+    return asked
 
 
-def _ask(searcher: Searcher, question: Question, *, answerable: bool) -> _Asked:
+@dataclass(frozen=True, slots=True)
+class HeldOut:
+    """How a fit did on questions it was not fitted on, for one question file."""
+
+    source: str  # the questions file, or ELSEWHERE for other sets' questions
+    questions: int
+    ranked_first: float  # share whose best sentence is a hit (0 for unanswerable files)
+    answered_right: float  # ... and confident enough to be said
+    declined: float  # share the bot would decline
+
+
+#: The source name of the questions asked of another set's passages.
+ELSEWHERE = "other sets' questions"
+
+
+def cross_validate(asked: Sequence[Asked], *, folds: int = 3) -> list[HeldOut]:
+    """Fit on all but every ``folds``-th question, score those; once per fold, pooled.
+
+    A change to the features or the fitting can be judged here without looking at dev
+    questions: their figures move by a few points from chance alone.
+    """
+    results: dict[str, list[tuple[bool, bool]]] = {}
+    for fold in range(folds):
+        training = [a for i, a in enumerate(asked) if i % folds != fold]
+        ranker = fit(training)
+        for item in (a for i, a in enumerate(asked) if i % folds == fold):
+            results.setdefault(item.source, []).append(_judge(ranker, item))
+    return [
+        HeldOut(
+            source=source,
+            questions=len(pairs),
+            ranked_first=float(np.mean([first for first, _ in pairs])),
+            answered_right=float(np.mean([first and said for first, said in pairs])),
+            declined=1.0 - float(np.mean([said for _, said in pairs])),
+        )
+        for source, pairs in results.items()
+    ]
+
+
+def format_held_out(figures: Sequence[HeldOut], *, folds: int) -> str:
+    """The cross-validated figures as a Markdown table."""
+    lines = [
+        f"{folds}-fold cross-validation on the train questions (each scored by a fit without it):",
+        "",
+        "| questions | n | ranked first | answered right | declined |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {f.source} | {f.questions} | {f.ranked_first:.3f} | {f.answered_right:.3f} "
+        f"| {f.declined:.2f} |"
+        for f in figures
+    ]
+    return "\n".join(lines)
+
+
+def _judge(ranker: Ranker, item: Asked) -> tuple[bool, bool]:
+    """Whether ``ranker`` puts a hit first for ``item``, and whether it would say it."""
+    if not item.found.rows:
+        return False, False
+    ordering = ranker.order(item.found.features)
+    assert item.found.chunk_cosines is not None
+    values = confidence_values(
+        ordering, item.found.features, item.found.chunk_cosines, unknown=item.found.query.unknown
+    )
+    return bool(item.labels[ordering.order[0]]), ranker.confidence(values) >= ranker.threshold
+
+
+def _ask(searcher: Searcher, question: Question, *, answerable: bool) -> Asked:
     found = searcher.candidates(question.question)
     labels = np.array(
         [
@@ -107,10 +184,10 @@ def _ask(searcher: Searcher, question: Question, *, answerable: bool) -> _Asked:
         ],
         dtype=bool,
     )
-    return _Asked(found=found, labels=labels, answerable=answerable)
+    return Asked(question=question, found=found, labels=labels, answerable=answerable)
 
 
-def fit(asked: Sequence[_Asked]) -> Ranker:
+def fit(asked: Sequence[Asked]) -> Ranker:
     """Fit the ranking on answerable questions, then the confidence of its best sentence."""
     with_rows = [a for a in asked if a.found.rows]
     answerable = [a for a in with_rows if a.answerable]

@@ -1,0 +1,135 @@
+"""``python -m index tune``: questions asked through the bot's path, cross-validated, fitted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.embedder import Embedder
+from index.evaluate import Question
+from index.ranker import Ranker
+from index.tune import ELSEWHERE, QuestionSet, ask_all, cross_validate, fit, format_held_out
+from tests.conftest import make_settings
+from tests.test_eval import _write
+
+# Invented news passages, each with one question its text answers.
+FACTS = [
+    (
+        "cabai",
+        "Harga cabai rawit di Pasar Senen naik menjadi Rp 80.000 per kilogram.",
+        "Berapa harga cabai rawit di Pasar Senen?",
+        "80.000",
+    ),
+    (
+        "banjir",
+        "Banjir setinggi 70 sentimeter merendam 300 rumah di Kampung Melayu.",
+        "Berapa rumah terendam banjir di Kampung Melayu?",
+        "300",
+    ),
+    (
+        "kereta",
+        "Kereta cepat Jakarta-Bandung mengangkut 18.000 penumpang pada hari Minggu.",
+        "Berapa penumpang kereta cepat pada hari Minggu?",
+        "18.000",
+    ),
+    (
+        "sekolah",
+        "Dinas Pendidikan membangun 12 gedung sekolah baru di Kabupaten Bogor.",
+        "Berapa gedung sekolah dibangun di Kabupaten Bogor?",
+        "12",
+    ),
+    (
+        "gempa",
+        "Gempa bermagnitudo 5,6 mengguncang Cianjur pada Senin siang.",
+        "Berapa magnitudo gempa yang mengguncang Cianjur?",
+        "5,6",
+    ),
+    (
+        "menteri",
+        "Menteri Keuangan Sri Mulyani membuka rapat anggaran di Jakarta.",
+        "Siapa yang membuka rapat anggaran di Jakarta?",
+        "Sri Mulyani",
+    ),
+    (
+        "bandara",
+        "Bandara Kualanamu di Deli Serdang melayani 8 juta penumpang setahun.",
+        "Di mana letak Bandara Kualanamu?",
+        "Deli Serdang",
+    ),
+    (
+        "festival",
+        "Festival Danau Toba digelar pada 12 Agustus di Parapat.",
+        "Kapan Festival Danau Toba digelar?",
+        "12 Agustus",
+    ),
+]
+FILLER = [
+    "Pemerintah daerah menyiapkan anggaran untuk perbaikan jalan.",
+    "Warga diminta tetap waspada terhadap cuaca buruk.",
+]
+
+
+def test_cross_validation_scores_every_question_once_by_a_fit_without_it(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    passages = _write(
+        tmp_path / "passages.jsonl",
+        [
+            {"passage_id": key, "title": None, "text": " ".join([text, *FILLER])}
+            for key, text, _, _ in FACTS
+        ],
+    )
+    questions = [
+        Question(id=key, question=q, answers=(a,), passage_id=key, source="train.jsonl")
+        for key, _, q, a in FACTS
+    ]
+    unanswerable = [
+        Question(
+            id="u1",
+            question="Siapa juara Liga Champions tahun lalu?",
+            answers=(),
+            passage_id=None,
+            source="none.jsonl",
+        ),
+        Question(
+            id="u2",
+            question="Bagaimana resep rendang daging sapi?",
+            answers=(),
+            passage_id=None,
+            source="none.jsonl",
+        ),
+    ]
+    asked = ask_all(
+        make_settings(tmp_path),
+        embedder=embedder,
+        sets=[QuestionSet(passages=passages, questions=questions, unanswerable=unanswerable)],
+    )
+    assert [a.question.id for a in asked] == [q.id for q in [*questions, *unanswerable]]
+    # Every answerable question has a hit among its candidates: the passage holds the answer.
+    assert all(a.labels.any() for a in asked if a.answerable)
+    assert not any(a.labels.any() for a in asked if not a.answerable)
+
+    figures = {f.source: f for f in cross_validate(asked, folds=2)}
+    # One set, so no other set's questions; named by the passages' folder and questions file.
+    folder = tmp_path.name
+    assert set(figures) == {f"{folder}/train.jsonl", f"{folder}/none.jsonl"}
+    answerable, none = figures[f"{folder}/train.jsonl"], figures[f"{folder}/none.jsonl"]
+    assert answerable.questions == len(FACTS) and none.questions == 2
+    assert none.ranked_first == 0.0  # nothing there is ever a hit
+    for f in figures.values():
+        assert 0.0 <= f.answered_right <= f.ranked_first <= 1.0
+        assert 0.0 <= f.declined <= 1.0
+    # These questions share their rare words with one sentence only: a fit on half of them
+    # ranks the other half's answers first.
+    assert answerable.ranked_first >= 0.75
+    table = format_held_out(list(figures.values()), folds=2)
+    assert f"| {folder}/train.jsonl | 8 |" in table and ELSEWHERE not in table
+
+    ranker = fit(asked)
+    assert isinstance(ranker, Ranker) and ranker.fitted["questions"] == len(FACTS)
+
+
+def test_cross_validation_needs_questions_to_learn_from() -> None:
+    with pytest.raises(ValueError, match="correct candidate"):
+        cross_validate([], folds=2)
