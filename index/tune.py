@@ -111,7 +111,7 @@ def ask_all(
 class HeldOut:
     """How a fit did on questions it was not fitted on, for one question file."""
 
-    source: str  # the questions file, or ELSEWHERE for other sets' questions
+    source: str  # set folder and questions file, or ELSEWHERE for other sets' questions
     questions: int
     ranked_first: float  # share whose best sentence is a hit (0 for unanswerable files)
     answered_right: float  # ... and confident enough to be said
@@ -166,12 +166,18 @@ def _judge(ranker: Ranker, item: Asked) -> tuple[bool, bool]:
     """Whether ``ranker`` puts a hit first for ``item``, and whether it would say it."""
     if not item.found.rows:
         return False, False
+    values, first = _best(ranker, item)
+    return first, ranker.confidence(values) >= ranker.threshold
+
+
+def _best(ranker: Ranker, item: Asked) -> tuple[list[float], bool]:
+    """``CONFIDENCE_FEATURES`` of the sentence ``ranker`` puts first, and whether it is a hit."""
     ordering = ranker.order(item.found.features)
     assert item.found.chunk_cosines is not None
     values = confidence_values(
         ordering, item.found.features, item.found.chunk_cosines, unknown=item.found.query.unknown
     )
-    return bool(item.labels[ordering.order[0]]), ranker.confidence(values) >= ranker.threshold
+    return values, bool(item.labels[ordering.order[0]])
 
 
 def _ask(searcher: Searcher, question: Question, *, answerable: bool) -> Asked:
@@ -204,17 +210,9 @@ def fit(asked: Sequence[Asked]) -> Ranker:
     )
     values, correct = [], []
     for item in with_rows:
-        ordering = draft.order(item.found.features)
-        assert item.found.chunk_cosines is not None
-        values.append(
-            confidence_values(
-                ordering,
-                item.found.features,
-                item.found.chunk_cosines,
-                unknown=item.found.query.unknown,
-            )
-        )
-        correct.append(bool(item.labels[ordering.order[0]]))
+        item_values, first = _best(draft, item)
+        values.append(item_values)
+        correct.append(first)
     matrix = np.asarray(values)
     labels = np.asarray(correct)
     solution = minimise(logistic_objective(matrix, labels), np.zeros(matrix.shape[1] + 1))
