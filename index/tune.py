@@ -112,6 +112,7 @@ class HeldOut:
     """How a fit did on questions it was not fitted on, for one question file."""
 
     source: str  # set folder and questions file, or ELSEWHERE for other sets' questions
+    answerable: bool  # its questions have answers in the indexed text
     questions: int
     ranked_first: float  # share whose best sentence is a hit (0 for unanswerable files)
     answered_right: float  # ... and confident enough to be said
@@ -129,14 +130,17 @@ def cross_validate(asked: Sequence[Asked], *, folds: int = 3) -> list[HeldOut]:
     questions: their figures move by a few points from chance alone.
     """
     results: dict[str, list[tuple[bool, bool]]] = {}
+    answerable: dict[str, bool] = {}
     for fold in range(folds):
         training = [a for i, a in enumerate(asked) if i % folds != fold]
         ranker = fit(training)
         for item in (a for i, a in enumerate(asked) if i % folds == fold):
             results.setdefault(item.source, []).append(_judge(ranker, item))
+            answerable[item.source] = item.answerable
     return [
         HeldOut(
             source=source,
+            answerable=answerable[source],
             questions=len(pairs),
             ranked_first=float(np.mean([first for first, _ in pairs])),
             answered_right=float(np.mean([first and said for first, said in pairs])),
@@ -154,11 +158,9 @@ def format_held_out(figures: Sequence[HeldOut], *, folds: int) -> str:
         "| questions | n | ranked first | answered right | declined |",
         "|---|---|---|---|---|",
     ]
-    lines += [
-        f"| {f.source} | {f.questions} | {f.ranked_first:.3f} | {f.answered_right:.3f} "
-        f"| {f.declined:.2f} |"
-        for f in figures
-    ]
+    for f in figures:
+        hits = f"{f.ranked_first:.3f} | {f.answered_right:.3f}" if f.answerable else " | "
+        lines.append(f"| {f.source} | {f.questions} | {hits} | {f.declined:.2f} |")
     return "\n".join(lines)
 
 

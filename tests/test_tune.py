@@ -124,7 +124,9 @@ def test_cross_validation_scores_every_question_once_by_a_fit_without_it(
     # ranks the other half's answers first.
     assert answerable.ranked_first >= 0.75
     table = format_held_out(list(figures.values()), folds=2)
-    assert f"| {folder}/train.jsonl | 8 |" in table and ELSEWHERE not in table
+    assert f"| {folder}/train.jsonl | 8 | {answerable.ranked_first:.3f} |" in table
+    assert f"| {folder}/none.jsonl | 2 |  |  | {none.declined:.2f} |" in table
+    assert ELSEWHERE not in table
 
     ranker = fit(asked)
     assert isinstance(ranker, Ranker) and ranker.fitted["questions"] == len(FACTS)
