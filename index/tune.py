@@ -60,7 +60,6 @@ class QuestionSet:
 class Asked:
     """One question's candidates, and which of them are hits (none for an unanswerable one)."""
 
-    question: Question
     found: Candidates
     labels: np.ndarray
     answerable: bool
@@ -192,7 +191,7 @@ def _ask(searcher: Searcher, question: Question, *, answerable: bool) -> Asked:
         ],
         dtype=bool,
     )
-    return Asked(question=question, found=found, labels=labels, answerable=answerable)
+    return Asked(found=found, labels=labels, answerable=answerable)
 
 
 def fit(asked: Sequence[Asked]) -> Ranker:
