@@ -16,11 +16,11 @@ from typing import Protocol
 
 import numpy as np
 
-from index.questions import AnswerKind, holds_answer_kind
+from index.questions import AnswerKind, Focus, focus_in, holds_answer_kind, question_focus
 from index.tokens import words
 
-#: What each candidate sentence is scored on, in column order.
-FEATURES = (
+#: What each candidate sentence is scored on, before the question's length is brought in.
+BASE_FEATURES = (
     "dense",  # cosine of the question with the sentence's chunk, minus the best chunk's
     "dense_rank",  # 1 / (1 + rank of the sentence's chunk by that cosine): 1 for the best chunk
     "dense_top",  # the sentence's chunk is the nearest one
@@ -40,7 +40,16 @@ FEATURES = (
     "kind_name",  # a name or acronym ("apa nama", "perusahaan apakah")
     "kind_clause",  # a reason, manner or definition ("mengapa", "bagaimana", "apa itu")
     "no_kind",  # the question asks for a kind the sentence does not hold
+    "focus",  # it has the noun the question asks about ("berapa penumpang", "desa apakah")
+    "focus_slot",  # ... where an answer stands: "84 penumpang", "Desa Sidodadi"
 )
+#: The question's length, in words, at which ``QUESTION_LENGTH`` is 1 (it stops at 2).
+LONG_QUESTION = 20
+#: What each candidate sentence is scored on, in column order: every base feature, then each
+#: again times the question's length (``len(words) / LONG_QUESTION``, at most 2). A long
+#: question shares many words with the sentence it was asked of, so the words count for more;
+#: a short one leans on the embedding. The fitted weights decide by how much.
+FEATURES = BASE_FEATURES + tuple(f"{name}*question_length" for name in BASE_FEATURES)
 
 _KIND_COLUMN = {
     AnswerKind.QUANTITY: "kind_quantity",
@@ -85,6 +94,16 @@ class ParsedQuestion:
     words: list[str]  # lower-case words, in order
     rarest: float = 1.0  # idf of a word no sentence has: the highest possible
     known: frozenset[str] | None = None  # tokens some sentence has (None: all of them)
+
+    @property
+    def length(self) -> float:
+        """The question's length in words over ``LONG_QUESTION``, at most 2."""
+        return min(len(self.words) / LONG_QUESTION, 2.0)
+
+    @property
+    def focus(self) -> Focus | None:
+        """The noun the question asks about, if it names one."""
+        return question_focus(self.text)
 
     @property
     def unknown(self) -> float:
@@ -156,6 +175,7 @@ def sentence_features(
     question_words = set(query.words)
     names = query.names
     kind_column = _KIND_COLUMN.get(query.kind)
+    focus = query.focus
     for i, (row, lexical) in enumerate(zip(rows, lexical_scores, strict=True)):
         tokens = set(row.tokens)
         sentence_words = words(row.text)
@@ -180,4 +200,10 @@ def sentence_features(
             holds = holds_answer_kind(row.text, query.kind, question_words)
             values[_COLUMN[kind_column]] = holds
             values[_COLUMN["no_kind"]] = not holds
+        if focus is not None:
+            named, by_answer = focus_in(row.text, focus)
+            values[_COLUMN["focus"]] = named
+            values[_COLUMN["focus_slot"]] = by_answer
+    base = len(BASE_FEATURES)
+    matrix[:, base:] = matrix[:, :base] * query.length
     return matrix

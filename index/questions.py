@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import re
+from typing import NamedTuple
 
-from index.tokens import STOPWORDS, words
+from index.tokens import STOPWORDS, stem, word_forms, words
 
 
 class AnswerKind(enum.StrEnum):
@@ -170,3 +171,51 @@ def holds_answer_kind(sentence: str, kind: AnswerKind, question_words: set[str])
     if kind is AnswerKind.DEFINITION:
         return bool(_DEFINITION.search(sentence))
     return True
+
+
+class Focus(NamedTuple):
+    """The thing a question asks about: "berapa *penumpang*", "*desa* apakah"."""
+
+    noun: str  # its stem
+    counted: bool  # True: a number stands before it in an answer; False: a name after it
+
+
+_COUNT_ASK = frozenset({"berapa", "berapakah"})
+_NAME_ASK = frozenset({"apa", "apakah", "mana", "manakah"})
+_NOT_A_FOCUS = STOPWORDS | {"ke", "dari"}
+_NUMBER_WORD = frozenset(_NUMBER_WORDS.split())
+
+
+def question_focus(question: str) -> Focus | None:
+    """The noun after the first "berapa", or before the first "apa"/"manakah", if any."""
+    found = words(question)
+    for i, word in enumerate(found):
+        if word in _COUNT_ASK and i + 1 < len(found):
+            noun = found[i + 1]
+            if noun not in _NOT_A_FOCUS and not noun[0].isdigit():
+                return Focus(stem(noun), counted=True)
+        if word in _NAME_ASK and i > 0:
+            noun = found[i - 1]
+            if noun not in _NOT_A_FOCUS and not noun[0].isdigit():
+                return Focus(stem(noun), counted=False)
+    return None
+
+
+def focus_in(sentence: str, focus: Focus) -> tuple[bool, bool]:
+    """Whether ``sentence`` names the focus, and whether it stands where an answer would.
+
+    "berapa penumpang" is answered by "84 penumpang" (a number up to three words before the
+    noun), "desa apakah" by "Desa Sidodadi" (a capitalised word right after it).
+    """
+    forms = word_forms(sentence)
+    named = by_answer = False
+    for i, form in enumerate(forms):
+        if stem(form.lower()) != focus.noun:
+            continue
+        named = True
+        if focus.counted:
+            before = forms[max(0, i - 3) : i]
+            by_answer |= any(w[0].isdigit() or w.lower() in _NUMBER_WORD for w in before)
+        else:
+            by_answer |= i + 1 < len(forms) and forms[i + 1][0].isupper()
+    return named, by_answer

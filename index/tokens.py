@@ -40,9 +40,14 @@ def stem(word: str) -> str:
     return stemmed or word
 
 
+def word_forms(text: str) -> list[str]:
+    """Word and number tokens as written (case kept), in order."""
+    return _TOKEN.findall(text)
+
+
 def words(text: str) -> list[str]:
     """Lower-case word and number tokens, unstemmed, in order."""
-    return [match.group(0).lower() for match in _TOKEN.finditer(text)]
+    return [form.lower() for form in word_forms(text)]
 
 
 def tokenize(text: str) -> list[str]:

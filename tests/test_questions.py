@@ -2,7 +2,14 @@
 
 import pytest
 
-from index.questions import AnswerKind, answer_kind, holds_answer_kind
+from index.questions import (
+    AnswerKind,
+    Focus,
+    answer_kind,
+    focus_in,
+    holds_answer_kind,
+    question_focus,
+)
 from index.tokens import words
 
 
@@ -88,3 +95,36 @@ def test_definition_needs_a_defining_verb() -> None:
         "Pakta strategis adalah perjanjian bantuan militer.", AnswerKind.DEFINITION, question
     )
     assert not _holds("Pakta strategis ditandatangani Juni.", AnswerKind.DEFINITION, question)
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("berapa tentara Korea Utara dikirim?", Focus("tentara", counted=True)),
+        ("Berapakah korban tewas?", Focus("korban", counted=True)),
+        ("Kantor berita apakah yang melaporkannya?", Focus("berita", counted=False)),
+        ("Di negara manakah mereka bertempur?", Focus("negara", counted=False)),
+        # Stemmed like the sentence's words, so "rumahnya" meets "rumah".
+        ("Berapa rumahnya yang rusak?", Focus("rumah", counted=True)),
+        ("Siapa presiden Rusia?", None),  # no noun is asked about
+        ("Berapa 11.000 dikurangi 1.000?", None),  # a number is no noun
+        ("Di mana pertempuran terjadi?", None),  # "di mana" asks for a place, not a noun
+    ],
+)
+def test_question_focus(question: str, focus: Focus | None) -> None:
+    assert question_focus(question) == focus
+
+
+def test_a_counted_focus_stands_after_a_number() -> None:
+    focus = Focus("tentara", counted=True)
+    assert focus_in("Korea Utara mengirim 11.000 tentara ke Rusia.", focus) == (True, True)
+    assert focus_in("Ribuan tentara dikirim.", focus) == (True, True)
+    assert focus_in("Tentara Korea Utara dikirim pada 2024.", focus) == (True, False)
+    assert focus_in("Korea Utara mengirim 11.000 pekerja.", focus) == (False, False)
+    assert focus_in("Gempa merusak 120 rumahnya.", Focus("rumah", counted=True)) == (True, True)
+
+
+def test_a_named_focus_stands_before_a_name() -> None:
+    focus = Focus("berita", counted=False)
+    assert focus_in("Kantor berita KCNA melaporkan pesan itu.", focus) == (True, True)
+    assert focus_in("Kantor berita itu melaporkan pesan dari Korea.", focus) == (True, False)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from index.features import FEATURES, ParsedQuestion, sentence_features
+from index.features import BASE_FEATURES, FEATURES, ParsedQuestion, sentence_features
 from index.fitting import listwise_objective, logistic_objective, minimise
 from index.questions import answer_kind
 from index.ranker import (
@@ -62,6 +62,13 @@ def test_features_tell_the_answering_sentence_from_a_look_alike() -> None:
     assert column["lexical"].tolist() == [0.75, 1.0, 0.0]
     assert column["context"][0] == column["context"][1] == 1.0 > column["context"][2]
     assert column["lead"].tolist() == [1.0, 0.0, 1.0]
+    # "Berapa tentara": the first sentence counts the soldiers, the second only names them.
+    assert column["focus"].tolist() == [1.0, 1.0, 0.0]
+    assert column["focus_slot"].tolist() == [1.0, 0.0, 0.0]
+    # Every base feature comes again, times the question's length (7 words of 20).
+    assert query.length == pytest.approx(7 / 20)
+    for name in BASE_FEATURES:
+        assert column[f"{name}*question_length"] == pytest.approx(column[name] * 7 / 20)
     # The question names "Korea", "Utara" and "Rusia": the first two sentences have them all.
     assert column["names"][0] == column["names"][1] == 1.0 and column["names"][2] == 0.0
     assert query.unknown == pytest.approx(1 / len(query.weights))
