@@ -2,7 +2,9 @@
 
 Both losses are convex in the weights and there are only a few dozen of them, so plain
 full-batch gradient descent (Adam steps) converges in a few seconds on tens of thousands of
-questions; no optimisation library is needed.
+questions; no optimisation library is needed. The confidence model adds a small tanh layer
+(:func:`network_objective`), no longer convex but small: it starts from fixed random weights, so
+a fit is the same every time.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import numpy as np
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
-def minimise(objective: Objective, start: np.ndarray, *, steps: int = 1500) -> np.ndarray:
-    """Weights that minimise a smooth convex ``objective`` (value, gradient), by Adam steps."""
+def minimise(
+    objective: Objective, start: np.ndarray, *, steps: int = 1500, rate: float = 0.05
+) -> np.ndarray:
+    """Weights that minimise a smooth ``objective`` (value, gradient), by Adam steps."""
     weights = start.astype(np.float64).copy()
     first = np.zeros_like(weights)
     second = np.zeros_like(weights)
-    rate, beta1, beta2 = 0.05, 0.9, 0.999
+    beta1, beta2 = 0.9, 0.999
     for step in range(1, steps + 1):
         _, gradient = objective(weights)
         first = beta1 * first + (1 - beta1) * gradient
@@ -92,5 +96,68 @@ def logistic_objective(
         gradient = matrix.T @ (sample * (probability - target))
         value += l2 * float(np.sum(penalty * weights**2))
         return value, gradient + 2 * l2 * penalty * weights
+
+    return objective
+
+
+def network_start(inputs: int, hidden: int, *, seed: int = 0) -> np.ndarray:
+    """Fixed random starting weights for :func:`network_objective` (tanh units must differ)."""
+    rng = np.random.default_rng(seed)
+    return np.concatenate(
+        [
+            rng.normal(0.0, 1.0 / np.sqrt(inputs), inputs * hidden),
+            np.zeros(hidden),
+            rng.normal(0.0, 1.0 / np.sqrt(hidden), hidden),
+            np.zeros(inputs + 1),
+        ]
+    )
+
+
+def unpack_network(
+    weights: np.ndarray, inputs: int, hidden: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """(hidden weights ``inputs x hidden``, hidden bias, output, skip weights, bias)."""
+    cut = np.cumsum([inputs * hidden, hidden, hidden, inputs])
+    layer, layer_bias, output, skip, bias = np.split(weights, cut)
+    return layer.reshape(inputs, hidden), layer_bias, output, skip, float(bias[0])
+
+
+def network_objective(
+    features: np.ndarray, labels: np.ndarray, *, hidden: int, l2: float = 1e-3
+) -> Objective:
+    """Mean log-loss of ``bias + x.skip + tanh(x W + c).output`` (x: standardised features).
+
+    The weights are flat, in :func:`unpack_network` order; biases are not penalised.
+    """
+    inputs = features.shape[1]
+    x = features.astype(np.float64)
+    target = labels.astype(np.float64)
+    count = max(len(target), 1)
+
+    def objective(weights: np.ndarray) -> tuple[float, np.ndarray]:
+        layer, layer_bias, output, skip, bias = unpack_network(weights, inputs, hidden)
+        units = np.tanh(x @ layer + layer_bias)
+        z = np.clip(units @ output + x @ skip + bias, -50, 50)
+        probability = 1.0 / (1.0 + np.exp(-z))
+        value = -float(
+            np.mean(
+                target * np.log(probability + 1e-12)
+                + (1 - target) * np.log(1 - probability + 1e-12)
+            )
+        )
+        error = (probability - target) / count
+        back = np.outer(error, output) * (1 - units**2)
+        penalised = (layer, output, skip)
+        value += l2 * float(sum(np.sum(w**2) for w in penalised))
+        gradient = np.concatenate(
+            [
+                (x.T @ back + 2 * l2 * layer).ravel(),
+                back.sum(axis=0),
+                units.T @ error + 2 * l2 * output,
+                x.T @ error + 2 * l2 * skip,
+                [error.sum()],
+            ]
+        )
+        return value, gradient
 
     return objective

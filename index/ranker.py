@@ -1,12 +1,13 @@
 """The learned ranking: how sentence features add up, and when the best sentence is trusted.
 
-Two small linear models, fitted on train questions by ``python -m index tune`` and kept in
+Two small models, fitted on train questions by ``python -m index tune`` and kept in
 ``index/ranker.json`` (read once, when a Searcher is made):
 
 1. **ranking**: a weight per column of ``features.FEATURES``; every candidate sentence gets
    the weighted sum;
-2. **confidence**: a logistic model over ``CONFIDENCE_FEATURES`` of the best sentence; below
-   ``threshold`` the bot says the articles do not answer.
+2. **confidence**: a logistic model over ``CONFIDENCE_FEATURES`` of the best sentence, with a
+   small tanh layer beside the linear part (``ConfidenceLayer``); below ``threshold`` the bot
+   says the articles do not answer.
 
 Nothing is embedded at question time but the question: a step that re-ranked the best few
 sentences by their own embedding cost 100+ ms a question and moved dev hit@1 by under a point.
@@ -15,10 +16,10 @@ sentences by their own embedding cost 100+ ms a question and moved dev hit@1 by 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,9 @@ CONFIDENCE_FEATURES = (
     "context",  # the same share for its chunk
     "missing",  # idf of the rarest question word its chunk lacks, over the rarest possible
     "unknown",  # idf-weighted share of the question's words that no article has
-    "chunk_cosine",  # cosine of the question with its chunk
+    # cosine of the question with its chunk, minus the mean over the retrieved chunks: a
+    # contrast, so a model whose cosines run higher or lower overall reads the same
+    "chunk_contrast",
     "kind",  # it holds the kind of answer the question word asks for (1 when none is asked)
 )
 
@@ -45,6 +48,47 @@ class Ordering:
 
     order: np.ndarray  # row positions, best first
     scores: np.ndarray  # score of each row in ``order`` (decreasing)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfidenceLayer:
+    """The confidence model's tanh units, on standardised ``CONFIDENCE_FEATURES`` values."""
+
+    mean: tuple[float, ...]  # subtracted from each value ...
+    scale: tuple[float, ...]  # ... which is then divided by this
+    weights: tuple[tuple[float, ...], ...]  # one row per value, one column per unit
+    bias: tuple[float, ...]  # one per unit
+    output: tuple[float, ...]  # what each unit adds to the logit
+
+    def standardise(self, values: np.ndarray) -> np.ndarray:
+        """Values minus ``mean``, over ``scale``."""
+        return (values - np.asarray(self.mean)) / np.asarray(self.scale)
+
+    def logit(self, standardised: np.ndarray) -> np.ndarray:
+        """What the units add to the logit of each row."""
+        units = np.tanh(standardised @ np.asarray(self.weights) + np.asarray(self.bias))
+        return units @ np.asarray(self.output)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready data."""
+        return {
+            "mean": [round(v, 6) for v in self.mean],
+            "scale": [round(v, 6) for v in self.scale],
+            "weights": [[round(v, 6) for v in row] for row in self.weights],
+            "bias": [round(v, 6) for v in self.bias],
+            "output": [round(v, 6) for v in self.output],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConfidenceLayer:
+        """Read :meth:`as_dict` data."""
+        return cls(
+            mean=tuple(map(float, data["mean"])),
+            scale=tuple(map(float, data["scale"])),
+            weights=tuple(tuple(map(float, row)) for row in data["weights"]),
+            bias=tuple(map(float, data["bias"])),
+            output=tuple(map(float, data["output"])),
+        )
 
 
 class RankerFileError(RuntimeError):
@@ -60,6 +104,8 @@ class Ranker:
     confidence_bias: float
     threshold: float
     fitted: dict[str, object] = field(default_factory=dict)  # what it was fitted on, for people
+    # With a layer, ``confidence_weights`` apply to the standardised values as well.
+    confidence_layer: ConfidenceLayer | None = None
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """Step 1: a score per row of ``FEATURES``."""
@@ -72,11 +118,19 @@ class Ranker:
         return Ordering(order=order, scores=scores[order])
 
     def confidence(self, values: Sequence[float]) -> float:
-        """Step 3: probability-like confidence from ``CONFIDENCE_FEATURES`` values."""
-        z = self.confidence_bias + float(
-            np.dot(np.asarray(values, dtype=np.float64), self.confidence_weights)
-        )
-        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+        """Step 2: probability-like confidence from ``CONFIDENCE_FEATURES`` values."""
+        return float(self.confidences(np.asarray([values], dtype=np.float64))[0])
+
+    def confidences(self, matrix: np.ndarray) -> np.ndarray:
+        """:meth:`confidence` of each row of ``CONFIDENCE_FEATURES`` values."""
+        x = np.asarray(matrix, dtype=np.float64)
+        layer = self.confidence_layer
+        if layer is not None:
+            x = layer.standardise(x)
+        z = self.confidence_bias + x @ np.asarray(self.confidence_weights, dtype=np.float64)
+        if layer is not None:
+            z = z + layer.logit(x)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready data, with the feature names so a file can be checked on load."""
@@ -87,6 +141,7 @@ class Ranker:
             "confidence_weights": [round(w, 6) for w in self.confidence_weights],
             "confidence_bias": round(self.confidence_bias, 6),
             "threshold": round(self.threshold, 6),
+            "confidence_layer": self.confidence_layer.as_dict() if self.confidence_layer else None,
             "fitted": self.fitted,
         }
 
@@ -124,6 +179,9 @@ class Ranker:
             confidence_bias=float(data["confidence_bias"]),
             threshold=float(data["threshold"]),
             fitted=dict(data.get("fitted") or {}),
+            confidence_layer=ConfidenceLayer.from_dict(data["confidence_layer"])
+            if data.get("confidence_layer")
+            else None,
         )
 
 
@@ -149,6 +207,6 @@ def confidence_values(
         float(features[best, column("context")]),
         float(features[best, column("missing")]),
         unknown,
-        float(chunk_cosines[best]),
+        float(chunk_cosines[best]) - float(np.unique(chunk_cosines).mean()),
         1.0 - float(features[best, column("no_kind")]),
     ]

@@ -7,7 +7,8 @@ retrieval and features), and a candidate is correct when it is a hit as
 ``shared/eval/README.md`` defines it. Questions of the *other* sets are asked too: their
 answers are in no indexed text, so the bot should decline them. The confidence model learns
 whether the best sentence is a hit; its threshold is set so that ``DECLINE_ELSEWHERE`` of those
-other-set questions are declined. Nothing here knows which set is which.
+other-set questions are declined, and at least ``DECLINE_UNANSWERABLE`` of the sets' own
+unanswerable questions. Nothing here knows which set is which.
 
 ``--folds K`` first prints K-fold cross-validated figures of the train questions
 (:func:`cross_validate`): the place to judge a new feature or model, since dev figures move by
@@ -16,6 +17,7 @@ a few points from chance alone.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -29,8 +31,14 @@ from index.builder import build_index
 from index.embedder import Embedder
 from index.evaluate import Question, RankedSentence, is_hit, passage_id, prepare_corpus
 from index.features import FEATURES
-from index.fitting import listwise_objective, logistic_objective, minimise
-from index.ranker import CONFIDENCE_FEATURES, Ranker, confidence_values
+from index.fitting import (
+    listwise_objective,
+    minimise,
+    network_objective,
+    network_start,
+    unpack_network,
+)
+from index.ranker import CONFIDENCE_FEATURES, ConfidenceLayer, Ranker, confidence_values
 from index.search import Candidates, Searcher
 
 log = logging.getLogger(__name__)
@@ -43,8 +51,14 @@ NEUTRAL = Ranker(
     threshold=0.5,
 )
 
-#: Share of the other sets' questions (answered by no indexed text) the threshold declines.
+#: Share of the other sets' questions (answered by no indexed text) the threshold declines ...
 DECLINE_ELSEWHERE = 0.90
+#: ... and, at least, of a set's own questions its passages do not answer (where given).
+DECLINE_UNANSWERABLE = 0.45
+#: Tanh units of the confidence model, and how it is fitted.
+CONFIDENCE_UNITS = 8
+CONFIDENCE_STEPS = 2000
+CONFIDENCE_RATE = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,15 +228,39 @@ def fit(asked: Sequence[Asked]) -> Ranker:
         item_values, first = _best(draft, item)
         values.append(item_values)
         correct.append(first)
-    matrix = np.asarray(values)
+    matrix = np.asarray(values, dtype=np.float64)
     labels = np.asarray(correct)
-    solution = minimise(logistic_objective(matrix, labels), np.zeros(matrix.shape[1] + 1))
-    confidence = 1.0 / (1.0 + np.exp(-(matrix @ solution[:-1] + solution[-1])))
-    elsewhere = np.asarray([a.elsewhere for a in with_rows])
-    threshold = (
-        float(np.quantile(confidence[elsewhere], DECLINE_ELSEWHERE)) if elsewhere.any() else 0.5
+    mean, scale = matrix.mean(axis=0), matrix.std(axis=0) + 1e-6
+    inputs = matrix.shape[1]
+    solution = minimise(
+        network_objective((matrix - mean) / scale, labels, hidden=CONFIDENCE_UNITS),
+        network_start(inputs, CONFIDENCE_UNITS),
+        steps=CONFIDENCE_STEPS,
+        rate=CONFIDENCE_RATE,
     )
+    layer, layer_bias, output, skip, bias = unpack_network(solution, inputs, CONFIDENCE_UNITS)
+    confident = Ranker(
+        weights=draft.weights,
+        confidence_weights=tuple(float(w) for w in skip),
+        confidence_bias=bias,
+        threshold=0.5,
+        confidence_layer=ConfidenceLayer(
+            mean=tuple(float(v) for v in mean),
+            scale=tuple(float(v) for v in scale),
+            weights=tuple(tuple(float(w) for w in row) for row in layer),
+            bias=tuple(float(v) for v in layer_bias),
+            output=tuple(float(v) for v in output),
+        ),
+    )
+    confidence = confident.confidences(matrix)
+    elsewhere = np.asarray([a.elsewhere for a in with_rows])
     unanswered = np.asarray([not a.answerable and not a.elsewhere for a in with_rows])
+    bars = []
+    if elsewhere.any():
+        bars.append(float(np.quantile(confidence[elsewhere], DECLINE_ELSEWHERE)))
+    if unanswered.any():
+        bars.append(float(np.quantile(confidence[unanswered], DECLINE_UNANSWERABLE)))
+    threshold = max(bars, default=0.5)
     answered_right = labels & (confidence >= threshold)
     fitted: dict[str, object] = {
         "questions": len(answerable),
@@ -237,13 +275,9 @@ def fit(asked: Sequence[Asked]) -> Ranker:
         "train_declined_unanswerable": round(
             float((confidence[unanswered] < threshold).mean()) if unanswered.any() else 0.0, 4
         ),
-        "train_declined_elsewhere": DECLINE_ELSEWHERE,
+        "train_declined_elsewhere": round(float((confidence[elsewhere] < threshold).mean()), 4)
+        if elsewhere.any()
+        else 0.0,
     }
     log.info("fitted the ranker: %s", fitted)
-    return Ranker(
-        weights=tuple(float(w) for w in weights),
-        confidence_weights=tuple(float(w) for w in solution[:-1]),
-        confidence_bias=float(solution[-1]),
-        threshold=threshold,
-        fitted=fitted,
-    )
+    return dataclasses.replace(confident, threshold=threshold, fitted=fitted)
