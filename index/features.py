@@ -41,9 +41,9 @@ BASE_FEATURES = (
     "kind_clause",  # a reason, manner or definition ("mengapa", "bagaimana", "apa itu")
     "no_kind",  # the question asks for a kind the sentence does not hold
     "focus",  # it has the noun the question asks about ("berapa penumpang", "desa apakah")
-    "focus_slot",  # ... where an answer stands: "84 penumpang", "Desa Sidodadi"
+    "focus_slot",  # ... where an answer stands: "120 penumpang", "Desa Sukamaju"
 )
-#: The question's length, in words, at which ``QUESTION_LENGTH`` is 1 (it stops at 2).
+#: The question's length, in words, at which the length factor is 1 (it stops at 2).
 LONG_QUESTION = 20
 #: What each candidate sentence is scored on, in column order: every base feature, then each
 #: again times the question's length (``len(words) / LONG_QUESTION``, at most 2). A long

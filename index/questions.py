@@ -204,8 +204,8 @@ def question_focus(question: str) -> Focus | None:
 def focus_in(sentence: str, focus: Focus) -> tuple[bool, bool]:
     """Whether ``sentence`` names the focus, and whether it stands where an answer would.
 
-    "berapa penumpang" is answered by "84 penumpang" (a number up to three words before the
-    noun), "desa apakah" by "Desa Sidodadi" (a capitalised word right after it).
+    "berapa penumpang" is answered by "120 penumpang" (a number up to three words before the
+    noun), "desa apakah" by "Desa Sukamaju" (a capitalised word right after it).
     """
     forms = word_forms(sentence)
     named = by_answer = False
