@@ -3,8 +3,8 @@
 Both losses are convex in the weights and there are only a few dozen of them, so plain
 full-batch gradient descent (Adam steps) converges in a few seconds on tens of thousands of
 questions; no optimisation library is needed. The confidence model adds a small tanh layer
-(:func:`network_objective`), no longer convex but small: it starts from fixed random weights, so
-a fit is the same every time.
+(:func:`network_objective`), no longer convex but small: it starts from fixed random weights,
+so a fit repeats, though not to the last bit (two runs differed in the sixth decimal).
 """
 
 from __future__ import annotations

@@ -182,8 +182,6 @@ class Focus(NamedTuple):
 
 _COUNT_ASK = frozenset({"berapa", "berapakah"})
 _NAME_ASK = frozenset({"apa", "apakah", "mana", "manakah"})
-_NOT_A_FOCUS = STOPWORDS | {"ke", "dari"}
-_NUMBER_WORD = frozenset(_NUMBER_WORDS.split())
 
 
 def question_focus(question: str) -> Focus | None:
@@ -192,11 +190,11 @@ def question_focus(question: str) -> Focus | None:
     for i, word in enumerate(found):
         if word in _COUNT_ASK and i + 1 < len(found):
             noun = found[i + 1]
-            if noun not in _NOT_A_FOCUS and not noun[0].isdigit():
+            if noun not in STOPWORDS and not noun[0].isdigit():
                 return Focus(stem(noun), counted=True)
         if word in _NAME_ASK and i > 0:
             noun = found[i - 1]
-            if noun not in _NOT_A_FOCUS and not noun[0].isdigit():
+            if noun not in STOPWORDS and not noun[0].isdigit():
                 return Focus(stem(noun), counted=False)
     return None
 
@@ -215,7 +213,7 @@ def focus_in(sentence: str, focus: Focus) -> tuple[bool, bool]:
         named = True
         if focus.counted:
             before = forms[max(0, i - 3) : i]
-            by_answer |= any(w[0].isdigit() or w.lower() in _NUMBER_WORD for w in before)
+            by_answer |= any(_QUANTITY.fullmatch(w) for w in before)
         else:
             by_answer |= i + 1 < len(forms) and forms[i + 1][0].isupper()
     return named, by_answer

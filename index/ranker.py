@@ -97,7 +97,7 @@ class RankerFileError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Ranker:
-    """Fitted weights of the three steps (see the module docstring)."""
+    """Fitted weights of the two models (see the module docstring)."""
 
     weights: tuple[float, ...]
     confidence_weights: tuple[float, ...]
