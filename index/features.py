@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,6 +27,9 @@ BASE_FEATURES = (
     "lexical",  # BM25 of the sentence, over the best candidate's
     "coverage",  # idf-weighted share of the question's words the sentence has
     "context",  # the same share for the sentence with its neighbours (one before, one after)
+    # ... for the sentence with its article's first sentence, where the article names what it
+    # is about: "Arsitek monumen ini ..." stands for the monument the first sentence names
+    "lead_context",
     "phrase",  # share of the question's word pairs found as pairs in the sentence
     "names",  # share of the question's capitalised words (names) the sentence has
     "missing",  # idf of the rarest question word the chunk lacks, over the rarest possible
@@ -149,6 +152,7 @@ def sentence_features(
     rows: Sequence[CandidateSentence],
     chunk_cosines: Mapping[int, float],
     lexical_scores: np.ndarray,
+    leads: Mapping[str, Collection[str]] | None = None,
 ) -> np.ndarray:
     """One row of ``FEATURES`` per candidate sentence.
 
@@ -158,6 +162,8 @@ def sentence_features(
             neighbours are the rows of the same article one position before and after.
         chunk_cosines: cosine of the question with each candidate's chunk, by chunk id.
         lexical_scores: BM25 score of each row, in row order.
+        leads: tokens of each article's first sentence, by article key, for articles whose
+            first sentence is not among ``rows`` (one that is among them is read there).
     """
     matrix = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
     if not rows:
@@ -168,9 +174,12 @@ def sentence_features(
     best_lexical = float(np.max(lexical_scores)) or 1.0
     chunk_tokens: dict[int, set[str]] = {}
     by_place: dict[tuple[str, int], set[str]] = {}
+    lead_tokens = {key: set(tokens) for key, tokens in (leads or {}).items()}
     for row in rows:
         chunk_tokens.setdefault(row.chunk_id, set()).update(row.tokens)
         by_place[(row.article_key, row.position)] = set(row.tokens)
+        if row.position == 0:
+            lead_tokens[row.article_key] = set(row.tokens)
     question_tokens = set(query.weights)
     question_words = set(query.words)
     names = query.names
@@ -190,6 +199,9 @@ def sentence_features(
             by_place.get((row.article_key, row.position + 1), ()),
         )
         values[_COLUMN["context"]] = query.coverage(window)
+        values[_COLUMN["lead_context"]] = query.coverage(
+            tokens.union(lead_tokens.get(row.article_key, ()))
+        )
         values[_COLUMN["phrase"]] = query.phrase_overlap(sentence_words)
         values[_COLUMN["names"]] = len(names & set(sentence_words)) / len(names) if names else 0.0
         values[_COLUMN["missing"]] = query.missing(chunk_tokens[row.chunk_id])

@@ -39,7 +39,15 @@ CONFIDENCE_FEATURES = (
     # contrast, so a model whose cosines run higher or lower overall reads the same
     "chunk_contrast",
     "kind",  # it holds the kind of answer the question word asks for (1 when none is asked)
+    # ... and these of its ranking features, as they are (see ``features.BASE_FEATURES``)
+    "dense_top",
+    "names",
+    "lexical",
+    "phrase",
+    "lead_context",
 )
+#: The ranking features the confidence reads as they are, after its own eight values.
+_PLAIN = CONFIDENCE_FEATURES[8:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,4 +217,5 @@ def confidence_values(
         unknown,
         float(chunk_cosines[best]) - float(np.unique(chunk_cosines).mean()),
         1.0 - float(features[best, column("no_kind")]),
+        *(float(features[best, column(name)]) for name in _PLAIN),
     ]

@@ -26,7 +26,7 @@ from index.features import FEATURES, ParsedQuestion, sentence_features
 from index.lexical import BM25Index
 from index.questions import AnswerKind, answer_kind
 from index.ranker import Ranker, confidence_values
-from index.store import SentenceRow, make_engine, sentence_rows
+from index.store import SentenceRow, lead_tokens, make_engine, sentence_rows
 from index.tokens import tokenize, words
 from index.vectors import VectorIndex
 from index.versions import current_version, load_version
@@ -201,6 +201,10 @@ class Searcher:
         )
         with Session(self.engine) as session:
             rows = sentence_rows(session=session, chunk_ids=chunk_ids)
+            # An article's first sentence tells what its later sentences are about.
+            keys = {row.article_id: row.article_key for row in rows}
+            unread = keys.keys() - {row.article_id for row in rows if row.position == 0}
+            leads = lead_tokens(session=session, article_ids=unread)
         if not rows:
             return Candidates(query=query, rows=[], features=np.zeros((0, len(FEATURES))))
         chunk_ids = sorted({row.chunk_id for row in rows})
@@ -211,7 +215,9 @@ class Searcher:
         return Candidates(
             query=query,
             rows=rows,
-            features=sentence_features(query, rows, by_chunk, lexical),
+            features=sentence_features(
+                query, rows, by_chunk, lexical, {keys[i]: t for i, t in leads.items()}
+            ),
             chunk_cosines=np.asarray([by_chunk[row.chunk_id] for row in rows], dtype=np.float32),
         )
 

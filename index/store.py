@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -190,6 +190,16 @@ def sentence_rows(*, session: Session, chunk_ids: Sequence[int]) -> list[Sentenc
         .order_by(col(Sentence.id))
     )
     return [_sentence_row(values) for values in session.connection().execute(statement)]
+
+
+def lead_tokens(*, session: Session, article_ids: Collection[int]) -> dict[int, tuple[str, ...]]:
+    """The lexical tokens of each given article's first sentence, by article id."""
+    if not article_ids:
+        return {}
+    statement = select(Sentence.article_id, Sentence.tokens).where(
+        col(Sentence.article_id).in_([int(i) for i in article_ids]), col(Sentence.position) == 0
+    )
+    return {article_id: tuple(text.split()) for article_id, text in session.exec(statement)}
 
 
 def sentence_tokens(*, session: Session) -> tuple[list[int], list[int], list[list[str]]]:

@@ -13,8 +13,10 @@ import pytest
 from sqlmodel import Session, select
 
 from config.settings import Settings
+from index import search
 from index.builder import build_index
 from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
+from index.features import FEATURES
 from index.models import Article, Chunk, Sentence
 from index.search import Searcher
 from index.store import make_engine
@@ -94,6 +96,29 @@ def test_incremental_build_embeds_only_new_and_changed(
     searcher = Searcher.open(settings, embedder=embedder)
     assert not searcher.answer("berapa harga cabai rawit di Pasar Senen?").answered
     assert searcher.answer(MISSION_QUESTION).quotes[0].text == MISSION_ANSWER
+
+
+def test_a_sentence_far_from_the_lead_reads_the_lead_from_the_database(
+    tmp_path: Path, embedder: Embedder, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(_seeded(tmp_path), database_url=database_url)
+    build_index(settings, embedder=embedder)
+    # One chunk and one BM25 sentence: the article's first chunk stays out of the candidates.
+    monkeypatch.setattr(search, "DENSE_CHUNKS", 1)
+    monkeypatch.setattr(search, "LEXICAL_SENTENCES", 1)
+    searcher = Searcher.open(settings, embedder=embedder)
+    found = searcher.candidates(MISSION_QUESTION)
+    assert found.rows and all(row.position > 0 for row in found.rows)
+    with Session(make_engine(settings.sqlalchemy_url)) as session:
+        lead = session.exec(select(Sentence).where(Sentence.position == 0)).one()
+    column = FEATURES.index("lead_context")
+    for row, values in zip(found.rows, found.features, strict=True):
+        with_lead = found.query.coverage(set(row.tokens) | set(lead.tokens.split()))
+        assert values[column] == pytest.approx(with_lead)
+    # "dikirim": the answering sentence lacks it; the lead ("mengirim") has it.
+    answering = next(i for i, row in enumerate(found.rows) if row.text == MISSION_ANSWER)
+    assert found.features[answering, column] == pytest.approx(1.0)
+    assert found.features[answering, FEATURES.index("coverage")] < 1.0
 
 
 def test_loading_with_another_model_says_how_to_rebuild(tmp_path: Path, embedder: Embedder) -> None:

@@ -82,6 +82,33 @@ def test_features_tell_the_answering_sentence_from_a_look_alike() -> None:
     assert query.unknown == pytest.approx(1 / len(query.weights))
 
 
+def test_lead_context_lends_a_sentence_what_its_article_is_about() -> None:
+    query = _question("Siapa arsitek Tugu Pahlawan?")
+    lead = "Tugu Pahlawan adalah monumen di Surabaya."
+    rows = [
+        _row(1, 0, lead),
+        _row(1, 1, "Arsiteknya bernama Budi Santoso."),
+        # A sentence of another article whose first sentence was not retrieved: the searcher
+        # hands that first sentence's tokens over.
+        SimpleNamespace(
+            chunk_id=2,
+            article_key="article-9",
+            position=7,
+            text="Arsiteknya pernah belajar di Bandung.",
+            tokens=tuple(tokenize("Arsiteknya pernah belajar di Bandung.")),
+        ),
+    ]
+    leads = {"article-9": tokenize(lead)}
+    matrix = sentence_features(query, rows, {1: 0.9, 2: 0.8}, np.ones(3), leads)
+    column = {name: matrix[:, i] for i, name in enumerate(FEATURES)}
+    # "siapa" is no lexical token: arsitek, tugu, pahlawan count a third each.
+    assert len(query.weights) == 3
+    assert column["coverage"] == pytest.approx([2 / 3, 1 / 3, 1 / 3])
+    assert column["lead_context"] == pytest.approx([2 / 3, 1.0, 1.0])
+    without = sentence_features(query, rows, {1: 0.9, 2: 0.8}, np.ones(3))
+    assert without[2, FEATURES.index("lead_context")] == pytest.approx(1 / 3)
+
+
 def test_listwise_gradient_matches_finite_differences() -> None:
     rng = np.random.default_rng(1)
     matrices = [rng.normal(size=(5, 3)) for _ in range(4)]
