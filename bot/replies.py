@@ -19,6 +19,10 @@ Language = Literal["id", "en"]
 MAX_MESSAGE_CHARS = 4096
 #: A single quote longer than this is cut with an ellipsis so that the source still fits.
 MAX_QUOTE_CHARS = 1200
+#: Other articles named under a quote that several articles share; the rest are counted.
+MAX_ALSO_SHOWN = 3
+#: ... each by its title and path, cut to this length.
+MAX_TITLE_CHARS = 120
 
 TEXTS: dict[Language, dict[str, str]] = {
     "id": {
@@ -51,6 +55,7 @@ TEXTS: dict[Language, dict[str, str]] = {
         ),
         "line": "baris",
         "source": "Sumber",
+        "also_in": "Kalimat yang sama juga di",
         "subscribed": (
             "Berlangganan ringkasan berita harian: setiap hari pukul {time} ({zone}). "
             "Berhenti dengan /berhenti."
@@ -105,6 +110,7 @@ TEXTS: dict[Language, dict[str, str]] = {
         ),
         "line": "line",
         "source": "Source",
+        "also_in": "The same sentence is also in",
         "subscribed": (
             "Subscribed to the daily news summary: every day at {time} ({zone}). "
             "Stop with /unsubscribe."
@@ -153,7 +159,18 @@ def _source_html(quote: Quote, language: Language) -> str:
     where = f"<code>{html.escape(quote.path)}</code>, {TEXTS[language]['line']} {quote.line}"
     if quote.attribution:
         where += f" · {TEXTS[language]['source']}: {html.escape(quote.attribution)}"
-    return f"📰 <b>{title}</b>\n{where}"
+    source = f"📰 <b>{title}</b>\n{where}"
+    if quote.also:
+        others = "; ".join(
+            f"<b>{html.escape(_shorten(other.title, MAX_TITLE_CHARS))}</b> "
+            f"(<code>{html.escape(_shorten(other.path, MAX_TITLE_CHARS))}</code>, "
+            f"{TEXTS[language]['line']} {other.line})"
+            for other in quote.also[:MAX_ALSO_SHOWN]
+        )
+        if len(quote.also) > MAX_ALSO_SHOWN:
+            others += f" (+{len(quote.also) - MAX_ALSO_SHOWN})"
+        source += f"\n{TEXTS[language]['also_in']}: {others}"
+    return source
 
 
 def _visible_length(block: str) -> int:
@@ -191,6 +208,11 @@ def answer_plain(answer: Answer, language: Language = "id") -> str:
         source = f"{quote.title}\n   {quote.path}, {TEXTS[language]['line']} {quote.line}"
         if quote.attribution:
             source += f" · {TEXTS[language]['source']}: {quote.attribution}"
+        for other in quote.also:
+            source += (
+                f"\n   {TEXTS[language]['also_in']}: {other.title}, {other.path}, "
+                f"{TEXTS[language]['line']} {other.line}"
+            )
         blocks.append(f"{number}. “{quote.text}”\n   {source}")
     return "\n\n".join(blocks)
 

@@ -12,7 +12,10 @@ sources, or nothing when no sentence is good enough.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,6 +36,9 @@ from index.versions import current_version, load_version
 
 DENSE_CHUNKS = 30
 LEXICAL_SENTENCES = 50
+#: Ranked sentences a reply's quotes are picked from, once repeated sentences are merged.
+MERGED_FROM = 10
+_SPACE_AND_PUNCTUATION = re.compile(r"\W+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,8 @@ class Quote:
     article_key: str
     attribution: str | None = None
     url: str | None = None
+    # The same sentence where other articles have it too (wire copy republished), best first.
+    also: tuple[Quote, ...] = ()
 
     @classmethod
     def of(cls, row: SentenceRow, score: float) -> Quote:
@@ -156,13 +164,18 @@ class Searcher:
         return searcher
 
     def answer(self, question: str, *, limit: int = 3) -> Answer:
-        """The best sentences answering ``question``, or ``answered=False`` when none does."""
-        ranking = self.rank(question, limit=limit)
+        """The best sentences answering ``question``, or ``answered=False`` when none does.
+
+        A sentence several articles share is quoted once, with the others' sources in
+        ``Quote.also``; the ``limit`` quotes are distinct sentences.
+        """
+        ranking = self.rank(question, limit=max(limit, MERGED_FROM))
         if not ranking.confident:
             return Answer(
                 question=question, answered=False, kind=ranking.kind, has_words=ranking.has_words
             )
-        return Answer(question=question, answered=True, kind=ranking.kind, quotes=ranking.quotes)
+        quotes = merge_repeated(ranking.quotes)[:limit]
+        return Answer(question=question, answered=True, kind=ranking.kind, quotes=quotes)
 
     def rank(self, question: str, *, limit: int = 10) -> Ranking:
         """Candidate sentences for ``question``, best first (up to ``limit``), with confidence."""
@@ -235,6 +248,23 @@ class Searcher:
             rarest=rarest,
             known=frozenset(known),
         )
+
+
+def merge_repeated(quotes: Sequence[Quote]) -> tuple[Quote, ...]:
+    """``quotes`` in order, each sentence once.
+
+    A later quote of the same sentence (case, spacing and punctuation aside: "8,1 persen" is
+    "8, 1 persen") goes into the first one's ``also``.
+    """
+    merged: dict[str, Quote] = {}
+    for quote in quotes:
+        key = _SPACE_AND_PUNCTUATION.sub("", quote.text.casefold())
+        first = merged.get(key)
+        if first is None:
+            merged[key] = quote
+        else:
+            merged[key] = dataclasses.replace(first, also=(*first.also, quote))
+    return tuple(merged.values())
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

@@ -121,6 +121,32 @@ def test_a_sentence_far_from_the_lead_reads_the_lead_from_the_database(
     assert found.features[answering, FEATURES.index("coverage")] < 1.0
 
 
+def test_a_sentence_two_articles_share_is_quoted_once_with_both_sources(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    root = _seeded(tmp_path)
+    # The same wire story under another outlet's name, with a comma of its own.
+    copy = SEED.read_text(encoding="utf-8").replace("11.000 tentara", "11.000 tentara,")
+    (root / "seeds" / "salinan.txt").write_text(copy, encoding="utf-8")
+    settings = make_settings(root)
+    build_index(settings, embedder=embedder)
+    searcher = Searcher.open(settings, embedder=embedder)
+
+    def same_as_answer(text: str) -> bool:
+        return text.replace(",", "") == MISSION_ANSWER.replace(",", "")
+
+    ranked = searcher.rank(MISSION_QUESTION).quotes  # what the eval scores: every copy
+    copies = [q for q in ranked if same_as_answer(q.text)]
+    assert len(copies) == 2 and {Path(q.path).name for q in copies} == {"salinan.txt", SEED.name}
+
+    answer = searcher.answer(MISSION_QUESTION, limit=3)
+    assert answer.answered and len(answer.quotes) == 3
+    first = answer.quotes[0]
+    assert (first.path, [q.path for q in first.also]) == (copies[0].path, [copies[1].path])
+    assert [same_as_answer(q.text) for q in answer.quotes] == [True, False, False]
+    assert len({q.text for q in answer.quotes}) == 3
+
+
 def test_loading_with_another_model_says_how_to_rebuild(tmp_path: Path, embedder: Embedder) -> None:
     settings = make_settings(_seeded(tmp_path))
     build_index(settings, embedder=embedder)

@@ -80,3 +80,30 @@ def test_language_for() -> None:
     assert language_for("en-GB") == "en"
     assert language_for("id") == "id"
     assert language_for(None) == "id"
+
+
+def test_a_sentence_several_articles_share_names_them_under_one_quote() -> None:
+    others = tuple(
+        Quote(
+            text="Harga naik.",
+            title=f"Salinan {n} <i>" + "panjang " * 200,
+            path=f"seeds/salinan-{n}.txt",
+            line=n,
+            score=0.5,
+            article_key=f"salinan-{n}.txt",
+        )
+        for n in range(1, 6)
+    )
+    reply = answer_html(_answer(_quote("Harga naik.", also=others), _quote("Lain.", line=9)))
+    visible = _visible(reply)
+    assert visible.count("Harga naik.") == 1
+    assert "Kalimat yang sama juga di: Salinan 1 <i>" in visible
+    for n in (1, 2, 3):
+        assert f"(seeds/salinan-{n}.txt, baris {n})" in visible
+    assert "salinan-4" not in visible and "(+2)" in visible
+    assert "Lain." in visible  # the next quote still fits: long titles are cut
+    assert telegram_length(visible) <= MAX_MESSAGE_CHARS
+
+    plain = answer_plain(_answer(_quote("Harga naik.", also=others[:1])), "en")
+    assert "The same sentence is also in: Salinan 1 <i>" in plain
+    assert plain.rstrip().endswith("seeds/salinan-1.txt, line 1")
