@@ -28,7 +28,7 @@ BASE_FEATURES = (
     "coverage",  # idf-weighted share of the question's words the sentence has
     "context",  # the same share for the sentence with its neighbours (one before, one after)
     # ... for the sentence with its article's first sentence, where the article names what it
-    # is about: "Arsitek monumen ini ..." stands for the monument the first sentence names
+    # is about: in "Arsiteknya bernama Budi Santoso", "-nya" is the monument the first names
     "lead_context",
     "phrase",  # share of the question's word pairs found as pairs in the sentence
     "names",  # share of the question's capitalised words (names) the sentence has
