@@ -27,6 +27,9 @@ from index.features import FEATURES
 
 RANKER_FILE = Path(__file__).with_name("ranker.json")
 
+#: Ranking features of the best sentence that the confidence also reads, as they are (see
+#: ``features.BASE_FEATURES``).
+_PLAIN = ("dense_top", "names", "lexical", "phrase", "lead_context")
 #: What the confidence of an answer is judged on: facts about the question's best sentence.
 CONFIDENCE_FEATURES = (
     "score",  # its ranking score
@@ -39,15 +42,8 @@ CONFIDENCE_FEATURES = (
     # contrast, so a model whose cosines run higher or lower overall reads the same
     "chunk_contrast",
     "kind",  # it holds the kind of answer the question word asks for (1 when none is asked)
-    # ... and these of its ranking features, as they are (see ``features.BASE_FEATURES``)
-    "dense_top",
-    "names",
-    "lexical",
-    "phrase",
-    "lead_context",
+    *_PLAIN,
 )
-#: The ranking features the confidence reads as they are, after its own eight values.
-_PLAIN = CONFIDENCE_FEATURES[8:]
 
 
 @dataclass(frozen=True, slots=True)
