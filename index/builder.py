@@ -32,15 +32,17 @@ from index.store import (
     index_state,
     lock_index_state,
     make_engine,
+    retokenize,
     sentence_tokens,
 )
-from index.tokens import tokenize
+from index.tokens import TOKENS_VERSION, tokenize
 from index.vectors import VectorIndex
 from index.versions import (
     LEXICAL_DIR,
     adopt_legacy_layout,
     build_lock,
     current_version,
+    tokens_version,
     version_exists,
     version_folder,
     write_version,
@@ -204,7 +206,11 @@ def update_index(
         report=report,
     )
     report.version = plan.base_version
-    if plan.base is not None and not plan.retire and not plan.embed:
+    # Vectors to keep, but tokens an older tokenizer made: tokenise the stored sentences again.
+    stale_tokens = plan.base is not None and (
+        tokens_version(version_folder(settings.index_dir, plan.base_version)) != TOKENS_VERSION
+    )
+    if plan.base is not None and not plan.retire and not plan.embed and not stale_tokens:
         return report  # nothing to do: the serving version stays
     prepared = _embed(plan.embed, embedder, progress, report, settings.embedding_batch_size)
     # Only now a write transaction: embedding may take minutes and must not hold the database.
@@ -226,7 +232,14 @@ def update_index(
         _record_state(session, state, model=embedder.name, dim=embedder.dim, version=version)
         session.flush()
         lexical = None
-        if plan.base is not None:  # update the serving version's postings: tokenise only the new
+        if stale_tokens:
+            log.info(
+                "index version %d holds tokens of an older tokenizer: %d stored sentences "
+                "tokenised differently now",
+                plan.base_version,
+                retokenize(session=session, tokenize=tokenize),
+            )
+        elif plan.base is not None:  # update the serving version's postings: tokenise only the new
             lexical = BM25Index.load(
                 version_folder(settings.index_dir, plan.base_version) / LEXICAL_DIR
             ).updated(

@@ -25,7 +25,7 @@ from index.embedder import Embedder, KnownVectors
 from index.lexical import BM25Index
 from index.models import Article, Sentence
 from index.search import Searcher
-from index.tokens import words
+from index.tokens import word_forms
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ def evaluate(
     by_chunk: dict[int, list[int]] = {}
     for sentence_id, (_, _, chunk_id, _) in zip(sentence_ids, table, strict=True):
         by_chunk.setdefault(chunk_id, []).append(sentence_id)
-    plain_bm25 = BM25Index.build(sentence_ids, (words(texts[i][0]) for i in sentence_ids))
+    plain_bm25 = BM25Index.build(sentence_ids, (_plain_words(texts[i][0]) for i in sentence_ids))
 
     everything = [*questions, *unanswerable]
     shipped, confident, bm25, dense = [], [], [], []
@@ -226,7 +226,7 @@ def evaluate(
             [RankedSentence(q.text, passage_id(q.article_key), q.score) for q in ranking.quotes]
         )
         confident.append(ranking.confident)
-        hits = plain_bm25.search(words(question.question), RANK_DEPTH)
+        hits = plain_bm25.search(_plain_words(question.question), RANK_DEPTH)
         bm25.append(
             [
                 RankedSentence(*texts[int(i)], float(s))
@@ -316,3 +316,8 @@ def format_table(result: EvalResult) -> str:
         lines.append(f"declined by the shipped path, {source}: {share:.2f}")
     lines.append(f"answer time of the shipped path: {1000 * result.seconds_per_question:.0f} ms")
     return "\n".join(lines)
+
+
+def _plain_words(text: str) -> list[str]:
+    """The baseline's tokens: lower-cased words and numbers as written (no stems, no stopwords)."""
+    return [form.lower() for form in word_forms(text)]

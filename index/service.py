@@ -12,7 +12,7 @@ from index.embedder import Embedder, load_embedder
 from index.search import Searcher
 from index.store import make_engine
 from index.vectors import IndexMismatchError
-from index.versions import BuildBusyError, build_lock, current_version
+from index.versions import BuildBusyError, StaleTokensError, build_lock, current_version
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,8 @@ def load_searcher(
     """A searcher over the built index; builds it from the articles first if there is none.
 
     A missing or damaged index file is logged and the index rebuilt from the articles, so a
-    restart mends it instead of crashing again.
+    restart mends it instead of crashing again. Tokens an older tokenizer made are made again
+    (a build that embeds nothing it has already embedded).
     """
     embedder = embedder or load_embedder(settings.embedding_model)
     engine = engine or make_engine(settings.sqlalchemy_url)
@@ -45,6 +46,10 @@ def load_searcher(
             )
         _build_or_wait(settings, embedder=embedder, engine=engine, full=False)
     try:
+        return Searcher.open(settings, embedder=embedder, engine=engine)
+    except StaleTokensError as error:
+        log.info("%s: doing that now", error)
+        _build_or_wait(settings, embedder=embedder, engine=engine, full=False)
         return Searcher.open(settings, embedder=embedder, engine=engine)
     except IndexMismatchError:
         raise  # its message says what to run; rebuilding with another model is a decision

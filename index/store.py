@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, event, inspect
+from sqlalchemy import Connection, Engine, Select, event, inspect, update
 from sqlalchemy import select as select_columns
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
@@ -218,6 +218,27 @@ def sentence_tokens(*, session: Session) -> tuple[list[int], list[int], list[lis
         chunk_ids.append(chunk_id)
         tokens.append(text.split())
     return ids, chunk_ids, tokens
+
+
+def retokenize(*, session: Session, tokenize: Callable[[str], list[str]]) -> int:
+    """Store ``tokenize`` of every live sentence as its tokens; the number of sentences changed.
+
+    For an index whose tokens an older tokenizer made (see ``index.tokens.TOKENS_VERSION``).
+    The caller commits, with the lexical index built from the new tokens.
+    """
+    statement = (
+        select(Sentence.id, Sentence.text, Sentence.tokens)
+        .join(Article, col(Sentence.article_id) == col(Article.id))
+        .where(LIVE)
+    )
+    changed = [
+        {"id": sentence_id, "tokens": new}
+        for sentence_id, text, old in session.exec(statement)
+        if (new := " ".join(tokenize(text))) != old
+    ]
+    for start in range(0, len(changed), 5000):
+        session.execute(update(Sentence), changed[start : start + 5000])
+    return len(changed)
 
 
 def article_hashes(*, session: Session) -> dict[str, tuple[int, str]]:

@@ -8,6 +8,15 @@ from functools import lru_cache
 # A number keeps its thousands dots and decimal commas (11.000, 1.500.000, 3,5, 10.30);
 # a word keeps letters only, so "Jong-un" and "G - 8" give the same parts.
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
+# Thousands grouped by dots, maybe with decimals: "11.000", "1.500.000", "2.500,75". A reader
+# types "11000" as often as "11.000"; both are the token "11000". "10.30" (a time) is no group.
+_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+
+#: What the tokens stored in an index were made by. Raise it whenever ``tokenize`` changes the
+#: token of some text: an index holding older tokens is then tokenised again on its next build
+#: (``index.versions`` records the number; nothing is embedded again).
+#: 1: numbers as written. 2: thousands dots dropped ("11.000" -> "11000").
+TOKENS_VERSION = 2
 
 #: Words that carry no topic: function words and the question words themselves.
 STOPWORDS = frozenset(
@@ -46,8 +55,12 @@ def word_forms(text: str) -> list[str]:
 
 
 def words(text: str) -> list[str]:
-    """Lower-case word and number tokens, unstemmed, in order."""
-    return [form.lower() for form in word_forms(text)]
+    """Lower-case word and number tokens, unstemmed, in order; "11.000" is "11000"."""
+    return [_plain_number(form.lower()) for form in word_forms(text)]
+
+
+def _plain_number(form: str) -> str:
+    return form.replace(".", "") if _GROUPED.fullmatch(form) else form
 
 
 def tokenize(text: str) -> list[str]:

@@ -10,6 +10,7 @@ the version it loaded. ``collect_garbage`` keeps the current and the previous ve
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -27,7 +28,8 @@ from sqlmodel import Session, col, select
 from index.lexical import BM25Index
 from index.models import Article, Chunk, IndexState, Sentence
 from index.private import private_dir, private_file, private_tree
-from index.vectors import INDEX_FILE, META_FILE, VectorIndex
+from index.tokens import TOKENS_VERSION
+from index.vectors import INDEX_FILE, META_FILE, IndexMismatchError, VectorIndex
 
 try:
     import fcntl
@@ -38,6 +40,8 @@ log = logging.getLogger(__name__)
 
 LEXICAL_DIR = "lexical"
 LOCK_FILE = ".build.lock"
+#: Which ``TOKENS_VERSION`` made the lexical tokens of a version (absent: version 1).
+TOKENS_FILE = "tokens.json"
 _VERSION = re.compile(r"^v(\d{6,})$")
 _UNFINISHED = re.compile(r"^v\d{6,}\.tmp-\d+$")
 #: What the index folder held before versions (one index, updated in place).
@@ -50,6 +54,10 @@ class BuildBusyError(RuntimeError):
 
 class IndexNotBuiltError(RuntimeError):
     """The database names no index version, or its folder is missing."""
+
+
+class StaleTokensError(IndexMismatchError):
+    """The version's lexical tokens were made by an older tokenizer: a build makes them again."""
 
 
 def version_folder(index_dir: Path, version: int) -> Path:
@@ -90,22 +98,44 @@ def load_version(index_dir: Path, version: int, *, model: str) -> tuple[VectorIn
     Raises:
         IndexNotBuiltError: If that version is not on disk.
         IndexMismatchError: If it was built with another embedding model.
+        StaleTokensError: If an older tokenizer made its lexical tokens.
     """
     if not version_exists(index_dir, version):
         raise IndexNotBuiltError(
             f"no index version {version} in {index_dir}: run `python -m index build`"
         )
     folder = version_folder(index_dir, version)
-    return VectorIndex.load(folder, model=model, mmap=True), BM25Index.load(folder / LEXICAL_DIR)
+    vectors = VectorIndex.load(folder, model=model, mmap=True)
+    if (found := tokens_version(folder)) != TOKENS_VERSION:
+        raise StaleTokensError(
+            f"the index in {folder} holds tokens of tokenizer version {found}, and this code "
+            f"makes version {TOKENS_VERSION}: run `python -m index build` to tokenise the "
+            "stored sentences again (nothing is embedded again)"
+        )
+    return vectors, BM25Index.load(folder / LEXICAL_DIR)
+
+
+def tokens_version(folder: Path) -> int:
+    """The ``TOKENS_VERSION`` that made the lexical tokens of the version in ``folder``."""
+    path = folder / LEXICAL_DIR / TOKENS_FILE
+    if not path.is_file():
+        return 1  # written before tokenizer versions were recorded
+    return int(json.loads(path.read_text(encoding="utf-8"))["version"])
 
 
 def write_version(index_dir: Path, version: int, vectors: VectorIndex, lexical: BM25Index) -> Path:
-    """Write a version under a temporary name, flush it to disk, then rename it into place."""
+    """Write a version under a temporary name, flush it to disk, then rename it into place.
+
+    ``lexical`` must hold tokens of this code's tokenizer: the version is stamped with it.
+    """
     final = version_folder(index_dir, version)
     temporary = index_dir / f"{final.name}.tmp-{os.getpid()}"
     shutil.rmtree(temporary, ignore_errors=True)
     vectors.save(temporary)
     lexical.save(temporary / LEXICAL_DIR)
+    (temporary / LEXICAL_DIR / TOKENS_FILE).write_text(
+        json.dumps({"version": TOKENS_VERSION}), encoding="utf-8"
+    )
     private_tree(temporary)
     _fsync_tree(temporary)
     if final.exists():  # left by a build that died before its commit: never served

@@ -19,9 +19,18 @@ from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
 from index.features import FEATURES
 from index.models import Article, Chunk, Sentence
 from index.search import Searcher
+from index.service import load_searcher
 from index.store import make_engine
 from index.vectors import INDEX_FILE, IndexMismatchError, ReadOnlyIndexError, VectorIndex
-from index.versions import current_version, load_version, version_folder
+from index.versions import (
+    LEXICAL_DIR,
+    TOKENS_FILE,
+    StaleTokensError,
+    current_version,
+    load_version,
+    tokens_version,
+    version_folder,
+)
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings
 
 
@@ -145,6 +154,60 @@ def test_a_sentence_two_articles_share_is_quoted_once_with_both_sources(
     assert (first.path, [q.path for q in first.also]) == (copies[0].path, [copies[1].path])
     assert [same_as_answer(q.text) for q in answer.quotes] == [True, False, False]
     assert len({q.text for q in answer.quotes}) == 3
+
+
+def test_a_number_typed_without_dots_finds_it_written_with_them(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    settings = make_settings(_seeded(tmp_path))
+    build_index(settings, embedder=embedder)
+    found = Searcher.open(settings, embedder=embedder).candidates("siapa menempatkan 11000 tentara")
+    assert found.query.unknown == 0.0  # "11000" is a word of the index: the seed's "11.000"
+    answering = next(row for row in found.rows if row.text == MISSION_ANSWER)
+    assert "11000" in answering.tokens
+
+
+def test_an_index_an_older_tokenizer_made_is_tokenised_again_without_embedding(
+    tmp_path: Path, embedder: Embedder, database_url: str
+) -> None:
+    settings = make_settings(_seeded(tmp_path), database_url=database_url)
+    build_index(settings, embedder=embedder)
+    engine = make_engine(settings.sqlalchemy_url)
+    old = _serving(settings)
+    # What version 1 of the tokenizer left: no stamp, numbers with their dots.
+    (old / LEXICAL_DIR / TOKENS_FILE).unlink()
+    with Session(engine) as session:
+        answering = session.exec(select(Sentence).where(Sentence.text == MISSION_ANSWER)).one()
+        answering.tokens = answering.tokens.replace("11000", "11.000")
+        session.add(answering)
+        session.commit()
+    assert tokens_version(old) == 1
+    with pytest.raises(StaleTokensError, match=r"python -m index build"):
+        Searcher.open(settings, embedder=embedder)
+
+    class Counting:  # the stored vectors are kept: nothing may be embedded again
+        def __init__(self, inner: Embedder) -> None:
+            self.inner, self.passages = inner, 0
+            self.name, self.dim = inner.name, inner.dim
+
+        def embed_passages(self, texts: list[str]) -> np.ndarray:
+            self.passages += len(texts)
+            return self.inner.embed_passages(texts)
+
+        def embed_queries(self, texts: list[str]) -> np.ndarray:
+            return self.inner.embed_queries(texts)
+
+    counting = Counting(embedder)
+    searcher = load_searcher(settings, embedder=counting, engine=engine)  # type: ignore[arg-type]
+    assert counting.passages == 0
+    assert searcher.version == current_version(engine) == 2
+    assert tokens_version(_serving(settings)) == 2
+    with Session(engine) as session:
+        answering = session.exec(select(Sentence).where(Sentence.text == MISSION_ANSWER)).one()
+    assert "11000" in answering.tokens.split()
+    ranking = searcher.rank("siapa menempatkan 11000 tentara Korea Utara?")
+    assert ranking.quotes[0].text == MISSION_ANSWER
+    assert build_index(settings, embedder=embedder).version == 2  # stamped: nothing to do
 
 
 def test_loading_with_another_model_says_how_to_rebuild(tmp_path: Path, embedder: Embedder) -> None:

@@ -10,12 +10,22 @@ from index.tokens import STOPWORDS, stem, tokenize
 
 
 def test_tokens_keep_numbers_whole_and_stem_words() -> None:
-    tokens = tokenize("Kim Jong-un dituduh menempatkan 11.000 tentara, Rp 1.500.000 dan 10.30.")
-    assert "11.000" in tokens
-    assert "1.500.000" in tokens
-    assert "10.30" in tokens
+    tokens = tokenize(
+        "Kim Jong-un dituduh menempatkan 11.000 tentara, Rp 1.500.000 dan 10.30, naik 3,5 persen."
+    )
+    assert "11000" in tokens  # thousands dots dropped: a reader may type "11000"
+    assert "1500000" in tokens
+    assert "10.30" in tokens  # a time, not a thousands group
+    assert "3,5" in tokens
     assert "tempat" in tokens  # menempatkan
     assert "jong" in tokens and "un" in tokens  # a hyphenated name gives its parts
+
+
+def test_a_number_typed_without_dots_is_the_number_written_with_them() -> None:
+    assert tokenize("berapa 11000 tentara") == tokenize("Berapa 11.000 tentara?")
+    assert tokenize("Rp 2.500,75") == ["rp", "2500,75"]
+    assert tokenize("tahun 2005") == ["tahun", "2005"]
+    assert "11.0000" in tokenize("11.0000")  # not a thousands group: kept as written
 
 
 def test_question_words_and_function_words_are_not_tokens() -> None:
