@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import logging
@@ -90,6 +91,11 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     ]
     if args.limit:
         questions = questions[: args.limit]
+    if args.lower_case:
+        questions, unanswerable = (
+            [dataclasses.replace(q, question=q.question.lower()) for q in asked]
+            for asked in (questions, unanswerable)
+        )
     known = None
     if args.vectors_from is not None:
         source = settings.model_copy(update={"data_dir": args.vectors_from, "database_url": None})
@@ -175,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         "(DATA_DIR = W/data)",
     )
     ev.add_argument("--limit", type=int, help="only the first N questions of each file")
+    ev.add_argument(
+        "--lower-case",
+        action="store_true",
+        help="ask every question in lower case, as readers often type in a chat",
+    )
     ev.add_argument("--json", action="store_true", help="print the scores as JSON")
     ev.set_defaults(run=_eval)
     tu = commands.add_parser(

@@ -10,14 +10,14 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from index.questions import AnswerKind, Focus, focus_in, holds_answer_kind, question_focus
-from index.tokens import words
+from index.tokens import STOPWORDS, word_forms, words
 
 #: What each candidate sentence is scored on, before the question's length is brought in.
 BASE_FEATURES = (
@@ -31,7 +31,8 @@ BASE_FEATURES = (
     # is about: in "Arsiteknya bernama Budi Santoso", "-nya" is the monument the first names
     "lead_context",
     "phrase",  # share of the question's word pairs found as pairs in the sentence
-    "names",  # share of the question's capitalised words (names) the sentence has
+    "names",  # share of the question's names the sentence has (capitalised words, or those
+    # of a question typed in lower case that the candidates write capitalised)
     "missing",  # idf of the rarest question word the chunk lacks, over the rarest possible
     "novelty",  # share of the sentence's words the question does not have
     "length",  # log of the sentence's word count, over log 50
@@ -118,10 +119,30 @@ class ParsedQuestion:
 
     @property
     def names(self) -> set[str]:
-        """Lower-cased capitalised words after the first word: the names the question gives."""
+        """Words of the capitalised words after the first word: the names the question gives.
+
+        In lower-case words, as ``words`` splits them: "Jong-un" gives "jong" and "un".
+        """
         found = _CAPITALISED.findall(self.text)
         first = found[0] if found and self.text.lstrip().startswith(found[0]) else None
-        return {word.lower() for word in found if word != first}
+        return {word for form in found if form != first for word in words(form)}
+
+    def names_in(self, sentences: Iterable[str]) -> set[str]:
+        """The question's names, found in ``sentences`` if it is typed all in lower case.
+
+        Those are the question's words that some sentence writes capitalised, other than as its
+        first word: "utara" and "rusia" for "tentara korea utara dikirim ke rusia".
+        """
+        if any(character.isupper() for character in self.text):
+            return self.names
+        asked = {word for word in self.words if word.isalpha() and word not in STOPWORDS}
+        written = {
+            form.lower()
+            for sentence in sentences
+            for form in word_forms(sentence)[1:]
+            if form[0].isupper()
+        }
+        return asked & written
 
     def coverage(self, tokens: set[str]) -> float:
         """Idf-weighted share of the question's tokens found in ``tokens``."""
@@ -182,7 +203,7 @@ def sentence_features(
             lead_tokens[row.article_key] = set(row.tokens)
     question_tokens = set(query.weights)
     question_words = set(query.words)
-    names = query.names
+    names = query.names_in(row.text for row in rows)
     kind_column = _KIND_COLUMN.get(query.kind)
     focus = query.focus
     for i, (row, lexical) in enumerate(zip(rows, lexical_scores, strict=True)):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from index.__main__ import main
 from index.builder import chunk_vectors
 from index.embedder import Embedder, KnownVectors
 from index.evaluate import evaluate, read_questions
@@ -143,3 +145,38 @@ def test_known_vectors_embed_only_unknown_texts(embedder: Embedder) -> None:
     assert (wrapped.reused, wrapped.embedded) == (1, 2)
     np.testing.assert_allclose(matrix[1], known[PASSAGES[0][1]])
     np.testing.assert_allclose(matrix[0], embedder.embed_passages([PASSAGES[1][1]])[0], atol=1e-3)
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_lower_case_asks_every_question_as_a_lower_case_file_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--lower-case``: readers type "berapa penumpang kereta cepat", not "Berapa ..."."""
+    passages = _write(
+        tmp_path / "passages.jsonl",
+        [{"passage_id": i, "title": None, "text": t} for i, t in PASSAGES],
+    )
+
+    def questions(name: str, case: Callable[[str], str]) -> Path:
+        return _write(
+            tmp_path / name,
+            [
+                {"id": i, "question": case(q), "answers": a, "passage_id": p, "source": "test"}
+                for i, q, a, p in QUESTIONS
+            ],
+        )
+
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
+    ranked = {}
+    for name, path, flags in [
+        ("flag", questions("asked.jsonl", str), ["--lower-case"]),
+        ("file", questions("lower.jsonl", str.lower), []),
+        ("as asked", tmp_path / "asked.jsonl", []),
+    ]:
+        out = tmp_path / f"{name}.predictions.jsonl"
+        argv = ["eval", "--passages", str(passages), "--questions", str(path), "--json"]
+        assert main([*argv, "--predictions", str(out), *flags]) == 0
+        ranked[name] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert ranked["flag"] == ranked["file"]
+    assert ranked["flag"] != ranked["as asked"]  # the case reaches the ranking
+    assert all(line["sentences"] for line in ranked["flag"])

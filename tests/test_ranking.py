@@ -82,6 +82,32 @@ def test_features_tell_the_answering_sentence_from_a_look_alike() -> None:
     assert query.unknown == pytest.approx(1 / len(query.weights))
 
 
+def test_a_question_typed_in_lower_case_finds_its_names_in_the_candidates() -> None:
+    rows = [
+        _row(1, 0, "Korea Utara mengirim 11.000 tentara ke Rusia, kata Kim Jong-un."),
+        _row(1, 1, "Tentara itu dikirim ke Rusia."),
+        _row(2, 0, "Harga cabai naik di pasar."),
+    ]
+    column = FEATURES.index("names")
+    cosines, lexical = {1: 0.9, 2: 0.6}, np.array([3.0, 4.0, 0.0])
+
+    def names(question: str) -> list[float]:
+        return sentence_features(_question(question), rows, cosines, lexical)[:, column].tolist()
+
+    assert _question("Apa kata Kim Jong-un tentang Rusia?").names == {"kim", "jong", "un", "rusia"}
+    assert names("Apa kata Kim Jong-un tentang Rusia?") == [1.0, 0.25, 0.0]
+    # Typed in lower case, "korea", "utara" and "rusia" are written capitalised by a candidate
+    # other than as its first word ("Korea" starts the sentence, so it is not taken)...
+    assert _question("tentara korea utara dikirim ke rusia").names_in(r.text for r in rows) == {
+        "utara",
+        "rusia",
+    }
+    # ... and count as names do: the second sentence has one of those two ("rusia"), as it has
+    # one of the three names of the capitalised question.
+    assert names("berapa tentara korea utara dikirim ke rusia") == [1.0, 0.5, 0.0]
+    assert names("Berapa tentara Korea Utara dikirim ke Rusia?") == pytest.approx([1.0, 1 / 3, 0])
+
+
 def test_lead_context_lends_a_sentence_what_its_article_is_about() -> None:
     query = _question("Siapa arsitek Tugu Pahlawan?")
     lead = "Tugu Pahlawan adalah monumen di Surabaya."
