@@ -89,6 +89,67 @@ def _noun_ask(match: re.Match[str]) -> str:
     return f"{noun} apanama"
 
 
+#: How readers spell common words in a chat ("brp tentara yg dikirim?"), written out. Only
+#: words that stand for nothing else in a question; none is a word an article would use.
+CHAT_WORDS = {
+    **dict.fromkeys(("brp", "brapa", "brpa"), "berapa"),
+    "sapa": "siapa",
+    **dict.fromkeys(("kpn", "kapn"), "kapan"),
+    **dict.fromkeys(("dmn", "dmana", "dimn"), "dimana"),
+    **dict.fromkeys(("gmn", "gmna", "gmana", "gimana", "bgmn", "bgmna"), "bagaimana"),
+    **dict.fromkeys(("knp", "napa", "knapa"), "kenapa"),
+    **dict.fromkeys(("yg", "yng"), "yang"),
+    **dict.fromkeys(("dgn", "dg", "dngn"), "dengan"),
+    **dict.fromkeys(("utk", "untk"), "untuk"),
+    **dict.fromkeys(
+        ("tdk", "gak", "ga", "gk", "nggak", "ngga", "enggak", "engga", "ndak"), "tidak"
+    ),
+    **dict.fromkeys(("krn", "karna", "krna"), "karena"),
+    **dict.fromkeys(("sdh", "udh", "udah", "dah"), "sudah"),
+    **dict.fromkeys(("blm", "blum"), "belum"),
+    **dict.fromkeys(("kalo", "klo", "klau"), "kalau"),
+    **dict.fromkeys(("aja", "sj"), "saja"),
+    **dict.fromkeys(("skrg", "skr", "skrng"), "sekarang"),
+    **dict.fromkeys(("kyk", "kayak"), "seperti"),
+    "jg": "juga",
+    "dlm": "dalam",
+    "tsb": "tersebut",
+    "sbg": "sebagai",
+    "spt": "seperti",
+    "tp": "tetapi",
+    "lg": "lagi",
+    "bbrp": "beberapa",
+    "sblm": "sebelum",
+    "stlh": "setelah",
+    "sampe": "sampai",
+    "dpt": "dapat",
+    "hrs": "harus",
+    "org": "orang",
+    "thn": "tahun",
+    "bln": "bulan",
+    "tgl": "tanggal",
+    "jt": "juta",
+    "rb": "ribu",
+}
+_LATIN_WORD = re.compile(r"\b[A-Za-z]+\b")
+
+
+def formal_question(question: str) -> str:
+    """``question`` with its chat spellings written out ("brp" -> "berapa", "yg" -> "yang").
+
+    An all-capital word ("GA", "PD") is a name and stays as it is.
+    """
+
+    def written_out(match: re.Match[str]) -> str:
+        word = match.group(0)
+        full = CHAT_WORDS.get(word.lower())
+        if full is None or not word[1:].islower():
+            return word
+        return full.capitalize() if word[0].isupper() else full
+
+    return _LATIN_WORD.sub(written_out, question)
+
+
 def answer_kind(question: str) -> AnswerKind:
     """The kind of answer the first question word in ``question`` asks for."""
     text = " ".join(words(question))

@@ -26,7 +26,7 @@ from config.settings import Settings
 from index.embedder import Embedder
 from index.features import FEATURES, ParsedQuestion, sentence_features
 from index.lexical import BM25Index
-from index.questions import AnswerKind, answer_kind
+from index.questions import AnswerKind, answer_kind, formal_question
 from index.ranker import Ranker, confidence_values
 from index.store import SentenceRow, lead_tokens, make_engine, sentence_rows
 from index.tokens import tokenize, words
@@ -200,7 +200,7 @@ class Searcher:
 
     def candidates(self, question: str) -> Candidates:
         """The sentences worth scoring for ``question``, with their features (unranked)."""
-        question = " ".join(question.split())[: self.max_question_chars]
+        question = formal_question(" ".join(question.split())[: self.max_question_chars])
         query = self._parse(question)
         if not query.weights or len(self.vectors) == 0:
             return Candidates(query=query, rows=[], features=np.zeros((0, len(FEATURES))))

@@ -50,6 +50,15 @@ async def test_mission_question_is_answered_with_line_13(
     assert reply.text.startswith("<blockquote>")
 
 
+async def test_a_question_in_chat_spelling_gets_the_same_answer(
+    api: BotApiServer, bot: BotApplication
+) -> None:
+    api.private_chat(USER)
+    reply = await ask(api, "brp tentara korea utara yg dikirim?")  # typed as in a group chat
+    assert reply.plain_text.split("\n")[0] == MISSION_ANSWER
+    assert "seeds/000_30e2f8887a133a25.txt, baris 13" in reply.plain_text
+
+
 async def test_question_no_article_answers_gets_not_found(
     api: BotApiServer, bot: BotApplication
 ) -> None:

@@ -1,12 +1,18 @@
 """Question words decide the kind of sentence that answers."""
 
+import json
+from pathlib import Path
+
 import pytest
 
+from bench.chat_spelling import chat_spelling
+from bench.chat_spelling import main as chat_main
 from index.questions import (
     AnswerKind,
     Focus,
     answer_kind,
     focus_in,
+    formal_question,
     holds_answer_kind,
     question_focus,
 )
@@ -128,3 +134,37 @@ def test_a_named_focus_stands_before_a_name() -> None:
     focus = Focus("berita", counted=False)
     assert focus_in("Kantor berita KCNA melaporkan pesan itu.", focus) == (True, True)
     assert focus_in("Kantor berita itu melaporkan pesan dari Korea.", focus) == (True, False)
+
+
+def test_chat_spellings_are_written_out() -> None:
+    assert formal_question("brp tentara yg dikirim?") == "berapa tentara yang dikirim?"
+    assert formal_question("Gmn cara dpt KTP? gak tau") == "Bagaimana cara dapat KTP? tidak tau"
+    assert formal_question("kpn GA terbang ke Jeddah") == "kapan GA terbang ke Jeddah"  # a name
+    assert formal_question("Siapa yang membuat 11.000 unit?") == "Siapa yang membuat 11.000 unit?"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("brp tentara korea utara yg dikirim", AnswerKind.QUANTITY),
+        ("dmn gempa terjadi", AnswerKind.PLACE),
+        ("knp harga cabai naik", AnswerKind.REASON),
+        ("sapa presiden skrg", AnswerKind.PERSON),
+    ],
+)
+def test_chat_spellings_ask_the_same_kind(question: str, kind: AnswerKind) -> None:
+    assert answer_kind(question) is AnswerKind.OTHER  # the chat spelling alone is missed
+    assert answer_kind(formal_question(question)) is kind
+
+
+def test_the_bench_chat_spelling_is_read_back_by_formal_question(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    question = "Berapakah penumpang yang turut dalam penerbangan tersebut?"
+    typed = chat_spelling(question)
+    assert typed == "brp penumpang yg turut dlm penerbangan tsb?"
+    assert formal_question(typed) == "berapa penumpang yang turut dalam penerbangan tersebut?"
+    source = tmp_path / "questions.jsonl"
+    source.write_text(json.dumps({"id": "q1", "question": question, "answers": ["84"]}) + "\n")
+    assert chat_main([str(source)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"id": "q1", "question": typed, "answers": ["84"]}
