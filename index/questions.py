@@ -89,8 +89,10 @@ def _noun_ask(match: re.Match[str]) -> str:
     return f"{noun} apanama"
 
 
-#: How readers spell common words in a chat ("brp tentara yg dikirim?"), written out. Only
-#: words that stand for nothing else in a question; none is a word an article would use.
+#: How readers spell common words in a chat ("brp tentara yg dikirim?"), written out: words
+#: that stand for nothing else in a question. Left as they are, no article has them, and such
+#: a word counts against every sentence. (A quote in an article may say "nggak" too; the
+#: written-out question then misses that word, a small loss beside the other.)
 CHAT_WORDS = {
     **dict.fromkeys(("brp", "brapa", "brpa"), "berapa"),
     "sapa": "siapa",
