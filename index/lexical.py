@@ -162,6 +162,15 @@ class BM25Index:
         term = self._vocabulary.get(token)
         return 0.0 if term is None else float(self._idf[term])
 
+    def nearest_known(self, token: str) -> str | None:
+        """The most common token some document has one slip away from ``token``, if any.
+
+        A slip is a letter dropped, added or changed, or two neighbours swapped: "utra" is
+        "utara", "tentera" is "tentara". The most common (lowest idf) of several wins.
+        """
+        found = [(idf, near) for near in _one_slip(token) if (idf := self.idf(near)) > 0]
+        return min(found)[1] if found else None
+
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every document (row order of ``doc_ids``) for the query tokens."""
         scores = np.zeros(len(self), dtype=np.float32)
@@ -266,3 +275,17 @@ def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_slip(word: str) -> set[str]:
+    """Every string one typing slip from ``word`` (lower-case Latin letters)."""
+    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return (
+        {head + tail[1:] for head, tail in cuts if tail}
+        | {head + tail[1] + tail[0] + tail[2:] for head, tail in cuts if len(tail) > 1}
+        | {head + letter + tail[1:] for head, tail in cuts if tail for letter in _LETTERS}
+        | {head + letter + tail for head, tail in cuts for letter in _LETTERS}
+    ) - {word}

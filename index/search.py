@@ -29,7 +29,7 @@ from index.lexical import BM25Index
 from index.questions import AnswerKind, answer_kind, formal_question
 from index.ranker import Ranker, confidence_values
 from index.store import SentenceRow, lead_tokens, make_engine, sentence_rows
-from index.tokens import tokenize, words
+from index.tokens import root_words, tokenize, words
 from index.vectors import VectorIndex
 from index.versions import current_version, load_version
 
@@ -37,6 +37,8 @@ DENSE_CHUNKS = 30
 LEXICAL_SENTENCES = 50
 #: Ranked sentences a reply's quotes are picked from, once repeated sentences are merged.
 MERGED_FROM = 10
+#: A question word this long that no sentence has is read as a typing slip of a known one.
+MIN_CORRECTED = 4
 _SPACE_AND_PUNCTUATION = re.compile(r"\W+")
 
 
@@ -234,7 +236,7 @@ class Searcher:
         )
 
     def _parse(self, question: str) -> ParsedQuestion:
-        tokens = tokenize(question)
+        tokens = [self._spelled(token) for token in tokenize(question)]
         # A word no article has is the rarest of all: it must count against a match, not vanish.
         rarest = math.log1p((len(self.lexical) + 0.5) / 0.5)
         weights = {token: self.lexical.idf(token) or rarest for token in tokens}
@@ -247,6 +249,22 @@ class Searcher:
             rarest=rarest,
             known=frozenset(known),
         )
+
+    def _spelled(self, token: str) -> str:
+        """``token``, or the known token it is a typing slip of ("utra": "utara").
+
+        Only a word of ``MIN_CORRECTED`` letters or more that no sentence has is corrected, and
+        not an Indonesian root word: "rendang" is no slip of "renang", but a dish the articles
+        do not mention, and must count against a match.
+        """
+        if (
+            len(token) < MIN_CORRECTED
+            or not token.isalpha()
+            or self.lexical.idf(token) > 0
+            or token in root_words()
+        ):
+            return token
+        return self.lexical.nearest_known(token) or token
 
 
 def merge_repeated(quotes: Sequence[Quote]) -> tuple[Quote, ...]:

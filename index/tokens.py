@@ -40,6 +40,14 @@ def _stemmer() -> object:
     return StemmerFactory().create_stemmer()
 
 
+@lru_cache(maxsize=1)
+def root_words() -> frozenset[str]:
+    """The Indonesian root words PySastrawi knows (about 30,000): "nasi", "resep", "tentara"."""
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    return frozenset(word.strip() for word in StemmerFactory().get_words() if word.strip())
+
+
 @lru_cache(maxsize=500_000)
 def stem(word: str) -> str:
     """Indonesian stem of one lower-case word ("mengirimkan" -> "kirim"); short words stay."""

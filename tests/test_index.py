@@ -167,6 +167,21 @@ def test_a_number_typed_without_dots_finds_it_written_with_them(
     assert "11000" in answering.tokens
 
 
+def test_a_typing_slip_in_a_question_is_read_as_the_word_the_articles_have(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    settings = make_settings(_seeded(tmp_path))
+    build_index(settings, embedder=embedder)
+    searcher = Searcher.open(settings, embedder=embedder)
+    slipped = searcher.candidates("berapa tentera korea utra dikirim?").query
+    assert set(slipped.weights) == set(searcher.candidates(MISSION_QUESTION).query.weights)
+    assert slipped.unknown == 0.0
+    answer = searcher.answer("berapa tentera korea utra dikirim?")
+    assert answer.answered and answer.quotes[0].text == MISSION_ANSWER
+    # A word no article has and no slip away from one stays unknown: it counts against a match.
+    assert searcher.candidates("berapa tentara zxqwv dikirim?").query.unknown > 0
+
+
 def test_an_index_an_older_tokenizer_made_is_tokenised_again_without_embedding(
     tmp_path: Path, embedder: Embedder, database_url: str
 ) -> None:

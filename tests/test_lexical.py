@@ -145,3 +145,20 @@ def test_an_index_saved_without_term_counts_cannot_be_updated(tmp_path: Path) ->
         old.updated(remove_groups=np.asarray([]), doc_ids=[9], documents=[["x"]], groups=[9])
         is None
     )
+
+
+def test_a_typing_slip_is_read_as_the_most_common_known_token_one_slip_away() -> None:
+    index = BM25Index.build(
+        [1, 2, 3, 4],
+        [["tentara", "utara"], ["tentara", "selatan"], ["tenggara", "utara"], ["tentara"]],
+        groups=[1, 2, 3, 4],
+    )
+    assert index.nearest_known("utra") == "utara"  # a letter dropped
+    assert index.nearest_known("tentera") == "tentara"  # a letter changed
+    assert index.nearest_known("uatra") == "utara"  # two letters swapped
+    assert index.nearest_known("seelatan") == "selatan"  # a letter added
+    # "utaa" is one slip from "utara" (2 documents) and from "utama" (1): the commoner wins.
+    more = BM25Index.build([1, 2, 3], [["utara"], ["utara"], ["utama"]], groups=[1, 2, 3])
+    assert more.nearest_known("utaa") == "utara"
+    assert more.nearest_known("utaam") == "utama"
+    assert index.nearest_known("rendang") is None  # nothing one slip away

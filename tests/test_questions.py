@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.chat_spelling import chat_spelling
-from bench.chat_spelling import main as chat_main
+from bench.typed import chat_spelling
+from bench.typed import main as typed_main
 from index.questions import (
     AnswerKind,
     Focus,
@@ -166,5 +166,24 @@ def test_the_bench_chat_spelling_is_read_back_by_formal_question(
     assert formal_question(typed) == "berapa penumpang yang turut dalam penerbangan tersebut?"
     source = tmp_path / "questions.jsonl"
     source.write_text(json.dumps({"id": "q1", "question": question, "answers": ["84"]}) + "\n")
-    assert chat_main([str(source)]) == 0
+    assert typed_main(["chat", str(source)]) == 0
     assert json.loads(capsys.readouterr().out) == {"id": "q1", "question": typed, "answers": ["84"]}
+
+
+def test_the_bench_slips_change_one_letter_of_one_content_word_the_same_way_each_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    question = "Berapa tentara Korea Utara dikirim ke Rusia?"
+    source = tmp_path / "questions.jsonl"
+    source.write_text(json.dumps({"id": "q1", "question": question}) + "\n" * 2)
+    typed = []
+    for _ in range(2):
+        assert typed_main(["slips", str(source)]) == 0
+        typed.append(json.loads(capsys.readouterr().out)["question"])
+    assert typed[0] == typed[1] != question
+    changed = [(a, b) for a, b in zip(question.split(), typed[0].split(), strict=True) if a != b]
+    assert len(changed) == 1
+    word, slipped = changed[0]
+    assert word in {"tentara", "Korea", "Utara", "dikirim"}  # "Rusia?" is not all letters
+    assert word[0] == slipped[0] and word[-1] == slipped[-1]
+    assert abs(len(word) - len(slipped)) <= 1
