@@ -37,7 +37,7 @@ from bench.indexing import (
 from bench.load import run_load
 from config.settings import Settings, get_settings
 from index.embedder import Embedder, load_embedder
-from index.search import Searcher
+from index.service import load_searcher
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         _build_figures(args, settings, embedder, say)
 
     questions = read_questions(args.questions, seeds, args.latency_questions)
-    searcher = Searcher.open(settings, embedder=embedder)
+    # Opens the built index; a reused one with tokens of an older tokenizer is tokenised again.
+    searcher = load_searcher(settings, embedder=embedder)
     whole, embedding = answer_latency(searcher, questions)
     say("answer_latency_ms", asdict(whole))
     say("query_embedding_ms", asdict(embedding))
