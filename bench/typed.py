@@ -19,6 +19,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from string import ascii_lowercase
 
 from index.questions import CHAT_WORDS
 from index.tokens import STOPWORDS
@@ -30,7 +31,6 @@ for chat, written in CHAT_WORDS.items():
 for written in ("berapa", "siapa", "kapan", "dimana", "bagaimana"):
     CHAT_SPELLING[f"{written}kah"] = CHAT_SPELLING[written]
 _WORD = re.compile(r"\w+")
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 SEED = 11
 
 
@@ -54,7 +54,7 @@ def with_a_slip(question: str, rng: random.Random) -> str:
     if slip == 0:
         word = word[:at] + word[at + 1 :]
     elif slip == 1:
-        word = word[:at] + rng.choice(_LETTERS.replace(word[at].lower(), "")) + word[at + 1 :]
+        word = word[:at] + rng.choice(ascii_lowercase.replace(word[at].lower(), "")) + word[at + 1 :]
     else:
         word = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
     words[n] = word

@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from string import ascii_lowercase
 from typing import BinaryIO
 
 import numpy as np
@@ -277,15 +278,12 @@ def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     os.replace(temporary, path)
 
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
 def _one_slip(word: str) -> set[str]:
     """Every string one typing slip from ``word`` (lower-case Latin letters)."""
     cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     return (
         {head + tail[1:] for head, tail in cuts if tail}
         | {head + tail[1] + tail[0] + tail[2:] for head, tail in cuts if len(tail) > 1}
-        | {head + letter + tail[1:] for head, tail in cuts if tail for letter in _LETTERS}
-        | {head + letter + tail for head, tail in cuts for letter in _LETTERS}
+        | {head + letter + tail[1:] for head, tail in cuts if tail for letter in ascii_lowercase}
+        | {head + letter + tail for head, tail in cuts for letter in ascii_lowercase}
     ) - {word}
