@@ -34,18 +34,20 @@ STOPWORDS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _stemmer() -> object:
-    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
-
-    return StemmerFactory().create_stemmer()
-
-
-@lru_cache(maxsize=1)
 def root_words() -> frozenset[str]:
     """The Indonesian root words PySastrawi knows (about 30,000): "nasi", "resep", "tentara"."""
     from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
     return frozenset(word.strip() for word in StemmerFactory().get_words() if word.strip())
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> object:
+    """PySastrawi's stemmer over ``root_words`` (``stem`` caches its results itself)."""
+    from Sastrawi.Dictionary.ArrayDictionary import ArrayDictionary
+    from Sastrawi.Stemmer.Stemmer import Stemmer
+
+    return Stemmer(ArrayDictionary(root_words()))
 
 
 @lru_cache(maxsize=500_000)
