@@ -16,7 +16,7 @@ from config.settings import Settings, get_settings
 from index.builder import chunk_vectors
 from index.embedder import load_embedder
 from index.evaluate import Question, evaluate, format_table, read_questions
-from index.ranker import RANKER_FILE
+from index.ranker import CROSS_RANKER_FILE, RANKER_FILE
 from index.reload import collect_garbage, reload_index, report_lines
 from index.stats import index_stats
 from index.store import make_engine
@@ -117,7 +117,17 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _tune(settings: Settings, args: argparse.Namespace) -> int:
-    from index.tune import QuestionSet, ask_all, cross_validate, fit, format_held_out
+    from index.crossencoder import ADAPTER_FILE, CrossEncoder
+    from index.tune import (
+        QuestionSet,
+        ask_all,
+        cross_validate,
+        fit,
+        format_held_out,
+        passage_parts,
+        reading_pairs,
+        weigh_cross_encoder,
+    )
 
     embedder = load_embedder(settings.embedding_model)
     sets = []
@@ -136,6 +146,29 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     ranker = fit(asked)
     ranker.save(args.output)
     print(json.dumps({"output": str(args.output), **ranker.fitted}, ensure_ascii=False))
+
+    # The cross-encoder: fitted on two thirds (by passage), weighed on the third it never read.
+    adapter = args.cross_encoder or ADAPTER_FILE
+    parts = passage_parts(asked)
+    read = [a for a, part in zip(asked, parts, strict=True) if part != 0]
+    judged = [a for a, part in zip(asked, parts, strict=True) if part == 0]
+    if args.train_cross_encoder:
+        reader = CrossEncoder()
+        pairs = reading_pairs(read, ranker)
+        bar = ProgressBar("cross-encoder steps")
+        reader.fit(pairs, progress=lambda step, steps, _loss: bar(step, steps))
+        reader.save_adapter(adapter)
+        print(json.dumps({"cross_encoder": str(adapter), "questions": len(pairs)}))
+    else:
+        reader = CrossEncoder(adapter=adapter)
+    if args.folds:
+        for name, with_reader in (("ranking alone", None), ("with the cross-encoder", reader)):
+            figures = cross_validate(judged, folds=args.folds, reader=with_reader, also_ranked=read)
+            title = f"the third the cross-encoder was not fitted on, {name}"
+            print(format_held_out(figures, folds=args.folds, of=title))
+    crossed = weigh_cross_encoder(ranker, judged, reader)
+    crossed.save(args.cross_output)
+    print(json.dumps({"output": str(args.cross_output), **crossed.fitted}, ensure_ascii=False))
     return 0
 
 
@@ -201,6 +234,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     tu.add_argument("--limit", type=int, help="at most N questions of each file (fixed sample)")
     tu.add_argument("--output", type=Path, default=RANKER_FILE, help="where to write the weights")
+    tu.add_argument(
+        "--cross-output",
+        type=Path,
+        default=CROSS_RANKER_FILE,
+        help="where to write the weights used with the cross-encoder (TANYA_CROSS_ENCODER)",
+    )
+    tu.add_argument(
+        "--train-cross-encoder",
+        action="store_true",
+        help="first fit the cross-encoder's adapter (about 25 minutes on 2 cores for --limit "
+        "1500) instead of reading it",
+    )
+    tu.add_argument(
+        "--cross-encoder",
+        type=Path,
+        help="the cross-encoder's adapter file, written with --train-cross-encoder "
+        "(default: index/crossencoder.npz)",
+    )
     tu.add_argument(
         "--folds",
         type=int,

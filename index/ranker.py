@@ -1,13 +1,20 @@
 """The learned ranking: how sentence features add up, and when the best sentence is trusted.
 
-Two small models, fitted on train questions by ``python -m index tune`` and kept in
+Up to three steps, fitted on train questions by ``python -m index tune`` and kept in
 ``index/ranker.json`` (read once, when a Searcher is made):
 
 1. **ranking**: a weight per column of ``features.FEATURES``; every candidate sentence gets
    the weighted sum;
 2. **confidence**: a logistic model over ``CONFIDENCE_FEATURES`` of the best sentence, with a
    small tanh layer beside the linear part (``ConfidenceLayer``); below ``threshold`` the bot
-   says the articles do not answer.
+   says the articles do not answer;
+3. **reading again**, only with ``TANYA_CROSS_ENCODER`` (``index/ranker-cross.json``: the same
+   weights and ``cross_weight``): the cross-encoder (``index/crossencoder.py``) scores the best
+   ``RERANK_DEPTH`` sentences together with the question, and those are ordered by ranking
+   score + ``cross_weight`` x its score. Whether to answer stays step 2's call: a confidence
+   that also read the cross-encoder's scores, fitted on the third of the train questions the
+   cross-encoder was not fitted on, answered fewer dev questions and declined fewer off-topic
+   ones than this one, fitted on all of them.
 
 Nothing is embedded at question time but the question: a step that re-ranked the best few
 sentences by their own embedding cost 100+ ms a question and moved dev hit@1 by under a point.
@@ -26,6 +33,10 @@ import numpy as np
 from index.features import FEATURES
 
 RANKER_FILE = Path(__file__).with_name("ranker.json")
+#: The weights when the cross-encoder reads the best sentences again.
+CROSS_RANKER_FILE = Path(__file__).with_name("ranker-cross.json")
+#: The ranking's best sentences the cross-encoder reads again.
+RERANK_DEPTH = 8
 
 #: Ranking features of the best sentence that the confidence also reads, as they are (see
 #: ``features.BASE_FEATURES``).
@@ -110,6 +121,26 @@ class Ranker:
     fitted: dict[str, object] = field(default_factory=dict)  # what it was fitted on, for people
     # With a layer, ``confidence_weights`` apply to the standardised values as well.
     confidence_layer: ConfidenceLayer | None = None
+    # Step 3: what a cross-encoder score point is worth; None: no step 3.
+    cross_weight: float | None = None
+
+    def reorder(self, ordering: Ordering, cross: np.ndarray) -> Ordering:
+        """Step 3: the first ``len(cross)`` rows of ``ordering`` by score + cross-encoder score.
+
+        ``cross`` holds the cross-encoder scores of those rows, in ``ordering``'s order. The
+        other rows stay after them, in their order.
+        """
+        head = len(cross)
+        if head == 0:
+            return ordering
+        combined = ordering.scores[:head] + (self.cross_weight or 0.0) * cross
+        inner = np.argsort(-combined, kind="stable")
+        # The rows not read again keep their distances, below the lowest row read again.
+        rest = ordering.scores[head:] - ordering.scores[head - 1] + combined.min()
+        return Ordering(
+            order=np.concatenate([ordering.order[:head][inner], ordering.order[head:]]),
+            scores=np.concatenate([combined[inner], rest]),
+        )
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """Step 1: a score per row of ``FEATURES``."""
@@ -145,6 +176,11 @@ class Ranker:
             "confidence_weights": [round(w, 6) for w in self.confidence_weights],
             "confidence_bias": round(self.confidence_bias, 6),
             "threshold": round(self.threshold, 6),
+            **(
+                {"rerank_depth": RERANK_DEPTH, "cross_weight": round(self.cross_weight, 6)}
+                if self.cross_weight is not None
+                else {}
+            ),
             "confidence_layer": self.confidence_layer.as_dict() if self.confidence_layer else None,
             "fitted": self.fitted,
         }
@@ -167,10 +203,13 @@ class Ranker:
                 f"cannot read the ranker weights {path}: {error}; "
                 "run `python -m index tune` to fit them"
             ) from error
-        expected = {
+        reads_again = data.get("cross_weight") is not None
+        expected: dict[str, object] = {
             "features": list(FEATURES),
             "confidence_features": list(CONFIDENCE_FEATURES),
         }
+        if reads_again:
+            expected["rerank_depth"] = RERANK_DEPTH
         for key, names in expected.items():
             if data.get(key) != names:
                 raise RankerFileError(
@@ -186,16 +225,21 @@ class Ranker:
             confidence_layer=ConfidenceLayer.from_dict(data["confidence_layer"])
             if data.get("confidence_layer")
             else None,
+            cross_weight=float(data["cross_weight"]) if reads_again else None,
         )
 
 
 def confidence_values(
-    ordering: Ordering, features: np.ndarray, chunk_cosines: np.ndarray, *, unknown: float
+    ordering: Ordering,
+    features: np.ndarray,
+    chunk_cosines: np.ndarray,
+    *,
+    unknown: float,
 ) -> list[float]:
     """``CONFIDENCE_FEATURES`` of the best row of ``ordering``.
 
     Args:
-        ordering: the ranked rows.
+        ordering: the ranked rows (before :meth:`Ranker.reorder`).
         features: one row of ``FEATURES`` per candidate (in candidate order).
         chunk_cosines: cosine of the question with each candidate's chunk (candidate order).
         unknown: idf-weighted share of the question's words that no article has.

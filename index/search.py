@@ -23,11 +23,18 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from config.settings import Settings
+from index.crossencoder import CrossEncoder, default_cross_encoder
 from index.embedder import Embedder
 from index.features import FEATURES, ParsedQuestion, sentence_features
 from index.lexical import BM25Index
 from index.questions import AnswerKind, answer_kind, formal_question
-from index.ranker import Ranker, confidence_values
+from index.ranker import (
+    CROSS_RANKER_FILE,
+    RANKER_FILE,
+    RERANK_DEPTH,
+    Ranker,
+    confidence_values,
+)
 from index.store import SentenceRow, lead_tokens, make_engine, sentence_rows
 from index.tokens import root_words, tokenize, words
 from index.vectors import VectorIndex
@@ -86,10 +93,10 @@ class Answer:
 __all__ = ["FEATURES", "Answer", "Candidates", "ParsedQuestion", "Quote", "Ranking", "Searcher"]
 
 
-@lru_cache(maxsize=1)
-def default_ranker() -> Ranker:
-    """The weights shipped in ``index/ranker.json`` (read once)."""
-    return Ranker.load()
+@lru_cache(maxsize=2)
+def default_ranker(*, cross_encoder: bool = False) -> Ranker:
+    """The shipped weights (read once): ``index/ranker.json``, or ``ranker-cross.json``."""
+    return Ranker.load(CROSS_RANKER_FILE if cross_encoder else RANKER_FILE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +133,7 @@ class Searcher:
         lexical: BM25Index,
         engine: Engine,
         ranker: Ranker | None = None,
+        cross_encoder: CrossEncoder | None = None,
         max_question_chars: int = 500,
     ) -> None:
         self.embedder = embedder
@@ -133,7 +141,18 @@ class Searcher:
         self.lexical = lexical
         self.engine = engine
         self.ranker = ranker or default_ranker()
+        self._cross_encoder = cross_encoder
+        if self.ranker.cross_weight is not None and cross_encoder is None:
+            # Loaded now, so that a missing or foreign adapter stops the start, not a question.
+            self._cross_encoder = default_cross_encoder()
         self.max_question_chars = max_question_chars
+
+    @property
+    def cross_encoder(self) -> CrossEncoder:
+        """What reads the best sentences again (the shipped one unless another was given)."""
+        if self._cross_encoder is None:
+            self._cross_encoder = default_cross_encoder()
+        return self._cross_encoder
 
     @classmethod
     def open(
@@ -143,6 +162,7 @@ class Searcher:
         embedder: Embedder,
         engine: Engine | None = None,
         ranker: Ranker | None = None,
+        cross_encoder: CrossEncoder | None = None,
     ) -> Searcher:
         """Load the index version the database names; it keeps serving that version.
 
@@ -158,7 +178,8 @@ class Searcher:
             vectors=vectors,
             lexical=lexical,
             engine=engine,
-            ranker=ranker,
+            ranker=ranker or default_ranker(cross_encoder=settings.cross_encoder),
+            cross_encoder=cross_encoder,
             max_question_chars=settings.max_question_chars,
         )
         searcher.version = version
@@ -194,6 +215,10 @@ class Searcher:
             ordering, found.features, found.chunk_cosines, unknown=found.query.unknown
         )
         confident = self.ranker.confidence(values) >= self.ranker.threshold
+        if self.ranker.cross_weight is not None:
+            best = [found.rows[i].text for i in ordering.order[:RERANK_DEPTH]]
+            cross = self.cross_encoder.scores(found.query.text, best)
+            ordering = self.ranker.reorder(ordering, cross)
         quotes = tuple(
             Quote.of(found.rows[i], score)
             for i, score in zip(ordering.order[:limit], ordering.scores[:limit], strict=True)

@@ -10,9 +10,16 @@ whether the best sentence is a hit; its threshold is set so that ``DECLINE_ELSEW
 other-set questions are declined, and at least ``DECLINE_UNANSWERABLE`` of the sets' own
 unanswerable questions. Nothing here knows which set is which.
 
-``--folds K`` first prints K-fold cross-validated figures of the train questions
-(:func:`cross_validate`): the place to judge a new feature or model, since dev figures move by
-a few points from chance alone.
+The cross-encoder (``index/crossencoder.py``) reads the ranking's best sentences again; its
+scores on the questions it was fitted on would be too good to fit anything beside them. So the
+questions are split by their gold passage (:func:`passage_parts`, no passage on both sides):
+``--train-cross-encoder`` fits its adapter on two thirds (:func:`reading_pairs`), and how much
+its score counts (``cross_weight``, :func:`weigh_cross_encoder`) is chosen on the third it
+never read. The ranking and the confidence are those of ``ranker.json``, fitted on all.
+
+``--folds K`` first prints K-fold cross-validated figures of that third (:func:`cross_validate`):
+the place to judge a new feature or model, since dev figures move by a few points from chance
+alone.
 """
 
 from __future__ import annotations
@@ -20,14 +27,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from config.settings import Settings
 from index.builder import build_index
+from index.crossencoder import CrossEncoder, Pairs
 from index.embedder import Embedder
 from index.evaluate import Question, RankedSentence, is_hit, passage_id, prepare_corpus
 from index.features import FEATURES
@@ -38,7 +47,13 @@ from index.fitting import (
     network_start,
     unpack_network,
 )
-from index.ranker import CONFIDENCE_FEATURES, ConfidenceLayer, Ranker, confidence_values
+from index.ranker import (
+    CONFIDENCE_FEATURES,
+    RERANK_DEPTH,
+    ConfidenceLayer,
+    Ranker,
+    confidence_values,
+)
 from index.search import Candidates, Searcher
 
 log = logging.getLogger(__name__)
@@ -59,6 +74,10 @@ DECLINE_UNANSWERABLE = 0.45
 CONFIDENCE_UNITS = 8
 CONFIDENCE_STEPS = 2000
 CONFIDENCE_RATE = 0.01
+#: Sentences of each question the cross-encoder is fitted on (of the ranking's best).
+READING_GROUP = 6
+#: The cross-encoder weights tried; the one that puts the most hits first is kept.
+CROSS_WEIGHTS = (0.0, *np.geomspace(0.05, 20.0, 49).round(4).tolist())
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +98,7 @@ class Asked:
     answerable: bool
     elsewhere: bool = False  # a question of another set: its answer is in no indexed text
     source: str = ""  # what its figures are reported under: set folder and questions file
+    cross: dict[int, float] = field(default_factory=dict)  # cross-encoder score by row, once read
 
 
 def ask_all(
@@ -136,19 +156,29 @@ class HeldOut:
 ELSEWHERE = "other sets' questions"
 
 
-def cross_validate(asked: Sequence[Asked], *, folds: int = 3) -> list[HeldOut]:
+def cross_validate(
+    asked: Sequence[Asked],
+    *,
+    folds: int = 3,
+    reader: CrossEncoder | None = None,
+    also_ranked: Sequence[Asked] = (),
+) -> list[HeldOut]:
     """Fit on all but every ``folds``-th question, score those; once per fold, pooled.
 
-    A change to the features or the fitting can be judged here without looking at dev
-    questions: their figures move by a few points from chance alone.
+    ``also_ranked`` questions join every fold's ranking and confidence fit, not the choice of
+    the cross-encoder's weight: with a ``reader``, the questions it was fitted on. A change to
+    the features or the fitting can be judged here without looking at dev questions: their
+    figures move by a few points from chance alone.
     """
     results: dict[str, list[tuple[bool, bool]]] = {}
     answerable: dict[str, bool] = {}
     for fold in range(folds):
         training = [a for i, a in enumerate(asked) if i % folds != fold]
-        ranker = fit(training)
+        ranker = fit([*training, *also_ranked])
+        if reader is not None:
+            ranker = weigh_cross_encoder(ranker, training, reader)
         for item in (a for i, a in enumerate(asked) if i % folds == fold):
-            results.setdefault(item.source, []).append(_judge(ranker, item))
+            results.setdefault(item.source, []).append(_judge(ranker, item, reader))
             answerable[item.source] = item.answerable
     return [
         HeldOut(
@@ -163,10 +193,55 @@ def cross_validate(asked: Sequence[Asked], *, folds: int = 3) -> list[HeldOut]:
     ]
 
 
-def format_held_out(figures: Sequence[HeldOut], *, folds: int) -> str:
+def passage_parts(asked: Sequence[Asked], *, parts: int = 3) -> list[int]:
+    """A part (0 to ``parts - 1``) for each question: all questions of one passage in one part.
+
+    A question's passage is that of its first hit among the candidates; a question without one
+    (unanswerable, another set's, or not found) is placed by its position.
+    """
+    placed = []
+    for n, item in enumerate(asked):
+        if item.labels.any():
+            row = item.found.rows[int(np.argmax(item.labels))]
+            placed.append(zlib.crc32(passage_id(row.article_key).encode()) % parts)
+        else:
+            placed.append(n % parts)
+    return placed
+
+
+def reading_pairs(asked: Sequence[Asked], ranker: Ranker) -> list[Pairs]:
+    """What the cross-encoder is fitted on: each answerable question's best sentences.
+
+    ``READING_GROUP`` of the ranking's best, the best hit among the best ``RERANK_DEPTH`` in
+    place of the last when none of them is one; a question with no hit there is left out.
+    """
+    pairs = []
+    for item in asked:
+        if not item.answerable or not item.found.rows:
+            continue
+        best = ranker.order(item.found.features).order[:RERANK_DEPTH]
+        hits = [int(r) for r in best if item.labels[r]]
+        if not hits:
+            continue
+        group = [int(r) for r in best[:READING_GROUP]]
+        if not any(item.labels[r] for r in group):
+            group[-1] = hits[0]
+        pairs.append(
+            Pairs(
+                question=item.found.query.text,
+                sentences=tuple(item.found.rows[r].text for r in group),
+                correct=tuple(bool(item.labels[r]) for r in group),
+            )
+        )
+    return pairs
+
+
+def format_held_out(
+    figures: Sequence[HeldOut], *, folds: int, of: str = "the train questions"
+) -> str:
     """The cross-validated figures as a Markdown table."""
     lines = [
-        f"{folds}-fold cross-validation on the train questions (each scored by a fit without it):",
+        f"{folds}-fold cross-validation on {of} (each scored by a fit without it):",
         "",
         "| questions | n | ranked first | answered right | declined |",
         "|---|---|---|---|---|",
@@ -177,11 +252,15 @@ def format_held_out(figures: Sequence[HeldOut], *, folds: int) -> str:
     return "\n".join(lines)
 
 
-def _judge(ranker: Ranker, item: Asked) -> tuple[bool, bool]:
+def _judge(ranker: Ranker, item: Asked, reader: CrossEncoder | None) -> tuple[bool, bool]:
     """Whether ``ranker`` puts a hit first for ``item``, and whether it would say it."""
     if not item.found.rows:
         return False, False
     values, first = _best(ranker, item)
+    if reader is not None and ranker.cross_weight is not None and item.answerable:
+        ordering = ranker.order(item.found.features)
+        reordered = ranker.reorder(ordering, _read(reader, item, ordering.order))
+        first = bool(item.labels[reordered.order[0]])
     return first, ranker.confidence(values) >= ranker.threshold
 
 
@@ -193,6 +272,19 @@ def _best(ranker: Ranker, item: Asked) -> tuple[list[float], bool]:
         ordering, item.found.features, item.found.chunk_cosines, unknown=item.found.query.unknown
     )
     return values, bool(item.labels[ordering.order[0]])
+
+
+def _read(reader: CrossEncoder, item: Asked, order: np.ndarray) -> np.ndarray:
+    """Cross-encoder scores of the first ``RERANK_DEPTH`` rows of ``order``.
+
+    Scores are kept on ``item``: a row is read once however many fits ask for it.
+    """
+    rows = [int(r) for r in order[:RERANK_DEPTH]]
+    unread = [r for r in rows if r not in item.cross]
+    if unread:
+        scores = reader.scores(item.found.query.text, [item.found.rows[r].text for r in unread])
+        item.cross.update(zip(unread, map(float, scores), strict=True))
+    return np.asarray([item.cross[r] for r in rows], dtype=np.float32)
 
 
 def _ask(searcher: Searcher, question: Question, *, answerable: bool) -> Asked:
@@ -281,3 +373,35 @@ def fit(asked: Sequence[Asked]) -> Ranker:
     }
     log.info("fitted the ranker: %s", fitted)
     return dataclasses.replace(confident, threshold=threshold, fitted=fitted)
+
+
+def weigh_cross_encoder(ranker: Ranker, asked: Sequence[Asked], reader: CrossEncoder) -> Ranker:
+    """``ranker`` with the cross-encoder's weight that puts the most hits of ``asked`` first.
+
+    ``asked`` must be questions the cross-encoder was not fitted on: on its own lessons it looks
+    better than it is. The ``CROSS_WEIGHTS`` value with the most hits wins (the middle one of a
+    tie).
+    """
+    heads = []
+    for item in asked:
+        if not item.answerable or not item.found.rows:
+            continue
+        ordering = ranker.order(item.found.features)
+        head = ordering.order[:RERANK_DEPTH]
+        heads.append((ordering.scores[: len(head)], _read(reader, item, head), item.labels[head]))
+    hits = np.asarray(
+        [
+            sum(bool(labels[np.argmax(scores + weight * cross)]) for scores, cross, labels in heads)
+            for weight in CROSS_WEIGHTS
+        ]
+    )
+    best = np.flatnonzero(hits == hits.max())
+    weight = float(CROSS_WEIGHTS[int(best[len(best) // 2])])
+    fitted = {
+        **ranker.fitted,
+        "cross_weight_questions": len(heads),
+        "cross_weight_hit@1": round(float(hits.max()) / max(len(heads), 1), 4),
+        "cross_weight_hit@1_without": round(float(hits[0]) / max(len(heads), 1), 4),
+    }
+    log.info("weighed the cross-encoder: %s", {"cross_weight": weight, **fitted})
+    return dataclasses.replace(ranker, cross_weight=weight, fitted=fitted)

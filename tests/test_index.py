@@ -3,6 +3,7 @@ sentence-transformers."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -180,6 +181,23 @@ def test_a_typing_slip_in_a_question_is_read_as_the_word_the_articles_have(
     assert answer.answered and answer.quotes[0].text == MISSION_ANSWER
     # A word no article has and no slip away from one stays unknown: it counts against a match.
     assert searcher.candidates("berapa tentara zxqwv dikirim?").query.unknown > 0
+
+
+def test_with_the_cross_encoder_on_the_best_sentences_are_read_again(
+    corpus_root: Path, embedder: Embedder
+) -> None:
+    plain = Searcher.open(make_settings(corpus_root), embedder=embedder)
+    crossed = Searcher.open(make_settings(corpus_root, cross_encoder=True), embedder=embedder)
+    assert plain.ranker.cross_weight is None
+    assert crossed.ranker.cross_weight is not None and crossed.ranker.cross_weight > 0
+    answer = crossed.answer(MISSION_QUESTION)
+    assert answer.answered and answer.quotes[0].text == MISSION_ANSWER
+    # The same candidates, scored again: the best ones' scores move, the order stays falling.
+    before, after = plain.rank(MISSION_QUESTION).quotes, crossed.rank(MISSION_QUESTION).quotes
+    assert {q.text for q in before} == {q.text for q in after}
+    assert [q.score for q in before] != [q.score for q in after]
+    assert all(a.score >= b.score for a, b in itertools.pairwise(after))
+    assert not crossed.answer("Bagaimana resep rendang daging sapi yang empuk?").answered
 
 
 def test_an_index_an_older_tokenizer_made_is_tokenised_again_without_embedding(

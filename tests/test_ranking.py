@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,6 +22,7 @@ from index.fitting import (
 from index.questions import answer_kind
 from index.ranker import (
     CONFIDENCE_FEATURES,
+    CROSS_RANKER_FILE,
     RANKER_FILE,
     ConfidenceLayer,
     Ranker,
@@ -245,7 +247,12 @@ def test_ranking_orders_by_weighted_features_and_confidence_reads_the_best() -> 
     ordering = _ranker().order(features)
     assert ordering.order.tolist() == [1, 2, 0, 3]
     assert ordering.scores.tolist() == pytest.approx([1.0, 0.9, 0.2, 0.1])
-    values = confidence_values(ordering, features, np.array([0.7, 0.8, 0.9, 0.6]), unknown=0.25)
+    values = confidence_values(
+        ordering,
+        features,
+        np.array([0.7, 0.8, 0.9, 0.6]),
+        unknown=0.25,
+    )
     assert len(values) == len(CONFIDENCE_FEATURES)
     named = dict(zip(CONFIDENCE_FEATURES, values, strict=True))
     assert named["score"] == pytest.approx(1.0)
@@ -256,12 +263,32 @@ def test_ranking_orders_by_weighted_features_and_confidence_reads_the_best() -> 
     assert named["unknown"] == 0.25
 
 
+def test_the_cross_encoder_reorders_the_rows_it_read_and_only_those() -> None:
+    features = np.zeros((5, len(FEATURES)), dtype=np.float32)
+    features[:, FEATURES.index("lexical")] = [0.5, 1.0, 0.9, 0.1, 0.8]
+    ordering = _ranker(cross_weight=0.5).order(features)
+    assert ordering.order.tolist() == [1, 2, 4, 0, 3]
+    # Rows 1, 2 and 4 read again; row 4 (0.8 + 0.5 * 1.0) overtakes both others.
+    reordered = _ranker(cross_weight=0.5).reorder(ordering, np.array([0.0, -0.4, 1.0]))
+    assert reordered.order.tolist() == [4, 1, 2, 0, 3]
+    assert reordered.scores.tolist() == pytest.approx([1.3, 1.0, 0.7, 0.4, 0.0], abs=1e-6)
+    # Scores still fall: the rows not read stay below the lowest one read, as far apart.
+    assert np.all(np.diff(reordered.scores) <= 0)
+    # Weight 0: the ranking's order stands.
+    unchanged = _ranker().reorder(ordering, np.array([0.0, -0.4, 1.0]))
+    assert unchanged.order.tolist() == ordering.order.tolist()
+
+
 def test_ranker_file_round_trip_and_mismatch(tmp_path: Path) -> None:
     ranker = _ranker(fitted={"questions": 3})
     path = tmp_path / "ranker.json"
     ranker.save(path)
     loaded = Ranker.load(path)
     assert loaded.weights == ranker.weights and loaded.fitted == {"questions": 3}
+    assert loaded.cross_weight is None and "cross_weight" not in json.loads(path.read_text())
+    crossed = _ranker(cross_weight=1.25)
+    crossed.save(tmp_path / "crossed.json")
+    assert Ranker.load(tmp_path / "crossed.json") == crossed
     assert loaded.confidence([2.0] + [0.0] * (len(CONFIDENCE_FEATURES) - 1)) == pytest.approx(
         1 / (1 + np.exp(-2.0))
     )
@@ -285,3 +312,9 @@ def test_shipped_weights_fit_this_code() -> None:
     assert ranker.weights[FEATURES.index("no_kind")] < 0
     assert ranker.confidence_layer is not None
     assert len(ranker.confidence_layer.mean) == len(CONFIDENCE_FEATURES)
+    assert ranker.cross_weight is None  # the cross-encoder is not read without the setting
+    crossed = Ranker.load(CROSS_RANKER_FILE)
+    # The same ranking and confidence; the cross-encoder's weight, chosen on questions its
+    # adapter never read, is more than nothing.
+    assert crossed.cross_weight is not None and crossed.cross_weight > 0
+    assert dataclasses.replace(crossed, cross_weight=None, fitted=ranker.fitted) == ranker

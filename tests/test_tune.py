@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from index.crossencoder import default_cross_encoder
 from index.embedder import Embedder
 from index.evaluate import Question
-from index.ranker import Ranker
-from index.tune import ELSEWHERE, QuestionSet, ask_all, cross_validate, fit, format_held_out
+from index.ranker import RERANK_DEPTH, Ranker
+from index.tune import (
+    CROSS_WEIGHTS,
+    ELSEWHERE,
+    READING_GROUP,
+    QuestionSet,
+    ask_all,
+    cross_validate,
+    fit,
+    format_held_out,
+    passage_parts,
+    reading_pairs,
+    weigh_cross_encoder,
+)
 from tests.conftest import make_settings
 from tests.test_eval import _write
 
@@ -136,3 +150,51 @@ def test_cross_validation_scores_every_question_once_by_a_fit_without_it(
 def test_cross_validation_needs_questions_to_learn_from() -> None:
     with pytest.raises(ValueError, match="correct candidate"):
         cross_validate([], folds=2)
+
+
+def test_the_cross_encoder_is_fitted_and_weighed_on_questions_of_other_passages(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    passages = _write(
+        tmp_path / "passages.jsonl",
+        [
+            {"passage_id": key, "title": None, "text": " ".join([text, *FILLER])}
+            for key, text, _, _ in FACTS
+        ],
+    )
+    # Each question again ten places later: a split by position (ten is not a multiple of
+    # three) would part every such pair.
+    questions = [
+        Question(id=f"{key}-{n}", question=q, answers=(a,), passage_id=key, source="train.jsonl")
+        for n, (key, _, q, a) in enumerate([*FACTS, *FACTS[:2], *FACTS])
+    ]
+    asked = ask_all(
+        make_settings(tmp_path),
+        embedder=embedder,
+        sets=[QuestionSet(passages=passages, questions=questions)],
+    )
+    parts = passage_parts(asked)
+    assert set(parts) <= {0, 1, 2}
+    by_question: dict[str, set[int]] = {}
+    for item, part in zip(asked, parts, strict=True):
+        by_question.setdefault(item.found.query.text, set()).add(part)
+    assert all(len(found) == 1 for found in by_question.values())
+
+    ranker = fit(asked)
+    pairs = reading_pairs(asked, ranker)
+    assert len(pairs) == len(asked)  # every answer is among the best candidates here
+    for pair, item in zip(pairs, asked, strict=True):
+        assert pair.question == item.found.query.text
+        assert 1 < len(pair.sentences) <= READING_GROUP and any(pair.correct)
+        assert len(pair.sentences) == len(pair.correct)
+
+    reader = default_cross_encoder()
+    weighed = weigh_cross_encoder(ranker, asked, reader)
+    assert weighed.cross_weight in CROSS_WEIGHTS
+    assert dataclasses.replace(weighed, cross_weight=None, fitted=ranker.fitted) == ranker
+    assert weighed.fitted["cross_weight_questions"] == len(asked)
+    # Each question's best sentences were read once and kept.
+    assert all(len(item.cross) == min(RERANK_DEPTH, len(item.found.rows)) for item in asked)
+    figures = cross_validate(asked[:9], folds=3, reader=reader, also_ranked=asked[9:])
+    assert sum(f.questions for f in figures) == 9
+    assert all(0.0 <= f.answered_right <= f.ranked_first <= 1.0 for f in figures)
