@@ -84,16 +84,21 @@ FILLER = [
 ]
 
 
-def test_cross_validation_scores_every_question_once_by_a_fit_without_it(
-    tmp_path: Path, embedder: Embedder
-) -> None:
-    passages = _write(
-        tmp_path / "passages.jsonl",
+def _write_facts(folder: Path) -> Path:
+    """The passages of ``FACTS``, each with the filler after its fact."""
+    return _write(
+        folder / "passages.jsonl",
         [
             {"passage_id": key, "title": None, "text": " ".join([text, *FILLER])}
             for key, text, _, _ in FACTS
         ],
     )
+
+
+def test_cross_validation_scores_every_question_once_by_a_fit_without_it(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    passages = _write_facts(tmp_path)
     questions = [
         Question(id=key, question=q, answers=(a,), passage_id=key, source="train.jsonl")
         for key, _, q, a in FACTS
@@ -155,13 +160,7 @@ def test_cross_validation_needs_questions_to_learn_from() -> None:
 def test_the_cross_encoder_is_fitted_and_weighed_on_questions_of_other_passages(
     tmp_path: Path, embedder: Embedder
 ) -> None:
-    passages = _write(
-        tmp_path / "passages.jsonl",
-        [
-            {"passage_id": key, "title": None, "text": " ".join([text, *FILLER])}
-            for key, text, _, _ in FACTS
-        ],
-    )
+    passages = _write_facts(tmp_path)
     # Each question again ten places later: a split by position (ten is not a multiple of
     # three) would part every such pair.
     questions = [
