@@ -202,6 +202,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         TANYA_SEEDS_DIR=str(settings.seeds_dir),
         TANYA_DATA_DIR=str(settings.data_dir),
         TANYA_EMBEDDING_MODEL=settings.embedding_model,
+        TANYA_CROSS_ENCODER=str(settings.cross_encoder).lower(),
     )
     return env
 

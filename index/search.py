@@ -17,13 +17,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from config.settings import Settings
-from index.crossencoder import CrossEncoder, default_cross_encoder
 from index.embedder import Embedder
 from index.features import FEATURES, ParsedQuestion, sentence_features
 from index.lexical import BM25Index
@@ -39,6 +39,9 @@ from index.store import SentenceRow, lead_tokens, make_engine, sentence_rows
 from index.tokens import root_words, tokenize, words
 from index.vectors import VectorIndex
 from index.versions import current_version, load_version
+
+if TYPE_CHECKING:  # torch is imported only when the cross-encoder is used
+    from index.crossencoder import CrossEncoder
 
 DENSE_CHUNKS = 30
 LEXICAL_SENTENCES = 50
@@ -142,15 +145,17 @@ class Searcher:
         self.engine = engine
         self.ranker = ranker or default_ranker()
         self._cross_encoder = cross_encoder
-        if self.ranker.cross_weight is not None and cross_encoder is None:
+        if self.ranker.cross_weight is not None:
             # Loaded now, so that a missing or foreign adapter stops the start, not a question.
-            self._cross_encoder = default_cross_encoder()
+            self._cross_encoder = self.cross_encoder
         self.max_question_chars = max_question_chars
 
     @property
     def cross_encoder(self) -> CrossEncoder:
         """What reads the best sentences again (the shipped one unless another was given)."""
         if self._cross_encoder is None:
+            from index.crossencoder import default_cross_encoder
+
             self._cross_encoder = default_cross_encoder()
         return self._cross_encoder
 
