@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bot.replies import answer_html, answer_plain, summary_html, summary_plain
 from config.settings import Settings, get_settings
+from index.ranker import RankerFileError
 from index.search import Answer, Searcher
 from index.service import load_searcher
 from index.summary import Summarizer, Summary, day_window, last_24_hours
@@ -40,7 +41,7 @@ def answer_json(answer: Answer) -> dict[str, object]:
 def _open(settings: Settings) -> Searcher:
     try:
         return load_searcher(settings)
-    except IndexMismatchError as error:
+    except (IndexMismatchError, RankerFileError) as error:
         sys.exit(f"error: {error}")
 
 

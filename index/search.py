@@ -33,6 +33,7 @@ from index.ranker import (
     RANKER_FILE,
     RERANK_DEPTH,
     Ranker,
+    RankerFileError,
     confidence_values,
 )
 from index.store import SentenceRow, lead_tokens, make_engine, sentence_rows
@@ -147,7 +148,12 @@ class Searcher:
         self._cross_encoder = cross_encoder
         if self.ranker.cross_weight is not None:
             # Loaded now, so that a missing or foreign adapter stops the start, not a question.
-            self._cross_encoder = self.cross_encoder
+            from index.crossencoder import CrossEncoderError
+
+            try:
+                self._cross_encoder = self.cross_encoder
+            except CrossEncoderError as error:
+                raise RankerFileError(str(error)) from error
         self.max_question_chars = max_question_chars
 
     @property
@@ -174,6 +180,8 @@ class Searcher:
         Raises:
             IndexNotBuiltError: If there is no built index yet.
             IndexMismatchError: If it was built with another embedding model.
+            RankerFileError: If the weights, or with ``cross_encoder`` the cross-encoder's
+                adapter, cannot be read or do not fit this code.
         """
         engine = engine or make_engine(settings.sqlalchemy_url)
         version = current_version(engine)

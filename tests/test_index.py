@@ -14,11 +14,12 @@ import pytest
 from sqlmodel import Session, select
 
 from config.settings import Settings
-from index import search
+from index import crossencoder, search
 from index.builder import build_index
 from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
 from index.features import FEATURES
 from index.models import Article, Chunk, Sentence
+from index.ranker import RankerFileError
 from index.search import Searcher
 from index.service import load_searcher
 from index.store import make_engine
@@ -198,6 +199,18 @@ def test_with_the_cross_encoder_on_the_best_sentences_are_read_again(
     assert [q.score for q in before] != [q.score for q in after]
     assert all(a.score >= b.score for a, b in itertools.pairwise(after))
     assert not crossed.answer("Bagaimana resep rendang daging sapi yang empuk?").answered
+
+
+def test_with_the_cross_encoder_on_an_unreadable_adapter_stops_the_start(
+    corpus_root: Path, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crossencoder.default_cross_encoder.cache_clear()
+    monkeypatch.setattr(crossencoder, "ADAPTER_FILE", tmp_path / "missing.npz")
+    try:
+        with pytest.raises(RankerFileError, match=r"missing\.npz.*tune --train-cross-encoder"):
+            Searcher.open(make_settings(corpus_root, cross_encoder=True), embedder=embedder)
+    finally:
+        crossencoder.default_cross_encoder.cache_clear()
 
 
 def test_an_index_an_older_tokenizer_made_is_tokenised_again_without_embedding(
