@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     tu.add_argument(
         "--train-cross-encoder",
         action="store_true",
-        help="first fit the cross-encoder's adapter (about 25 minutes on 2 cores for --limit "
+        help="first fit the cross-encoder's adapter (about 20 minutes on 2 cores for --limit "
         "1500) instead of reading it",
     )
     tu.add_argument(

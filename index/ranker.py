@@ -230,11 +230,7 @@ class Ranker:
 
 
 def confidence_values(
-    ordering: Ordering,
-    features: np.ndarray,
-    chunk_cosines: np.ndarray,
-    *,
-    unknown: float,
+    ordering: Ordering, features: np.ndarray, chunk_cosines: np.ndarray, *, unknown: float
 ) -> list[float]:
     """``CONFIDENCE_FEATURES`` of the best row of ``ordering``.
 

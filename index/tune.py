@@ -17,9 +17,9 @@ questions are split by their gold passage (:func:`passage_parts`, no passage on 
 its score counts (``cross_weight``, :func:`weigh_cross_encoder`) is chosen on the third it
 never read. The ranking and the confidence are those of ``ranker.json``, fitted on all.
 
-``--folds K`` first prints K-fold cross-validated figures of that third (:func:`cross_validate`):
-the place to judge a new feature or model, since dev figures move by a few points from chance
-alone.
+``--folds K`` first prints K-fold cross-validated figures (:func:`cross_validate`) of all the
+train questions, then of that third with and without the cross-encoder: the place to judge a
+new feature or model, since dev figures move by a few points from chance alone.
 """
 
 from __future__ import annotations
