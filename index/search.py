@@ -103,6 +103,20 @@ def default_ranker(*, cross_encoder: bool = False) -> Ranker:
     return Ranker.load(CROSS_RANKER_FILE if cross_encoder else RANKER_FILE)
 
 
+def _shipped_cross_encoder() -> CrossEncoder:
+    """The shipped cross-encoder (torch is imported here, not with this module).
+
+    Raises:
+        RankerFileError: If its adapter cannot be read or belongs to another model file.
+    """
+    from index.crossencoder import CrossEncoderError, default_cross_encoder
+
+    try:
+        return default_cross_encoder()
+    except CrossEncoderError as error:
+        raise RankerFileError(str(error)) from error
+
+
 @dataclass(frozen=True, slots=True)
 class Ranking:
     """Every candidate sentence of a question, best first, and whether the best one is trusted."""
@@ -146,23 +160,16 @@ class Searcher:
         self.engine = engine
         self.ranker = ranker or default_ranker()
         self._cross_encoder = cross_encoder
-        if self.ranker.cross_weight is not None:
+        if self.ranker.cross_weight is not None and cross_encoder is None:
             # Loaded now, so that a missing or foreign adapter stops the start, not a question.
-            from index.crossencoder import CrossEncoderError
-
-            try:
-                self._cross_encoder = self.cross_encoder
-            except CrossEncoderError as error:
-                raise RankerFileError(str(error)) from error
+            self._cross_encoder = _shipped_cross_encoder()
         self.max_question_chars = max_question_chars
 
     @property
     def cross_encoder(self) -> CrossEncoder:
         """What reads the best sentences again (the shipped one unless another was given)."""
         if self._cross_encoder is None:
-            from index.crossencoder import default_cross_encoder
-
-            self._cross_encoder = default_cross_encoder()
+            self._cross_encoder = _shipped_cross_encoder()
         return self._cross_encoder
 
     @classmethod

@@ -108,6 +108,8 @@ def test_fitting_teaches_which_sentence_answers_and_survives_the_file(tmp_path: 
         scores = reader.scores(lesson.question, lesson.sentences)
         assert int(np.argmax(scores)) == lesson.correct.index(True), lesson.question
 
+    with pytest.raises(CrossEncoderError, match="without an adapter"):
+        reader.fit(LESSONS)  # a second adapter on top of the first would be saved alone
     path = tmp_path / "adapter.npz"
     reader.save_adapter(path)
     loaded = CrossEncoder(adapter=path)
