@@ -154,7 +154,30 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     judged = [a for a, part in zip(asked, parts, strict=True) if part == 0]
     if args.train_cross_encoder:
         reader = CrossEncoder()
-        pairs = reading_pairs(read, ranker)
+        lessons = read
+        if args.cross_encoder_limit is not None and args.cross_encoder_limit != args.limit:
+            # A larger sample of answerable questions for the adapter alone; parts go by
+            # passage, so its two thirds share no passage with the third judged above.
+            more = [
+                QuestionSet(
+                    passages=Path(passages),
+                    questions=_sample(
+                        read_questions(Path(questions)), limit=args.cross_encoder_limit
+                    ),
+                    unanswerable=[],
+                )
+                for passages, questions, *_ in args.set
+            ]
+            more_asked = ask_all(
+                settings,
+                embedder=embedder,
+                sets=more,
+                elsewhere=0,
+                progress=ProgressBar("questions for the cross-encoder"),
+            )
+            more_parts = passage_parts(more_asked)
+            lessons = [a for a, part in zip(more_asked, more_parts, strict=True) if part != 0]
+        pairs = reading_pairs(lessons, ranker)
         bar = ProgressBar("cross-encoder steps")
         reader.fit(pairs, progress=lambda step, steps, _loss: bar(step, steps))
         reader.save_adapter(adapter)
@@ -245,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="first fit the cross-encoder's adapter (about 20 minutes on 2 cores for --limit "
         "1500) instead of reading it",
+    )
+    tu.add_argument(
+        "--cross-encoder-limit",
+        type=int,
+        help="with --train-cross-encoder: the adapter learns from at most N answerable questions "
+        "of each file, 0 for all (default: --limit); the rest is fitted on --limit's sample",
     )
     tu.add_argument(
         "--cross-encoder",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import zlib
 from pathlib import Path
 
 import pytest
 
+from index.__main__ import main
 from index.crossencoder import default_cross_encoder
 from index.embedder import Embedder
 from index.evaluate import Question
@@ -197,3 +200,53 @@ def test_the_cross_encoder_is_fitted_and_weighed_on_questions_of_other_passages(
     figures = cross_validate(asked[:9], folds=3, reader=reader, also_ranked=asked[9:])
     assert sum(f.questions for f in figures) == 9
     assert all(0.0 <= f.answered_right <= f.ranked_first <= 1.0 for f in figures)
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``tune --limit 4 --cross-encoder-limit 0``: ranking on 4 questions, adapter on all 8."""
+    passages = _write_facts(tmp_path)
+    questions = _write(
+        tmp_path / "train.questions.jsonl",
+        [{"id": key, "question": q, "answers": [a], "passage_id": key} for key, _, q, a in FACTS],
+    )
+    unanswerable = _write(
+        tmp_path / "train.unanswerable.jsonl",
+        [
+            {"id": "resep", "question": "Bagaimana cara membuat rendang?", "answers": []},
+            {"id": "bola", "question": "Siapa juara Liga Inggris musim lalu?", "answers": []},
+            {"id": "ponsel", "question": "Berapa harga ponsel lipat terbaru?", "answers": []},
+        ],
+    )
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
+    adapter = tmp_path / "adapter.npz"
+    argv = [
+        "tune",
+        "--set",
+        str(passages),
+        str(questions),
+        str(unanswerable),
+        "--limit",
+        "4",
+        "--output",
+        str(tmp_path / "ranker.json"),
+        "--cross-output",
+        str(tmp_path / "ranker-cross.json"),
+        "--train-cross-encoder",
+        "--cross-encoder",
+        str(adapter),
+        "--cross-encoder-limit",
+        "0",
+    ]
+    assert main(argv) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    learned = next(line for line in printed if "cross_encoder" in line)
+    # Every question whose passage falls outside the judged third (the adapter never reads
+    # that one): 4 of the 8, where the 4-question sample holds only 1.
+    assert learned["questions"] == sum(zlib.crc32(key.encode()) % 3 != 0 for key, *_ in FACTS)
+    assert adapter.is_file()
+    crossed = Ranker.load(tmp_path / "ranker-cross.json")
+    assert crossed.cross_weight in CROSS_WEIGHTS
+    assert Ranker.load(tmp_path / "ranker.json").weights == crossed.weights
