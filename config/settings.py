@@ -64,7 +64,7 @@ class Settings(BaseSettings):
         default=False,
         description=(
             "Read each question's best sentences again with the cross-encoder: better first "
-            "answers, about 175 ms more a question on two cores (README, 'Answer quality')."
+            "answers, about 150 to 180 ms more a question on two cores (README, 'Answer quality')."
         ),
     )
     max_question_chars: int = Field(

@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         "--train-cross-encoder",
         action="store_true",
         help="first fit the cross-encoder's adapter (about 20 minutes on 2 cores for --limit "
-        "1500) instead of reading it",
+        "1500, 50 for all train questions) instead of reading it",
     )
     tu.add_argument(
         "--cross-encoder-limit",
