@@ -11,6 +11,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.settings import Settings, get_settings
 from index.builder import chunk_vectors
@@ -21,6 +22,9 @@ from index.reload import collect_garbage, reload_index, report_lines
 from index.stats import index_stats
 from index.store import make_engine
 from index.versions import BuildBusyError
+
+if TYPE_CHECKING:  # index.tune imports torch: only for the command that needs it
+    from index.tune import QuestionSet
 
 
 class ProgressBar:
@@ -119,27 +123,17 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 def _tune(settings: Settings, args: argparse.Namespace) -> int:
     from index.crossencoder import ADAPTER_FILE, CrossEncoder
     from index.tune import (
-        QuestionSet,
         ask_all,
         cross_validate,
         fit,
         format_held_out,
-        passage_parts,
         reading_pairs,
+        split_thirds,
         weigh_cross_encoder,
     )
 
     embedder = load_embedder(settings.embedding_model)
-    sets = []
-    for passages, questions, *unanswerable in args.set:
-        sample = functools.partial(_sample, limit=args.limit)
-        sets.append(
-            QuestionSet(
-                passages=Path(passages),
-                questions=sample(read_questions(Path(questions))),
-                unanswerable=[q for u in unanswerable for q in sample(read_questions(Path(u)))],
-            )
-        )
+    sets = _question_sets(args.set, limit=args.limit)
     asked = ask_all(settings, embedder=embedder, sets=sets, progress=ProgressBar("questions"))
     if args.folds:
         print(format_held_out(cross_validate(asked, folds=args.folds), folds=args.folds))
@@ -149,9 +143,7 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
 
     # The cross-encoder: fitted on two thirds (by passage), weighed on the third it never read.
     adapter = args.cross_encoder or ADAPTER_FILE
-    parts = passage_parts(asked)
-    read = [a for a, part in zip(asked, parts, strict=True) if part != 0]
-    judged = [a for a, part in zip(asked, parts, strict=True) if part == 0]
+    read, judged = split_thirds(asked)
     if args.train_cross_encoder:
         reader = CrossEncoder()
         lessons = read
@@ -159,25 +151,14 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
         if wider and (args.cross_encoder_limit or None) != (args.limit or None):
             # A larger sample of answerable questions for the adapter alone; parts go by
             # passage, so its two thirds share no passage with the third judged above.
-            more = [
-                QuestionSet(
-                    passages=Path(passages),
-                    questions=_sample(
-                        read_questions(Path(questions)), limit=args.cross_encoder_limit
-                    ),
-                    unanswerable=[],
-                )
-                for passages, questions, *_ in args.set
-            ]
             more_asked = ask_all(
                 settings,
                 embedder=embedder,
-                sets=more,
+                sets=_question_sets(args.set, limit=args.cross_encoder_limit, unanswerable=False),
                 elsewhere=0,
                 progress=ProgressBar("questions for the cross-encoder"),
             )
-            more_parts = passage_parts(more_asked)
-            lessons = [a for a, part in zip(more_asked, more_parts, strict=True) if part != 0]
+            lessons, _ = split_thirds(more_asked)
         pairs = reading_pairs(lessons, ranker)
         bar = ProgressBar("cross-encoder steps")
         reader.fit(pairs, progress=lambda step, steps, _loss: bar(step, steps))
@@ -194,6 +175,25 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     crossed.save(args.cross_output)
     print(json.dumps({"output": str(args.cross_output), **crossed.fitted}, ensure_ascii=False))
     return 0
+
+
+def _question_sets(
+    specs: list[list[str]], *, limit: int | None, unanswerable: bool = True
+) -> list[QuestionSet]:
+    """The ``--set`` files read, at most ``limit`` questions of each (without unanswerable)."""
+    from index.tune import QuestionSet
+
+    sample = functools.partial(_sample, limit=limit)
+    return [
+        QuestionSet(
+            passages=Path(passages),
+            questions=sample(read_questions(Path(questions))),
+            unanswerable=[q for u in others for q in sample(read_questions(Path(u)))]
+            if unanswerable
+            else [],
+        )
+        for passages, questions, *others in specs
+    ]
 
 
 def _sample(questions: list[Question], *, limit: int | None) -> list[Question]:

@@ -51,6 +51,7 @@ from index.ranker import (
     CONFIDENCE_FEATURES,
     RERANK_DEPTH,
     ConfidenceLayer,
+    Ordering,
     Ranker,
     confidence_values,
 )
@@ -209,6 +210,14 @@ def passage_parts(asked: Sequence[Asked], *, parts: int = 3) -> list[int]:
     return placed
 
 
+def split_thirds(asked: Sequence[Asked]) -> tuple[list[Asked], list[Asked]]:
+    """``asked`` by :func:`passage_parts`: parts 1 and 2 (the cross-encoder's lessons), part 0."""
+    parts = passage_parts(asked)
+    read = [a for a, part in zip(asked, parts, strict=True) if part != 0]
+    judged = [a for a, part in zip(asked, parts, strict=True) if part == 0]
+    return read, judged
+
+
 def reading_pairs(asked: Sequence[Asked], ranker: Ranker) -> list[Pairs]:
     """What the cross-encoder is fitted on: each answerable question's best sentences.
 
@@ -256,17 +265,16 @@ def _judge(ranker: Ranker, item: Asked, reader: CrossEncoder | None) -> tuple[bo
     """Whether ``ranker`` puts a hit first for ``item``, and whether it would say it."""
     if not item.found.rows:
         return False, False
-    values, first = _best(ranker, item)
+    ordering = ranker.order(item.found.features)
+    values, first = _best(ordering, item)
     if reader is not None and ranker.cross_weight is not None and item.answerable:
-        ordering = ranker.order(item.found.features)
         reordered = ranker.reorder(ordering, _read(reader, item, ordering.order))
         first = bool(item.labels[reordered.order[0]])
     return first, ranker.confidence(values) >= ranker.threshold
 
 
-def _best(ranker: Ranker, item: Asked) -> tuple[list[float], bool]:
-    """``CONFIDENCE_FEATURES`` of the sentence ``ranker`` puts first, and whether it is a hit."""
-    ordering = ranker.order(item.found.features)
+def _best(ordering: Ordering, item: Asked) -> tuple[list[float], bool]:
+    """``CONFIDENCE_FEATURES`` of the sentence ``ordering`` puts first, and whether it is a hit."""
     assert item.found.chunk_cosines is not None
     values = confidence_values(
         ordering, item.found.features, item.found.chunk_cosines, unknown=item.found.query.unknown
@@ -317,7 +325,7 @@ def fit(asked: Sequence[Asked]) -> Ranker:
     )
     values, correct = [], []
     for item in with_rows:
-        item_values, first = _best(draft, item)
+        item_values, first = _best(draft.order(item.found.features), item)
         values.append(item_values)
         correct.append(first)
     matrix = np.asarray(values, dtype=np.float64)
