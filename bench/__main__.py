@@ -36,7 +36,7 @@ from bench.indexing import (
 )
 from bench.load import run_load
 from config.settings import Settings, get_settings
-from index.embedder import Embedder, load_embedder
+from index.embedder import Embedder, settings_embedder
 from index.service import load_searcher
 
 
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="tanya-bench-"))
     seeds = workdir / "seeds"
     settings = get_settings(seeds_dir=seeds, data_dir=workdir / "data", _env_file=None)
-    embedder = load_embedder(settings.embedding_model)
+    embedder = settings_embedder(settings)
     figures: dict[str, object] = {}
     say = _printer(figures)
     say(
