@@ -9,6 +9,7 @@ import json
 import logging
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +17,14 @@ from typing import TYPE_CHECKING
 from config.settings import Settings, get_settings
 from index.builder import chunk_vectors
 from index.embedder import settings_embedder
-from index.evaluate import Question, evaluate, format_table, read_questions
+from index.evaluate import (
+    EvalResult,
+    Question,
+    evaluate,
+    format_table,
+    read_questions,
+    write_article_passages,
+)
 from index.ranker import CROSS_RANKER_FILE, RANKER_FILE
 from index.reload import collect_garbage, reload_index, report_lines
 from index.stats import index_stats
@@ -105,10 +113,10 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         source = settings.model_copy(update={"data_dir": args.vectors_from, "database_url": None})
         known = chunk_vectors(source, model=embedder.name)
         print(f"{len(known)} chunk vectors to reuse from {args.vectors_from}", file=sys.stderr)
-    result = evaluate(
+    run = functools.partial(
+        evaluate,
         settings,
         embedder=embedder,
-        passages=args.passages,
         questions=questions,
         unanswerable=unanswerable,
         distractors=args.distractors,
@@ -116,8 +124,20 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         known_vectors=known,
         progress=ProgressBar("questions"),
     )
+    result = _on_articles(run, args, questions) if args.articles else run(passages=args.passages)
     print(json.dumps(result.as_dict(), ensure_ascii=False) if args.json else format_table(result))
     return 0
+
+
+def _on_articles(
+    run: functools.partial[EvalResult], args: argparse.Namespace, questions: list[Question]
+) -> EvalResult:
+    """Evaluate on the full articles the questions name (``article_id``), plus distractors."""
+    with tempfile.TemporaryDirectory() as folder:
+        passages = Path(folder) / "articles.jsonl"
+        named = dict.fromkeys(q.passage_id for q in questions if q.passage_id)
+        write_article_passages(args.articles, named, passages, distractors=args.distractor_articles)
+        return run(passages=passages)
 
 
 def _tune(settings: Settings, args: argparse.Namespace) -> int:
@@ -219,7 +239,21 @@ def main(argv: list[str] | None = None) -> int:
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(run=_stats)
     ev = commands.add_parser("eval", help="score answers on a question set (see shared/eval)")
-    ev.add_argument("--passages", type=Path, required=True, help="passages .jsonl to index")
+    corpus = ev.add_mutually_exclusive_group(required=True)
+    corpus.add_argument("--passages", type=Path, help="passages .jsonl to index")
+    corpus.add_argument(
+        "--articles",
+        type=Path,
+        help="articles .jsonl (shared/eval/news): index the full articles the questions name "
+        "by article_id",
+    )
+    ev.add_argument(
+        "--distractor-articles",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --articles: also index N other articles of the file, spread evenly over it",
+    )
     ev.add_argument("--questions", type=Path, required=True, help="answerable questions .jsonl")
     ev.add_argument(
         "--unanswerable",
