@@ -193,8 +193,8 @@ def _turn_lock(reader: object) -> threading.Lock:
 class Rereading:
     """Who the cross-encoder reads for: one question at a time, and none that waited too long.
 
-    Two questions read together on two cores only slow each other down, so they take turns. A
-    question whose wait since it arrived is past ``max_wait`` seconds when it would start, or
+    torch already spreads one reading over the cores, so questions take turns rather than share
+    them and all finish late. A question whose wait since it arrived is past ``max_wait`` seconds when it would start, or
     would pass it while waiting for its turn, skips the cross-encoder (the caller keeps the
     ranking's order). Thread-safe; counts both kinds, and logs skips at most once a minute.
     """
