@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import functools
 import json
@@ -11,6 +12,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -140,8 +142,16 @@ def _on_articles(
         return run(passages=passages)
 
 
+@contextlib.contextmanager
+def _stage(name: str) -> Iterator[None]:
+    """Say on stderr how long a stage of a long command took."""
+    started = time.perf_counter()
+    yield
+    print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
 def _tune(settings: Settings, args: argparse.Namespace) -> int:
-    from index.crossencoder import ADAPTER_FILE, CrossEncoder
+    from index.crossencoder import ADAPTER_FILE, CrossEncoder, reading_dtype
     from index.tune import (
         ask_all,
         cross_validate,
@@ -154,10 +164,13 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
 
     embedder = settings_embedder(settings)
     sets = _question_sets(args.set, limit=args.limit)
-    asked = ask_all(settings, embedder=embedder, sets=sets, progress=ProgressBar("questions"))
+    with _stage("asking the train questions"):
+        asked = ask_all(settings, embedder=embedder, sets=sets, progress=ProgressBar("questions"))
     if args.folds:
-        print(format_held_out(cross_validate(asked, folds=args.folds), folds=args.folds))
-    ranker = fit(asked)
+        with _stage("cross-validating the ranking"):
+            print(format_held_out(cross_validate(asked, folds=args.folds), folds=args.folds))
+    with _stage("fitting the ranking"):
+        ranker = fit(asked)
     ranker.save(args.output)
     print(json.dumps({"output": str(args.output), **ranker.fitted}, ensure_ascii=False))
 
@@ -165,33 +178,41 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     adapter = args.cross_encoder or ADAPTER_FILE
     read, judged = split_thirds(asked)
     if args.train_cross_encoder:
-        reader = CrossEncoder()
+        reader = CrossEncoder(dtype=reading_dtype())
         lessons = read
         wider = args.cross_encoder_limit is not None
         if wider and (args.cross_encoder_limit or None) != (args.limit or None):
             # A larger sample of answerable questions for the adapter alone; parts go by
             # passage, so its two thirds share no passage with the third judged above.
-            more_asked = ask_all(
-                settings,
-                embedder=embedder,
-                sets=_question_sets(args.set, limit=args.cross_encoder_limit, unanswerable=False),
-                elsewhere=0,
-                progress=ProgressBar("questions for the cross-encoder"),
-            )
+            with _stage("asking the cross-encoder's questions"):
+                more_asked = ask_all(
+                    settings,
+                    embedder=embedder,
+                    sets=_question_sets(
+                        args.set, limit=args.cross_encoder_limit, unanswerable=False
+                    ),
+                    elsewhere=0,
+                    progress=ProgressBar("questions for the cross-encoder"),
+                )
             lessons, _ = split_thirds(more_asked)
         pairs = reading_pairs(lessons, ranker)
         bar = ProgressBar("cross-encoder steps")
-        reader.fit(pairs, progress=lambda step, steps, _loss: bar(step, steps))
+        with _stage(f"fitting the cross-encoder ({reader.dtype})"):
+            reader.fit(pairs, progress=lambda step, steps, _loss: bar(step, steps))
         reader.save_adapter(adapter)
         print(json.dumps({"cross_encoder": str(adapter), "questions": len(pairs)}))
     else:
-        reader = CrossEncoder(adapter=adapter)
+        reader = CrossEncoder(adapter=adapter, dtype=reading_dtype())
     if args.folds:
-        for name, with_reader in (("ranking alone", None), ("with the cross-encoder", reader)):
-            figures = cross_validate(judged, folds=args.folds, reader=with_reader, also_ranked=read)
-            title = f"the third the cross-encoder was not fitted on, {name}"
-            print(format_held_out(figures, folds=args.folds, of=title))
-    crossed = weigh_cross_encoder(ranker, judged, reader)
+        with _stage("judging the held-out third"):
+            for name, with_reader in (("ranking alone", None), ("with the cross-encoder", reader)):
+                figures = cross_validate(
+                    judged, folds=args.folds, reader=with_reader, also_ranked=read
+                )
+                title = f"the third the cross-encoder was not fitted on, {name}"
+                print(format_held_out(figures, folds=args.folds, of=title))
+    with _stage("weighing the cross-encoder"):
+        crossed = weigh_cross_encoder(ranker, judged, reader)
     crossed.save(args.cross_output)
     print(json.dumps({"output": str(args.cross_output), **crossed.fitted}, ensure_ascii=False))
     return 0
