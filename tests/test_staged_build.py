@@ -4,7 +4,12 @@ build in one step. Real parts: the bundled model, SQLite (and PostgreSQL), FAISS
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +34,7 @@ from index.versions import (
     version_folder,
     versions_on_disk,
 )
-from tests.conftest import make_settings, running_bot
+from tests.conftest import REPO, make_settings, running_bot
 from tests.telegram_api import BotApiServer
 from tests.test_workers import say
 
@@ -392,3 +397,44 @@ async def test_the_bot_answers_from_the_first_step_and_swaps_in_the_later_ones(
         assert application.bot_data.searcher.version == 3
         [after] = await say(api, USER, question)
         assert fact in after.split("\n")[0]
+
+
+async def test_python_m_bot_on_a_new_data_dir_serves_each_step_of_its_first_build(
+    tmp_path: Path, api: BotApiServer
+) -> None:
+    root = _write(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+    env.update(
+        TANYA_TELEGRAM_TOKEN=api.token,
+        TANYA_TELEGRAM_API_URL=api.base_url,
+        TANYA_DATA_DIR=str(root / "data"),
+        TANYA_SEEDS_DIR=str(root / "seeds"),
+        TANYA_BUILD_PUBLISH_EVERY="2",
+        TANYA_SYNC_SECONDS="0",  # the build itself hands each version to the bot
+    )
+    api.private_chat(USER)
+    log_path = tmp_path / "bot.log"
+    with log_path.open("w") as log_file:
+        bot = subprocess.Popen(
+            [sys.executable, "-m", "bot"], cwd=REPO, env=env, stdout=log_file, stderr=log_file
+        )
+        try:
+            await api.wait_for_calls("getUpdates", 1, timeout=300)
+            deadline = time.monotonic() + 300  # a safety net, never a condition of the test
+            while "now serving index version 3" not in log_path.read_text():
+                assert bot.poll() is None and time.monotonic() < deadline, log_path.read_text()
+                await asyncio.sleep(0.1)
+            for name in ("a_cabai.txt", "e_kereta.txt"):
+                question, fact = QUESTIONS[name]
+                [answer] = await say(api, USER, question)
+                assert fact in answer.split("\n")[0], log_path.read_text()
+            bot.send_signal(signal.SIGTERM)
+            loop = asyncio.get_running_loop()
+            code = await loop.run_in_executor(None, lambda: bot.wait(timeout=60))
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+    log = log_path.read_text()
+    assert code == 0, log
+    assert "publishing one every 2 of 5 articles" in log
+    assert "Traceback" not in log
