@@ -5,6 +5,11 @@ then, in one database transaction, it retires the rows of removed and changed ar
 them ``removed_in``; nothing is deleted), inserts the new rows, writes the new version's folder
 aside and renames it into place, and commits with ``IndexState.version`` naming that folder.
 See ``index/versions.py`` for the layout and the clean-up of old versions.
+
+A build that embeds every article with no version to serve meanwhile (a first build, or one for
+a new model) does that in steps of ``TANYA_BUILD_PUBLISH_EVERY`` articles: each step is such a
+version, on top of the previous step's, so questions find the first articles within minutes;
+the last step's version holds what a build in one step would.
 """
 
 from __future__ import annotations
