@@ -372,7 +372,7 @@ async def test_the_bot_answers_from_the_first_step_and_swaps_in_the_later_ones(
     tmp_path: Path, embedder: Embedder, api: BotApiServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gated = Gated(embedder)
-    monkeypatch.setattr(index.service, "load_embedder", lambda _: gated)
+    monkeypatch.setattr(index.service, "settings_embedder", lambda _: gated)
     settings = make_settings(
         _write(tmp_path),
         build_publish_every=2,
