@@ -129,7 +129,7 @@ def find_definitions(sentence: str) -> list[tuple[str, str]]:
         # "SHORT (Long Form)": every word inside makes the word before.
         if not re.fullmatch(r"[^\W\d_]+(?:[ -][^\W\d_]+)*", inside):
             continue
-        previous = re.search(r"([A-Za-z0-9]{2,8})\s*$", before)
+        previous = re.search(r"(?<![^\W_])([A-Za-z0-9]{2,8})\s*$", before)
         if previous and is_definition(previous.group(1), _long_words(inside)):
             found.append((previous.group(1), " ".join(_long_words(inside))))
     return found

@@ -76,6 +76,7 @@ def test_random_parentheses_are_no_definitions() -> None:
         "Ia tiba di Bandara Soekarno-Hatta (CGK) pagi tadi.",
         "Harga beras naik (sekitar lima persen) bulan ini.",
         "Tim SAR gabungan (tim) menyisir sungai.",
+        "Ia bekerja di ProgramKPK (Komisi Pemberantasan Korupsi) sejak lama.",
     ):
         assert find_definitions(sentence) == [], sentence
     assert not is_definition("KPK", ["Komisi", "Pemilihan", "Umum"])
