@@ -158,16 +158,26 @@ class ParsedQuestion:
         """Whether ``tokens`` hold the question's ``token``, or all of one of its alternatives."""
         return token in tokens or any(other <= tokens for other in self.alternatives.get(token, ()))
 
+    def _held(self, tokens: set[str]) -> set[str]:
+        """The question's tokens that ``tokens`` hold, themselves or by an alternative."""
+        held = tokens.intersection(self.weights)
+        for token in self.alternatives.keys() - held:
+            if self.has(token, tokens):
+                held.add(token)
+        return held
+
     def coverage(self, tokens: set[str]) -> float:
         """Idf-weighted share of the question's tokens found in ``tokens``."""
         total = sum(self.weights.values())
         if total <= 0:
             return 0.0
-        return sum(w for token, w in self.weights.items() if self.has(token, tokens)) / total
+        held = self._held(tokens)
+        return sum(w for token, w in self.weights.items() if token in held) / total
 
     def missing(self, tokens: set[str]) -> float:
         """Idf of the rarest question token not in ``tokens``, over the rarest possible."""
-        lacking = [w for token, w in self.weights.items() if not self.has(token, tokens)]
+        held = self._held(tokens)
+        lacking = [w for token, w in self.weights.items() if token not in held]
         return max(lacking, default=0.0) / max(self.rarest, 1e-9)
 
     def phrase_overlap(self, sentence_words: Sequence[str]) -> float:
