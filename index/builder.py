@@ -30,6 +30,7 @@ from index.embedder import Embedder
 from index.lexical import BM25Index
 from index.models import Article, Chunk, IndexState, Sentence, utc_now
 from index.sentences import chunk_spans
+from index.shortforms import find_all_definitions
 from index.store import (
     LIVE,
     article_hashes,
@@ -38,6 +39,7 @@ from index.store import (
     lock_index_state,
     make_engine,
     retokenize,
+    sentence_texts_with,
     sentence_tokens,
 )
 from index.tokens import TOKENS_VERSION, tokenize
@@ -359,7 +361,8 @@ def _publish(
             updated = _lexical_from_database(session)
         # The folder first, then the commit that names it: a build that dies in between leaves
         # an unnamed folder, and the database still names the previous version.
-        write_version(settings.index_dir, version, vectors, updated)
+        definitions = find_all_definitions(sentence_texts_with("(", session=session))
+        write_version(settings.index_dir, version, vectors, updated, definitions)
         session.commit()
     return version, vectors, updated
 

@@ -11,7 +11,7 @@ import itertools
 import math
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -98,6 +98,9 @@ class ParsedQuestion:
     words: list[str]  # lower-case words, in order
     rarest: float = 1.0  # idf of a word no sentence has: the highest possible
     known: frozenset[str] | None = None  # tokens some sentence has (None: all of them)
+    # Token sets that stand for a question token: a short form's long form's tokens, and back
+    # ("damkar": {"madam", "bakar"}). A sentence with all of one set has the token.
+    alternatives: Mapping[str, frozenset[frozenset[str]]] = field(default_factory=dict)
 
     @property
     def length(self) -> float:
@@ -144,16 +147,37 @@ class ParsedQuestion:
         }
         return asked & written
 
+    @property
+    def expanded(self) -> set[str]:
+        """The question's tokens with those of their alternatives: what BM25 is asked for."""
+        return set(self.weights).union(
+            *(other for sets in self.alternatives.values() for other in sets)
+        )
+
+    def has(self, token: str, tokens: set[str]) -> bool:
+        """Whether ``tokens`` hold the question's ``token``, or all of one of its alternatives."""
+        return token in tokens or any(other <= tokens for other in self.alternatives.get(token, ()))
+
+    def _held(self, tokens: set[str]) -> set[str]:
+        """The question's tokens that ``tokens`` hold, themselves or by an alternative."""
+        held = tokens.intersection(self.weights)
+        for token in self.alternatives.keys() - held:
+            if self.has(token, tokens):
+                held.add(token)
+        return held
+
     def coverage(self, tokens: set[str]) -> float:
         """Idf-weighted share of the question's tokens found in ``tokens``."""
         total = sum(self.weights.values())
         if total <= 0:
             return 0.0
-        return sum(w for token, w in self.weights.items() if token in tokens) / total
+        held = self._held(tokens)
+        return sum(w for token, w in self.weights.items() if token in held) / total
 
     def missing(self, tokens: set[str]) -> float:
         """Idf of the rarest question token not in ``tokens``, over the rarest possible."""
-        lacking = [w for token, w in self.weights.items() if token not in tokens]
+        held = self._held(tokens)
+        lacking = [w for token, w in self.weights.items() if token not in held]
         return max(lacking, default=0.0) / max(self.rarest, 1e-9)
 
     def phrase_overlap(self, sentence_words: Sequence[str]) -> float:
@@ -201,7 +225,7 @@ def sentence_features(
         by_place[(row.article_key, row.position)] = set(row.tokens)
         if row.position == 0:
             lead_tokens[row.article_key] = set(row.tokens)
-    question_tokens = set(query.weights)
+    question_tokens = query.expanded
     question_words = set(query.words)
     names = query.names_in(row.text for row in rows)
     kind_column = _KIND_COLUMN.get(query.kind)

@@ -45,10 +45,11 @@ from index.ranker import (
     RankerFileError,
     confidence_values,
 )
+from index.shortforms import ShortForms, load_definitions, shipped, shipped_list
 from index.store import SentenceRow, lead_tokens, make_engine, sentence_rows
 from index.tokens import root_words, tokenize, words
 from index.vectors import VectorIndex
-from index.versions import current_version, load_version
+from index.versions import current_version, load_version, version_folder
 
 if TYPE_CHECKING:  # torch is imported only when the cross-encoder is used
     from index.crossencoder import CrossEncoder
@@ -275,6 +276,7 @@ class Searcher:
         cross_encoder: CrossEncoder | None = None,
         max_question_chars: int = 500,
         cross_encoder_max_wait: float = MAX_WAIT,
+        shortforms: ShortForms | None = None,
     ) -> None:
         self.embedder = embedder
         self.vectors = vectors
@@ -286,6 +288,9 @@ class Searcher:
             # Loaded now, so that a missing or foreign adapter stops the start, not a question.
             self._cross_encoder = _shipped_cross_encoder()
         self.max_question_chars = max_question_chars
+        #: Short forms a question's words may stand for: the shipped list unless others are
+        #: given (``open`` adds those the version's articles define).
+        self.shortforms = shortforms or shipped()
         #: Turns at the cross-encoder, and the counts of questions read again and skipped.
         self.rereading = Rereading(cross_encoder_max_wait)
 
@@ -331,6 +336,12 @@ class Searcher:
             cross_encoder=cross_encoder,
             max_question_chars=settings.max_question_chars,
             cross_encoder_max_wait=settings.cross_encoder_max_wait_ms / 1000,
+            shortforms=ShortForms.of(
+                [
+                    *shipped_list(),
+                    *load_definitions(version_folder(settings.index_dir, version)),
+                ]
+            ),
         )
         searcher.version = version
         return searcher
@@ -408,7 +419,7 @@ class Searcher:
             return Candidates(query=query, rows=[], features=np.zeros((0, len(FEATURES))))
         vector = self.embedder.embed_queries([question])[0]
         dense_ids, _ = self.vectors.search(vector, DENSE_CHUNKS)
-        lexical_scores = self.lexical.scores(list(query.weights))
+        lexical_scores = self.lexical.scores(sorted(query.expanded))
         top_rows = _top(lexical_scores, LEXICAL_SENTENCES)
         chunk_ids = list(
             dict.fromkeys([*dense_ids.tolist(), *self.lexical.groups[top_rows].tolist()])
@@ -436,11 +447,23 @@ class Searcher:
         )
 
     def _parse(self, question: str) -> ParsedQuestion:
-        tokens = [self._spelled(token) for token in tokenize(question)]
+        tokens = tokenize(question)
+        # "timnas" also matches "tim nasional", and "pemadam kebakaran" "damkar": such a word
+        # is no typing slip, and is known when the article writes the other form.
+        alternatives = self.shortforms.alternatives(tokens)
+        tokens = [token if token in alternatives else self._spelled(token) for token in tokens]
         # A word no article has is the rarest of all: it must count against a match, not vanish.
         rarest = math.log1p((len(self.lexical) + 0.5) / 0.5)
         weights = {token: self.lexical.idf(token) or rarest for token in tokens}
-        known = {token for token in tokens if self.lexical.idf(token) > 0}
+        known = {
+            token
+            for token in tokens
+            if self.lexical.idf(token) > 0
+            or any(
+                all(self.lexical.idf(other) > 0 for other in others)
+                for others in alternatives.get(token, ())
+            )
+        }
         return ParsedQuestion(
             text=question,
             kind=answer_kind(question),
@@ -448,6 +471,7 @@ class Searcher:
             words=words(question),
             rarest=rarest,
             known=frozenset(known),
+            alternatives=alternatives,
         )
 
     def _spelled(self, token: str) -> str:

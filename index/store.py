@@ -220,6 +220,17 @@ def sentence_tokens(*, session: Session) -> tuple[list[int], list[int], list[lis
     return ids, chunk_ids, tokens
 
 
+def sentence_texts_with(marker: str, *, session: Session) -> list[str]:
+    """The text of every live sentence that holds ``marker`` (such as "("), in id order."""
+    statement = (
+        select(Sentence.text)
+        .join(Article, col(Sentence.article_id) == col(Article.id))
+        .where(LIVE, col(Sentence.text).contains(marker, autoescape=True))
+        .order_by(col(Sentence.id))
+    )
+    return list(session.exec(statement))
+
+
 def retokenize(*, session: Session, tokenize: Callable[[str], list[str]]) -> int:
     """Store ``tokenize`` of every live sentence as its tokens; the number of sentences changed.
 

@@ -1,9 +1,10 @@
 """Index versions on disk: every build writes a new folder, the database says which one serves.
 
-``data/index/v000042/`` holds one version's FAISS vectors (``chunks.faiss``, ``chunks.json``) and
-its BM25 arrays (``lexical/``). A build writes the folder under a temporary name and renames it
-into place, then commits the database in one transaction whose ``IndexState.version`` names the
-folder: that commit is the switch. A build killed before it leaves the previous version serving
+``data/index/v000042/`` holds one version's FAISS vectors (``chunks.faiss``, ``chunks.json``),
+its BM25 arrays (``lexical/``) and the short forms its articles define (``shortforms.json``).
+A build writes the folder under a temporary name and renames it into place, then commits the
+database in one transaction whose ``IndexState.version`` names the folder: that commit is the
+switch. A build killed before it leaves the previous version serving
 (an unfinished folder is ignored and replaced by the next build); a searcher that is open keeps
 the version it loaded. ``collect_garbage`` keeps the current and the previous version.
 """
@@ -16,7 +17,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from sqlmodel import Session, col, select
 from index.lexical import BM25Index
 from index.models import Article, Chunk, IndexState, Sentence
 from index.private import private_dir, private_file, private_tree
+from index.shortforms import save_definitions
 from index.tokens import TOKENS_VERSION
 from index.vectors import INDEX_FILE, META_FILE, IndexMismatchError, VectorIndex
 
@@ -123,10 +125,17 @@ def tokens_version(folder: Path) -> int:
     return int(json.loads(path.read_text(encoding="utf-8"))["version"])
 
 
-def write_version(index_dir: Path, version: int, vectors: VectorIndex, lexical: BM25Index) -> Path:
+def write_version(
+    index_dir: Path,
+    version: int,
+    vectors: VectorIndex,
+    lexical: BM25Index,
+    definitions: Sequence[tuple[str, str]] = (),
+) -> Path:
     """Write a version under a temporary name, flush it to disk, then rename it into place.
 
     ``lexical`` must hold tokens of this code's tokenizer: the version is stamped with it.
+    ``definitions``: the (short, long) forms its articles define (``index.shortforms``).
     """
     final = version_folder(index_dir, version)
     temporary = index_dir / f"{final.name}.tmp-{os.getpid()}"
@@ -136,6 +145,7 @@ def write_version(index_dir: Path, version: int, vectors: VectorIndex, lexical: 
     (temporary / LEXICAL_DIR / TOKENS_FILE).write_text(
         json.dumps({"version": TOKENS_VERSION}), encoding="utf-8"
     )
+    save_definitions(temporary, definitions)
     private_tree(temporary)
     _fsync_tree(temporary)
     if final.exists():  # left by a build that died before its commit: never served
