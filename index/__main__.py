@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from config.settings import Settings, get_settings
 from index.builder import chunk_vectors
-from index.embedder import load_embedder
+from index.embedder import settings_embedder
 from index.evaluate import Question, evaluate, format_table, read_questions
 from index.ranker import CROSS_RANKER_FILE, RANKER_FILE
 from index.reload import collect_garbage, reload_index, report_lines
@@ -51,7 +51,7 @@ class ProgressBar:
 
 
 def _build(settings: Settings, args: argparse.Namespace) -> int:
-    embedder = load_embedder(settings.embedding_model)
+    embedder = settings_embedder(settings)
     engine = make_engine(settings.sqlalchemy_url)
     try:
         result = reload_index(
@@ -86,7 +86,7 @@ def _stats(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
-    embedder = load_embedder(settings.embedding_model)
+    embedder = settings_embedder(settings)
     questions = read_questions(args.questions)
     unanswerable = [
         question
@@ -132,7 +132,7 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
         weigh_cross_encoder,
     )
 
-    embedder = load_embedder(settings.embedding_model)
+    embedder = settings_embedder(settings)
     sets = _question_sets(args.set, limit=args.limit)
     asked = ask_all(settings, embedder=embedder, sets=sets, progress=ProgressBar("questions"))
     if args.folds:

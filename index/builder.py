@@ -372,12 +372,14 @@ def _embed(
         for span in article_spans
     ]
     report.chunks_embedded = len(texts)
-    parts = []
+    # Shortest first: each batch holds texts of about one length, so little of it is padding.
+    order = sorted(range(len(texts)), key=lambda n: len(texts[n]))
+    matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for start in range(0, len(texts), batch_size):
-        parts.append(embedder.embed_passages(texts[start : start + batch_size]))
+        taken = order[start : start + batch_size]
+        matrix[taken] = embedder.embed_passages([texts[n] for n in taken])
         if progress:
             progress(min(start + batch_size, len(texts)), len(texts))
-    matrix = np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
     prepared, offset = [], 0
     for article, article_spans in zip(articles, spans, strict=True):
         prepared.append(

