@@ -59,6 +59,8 @@ class StatusFigures:
     answered_today: int
     reload_running: bool
     zone: ZoneInfo
+    # With the cross-encoder: (questions it read again, questions that skipped it) today.
+    rereading_today: tuple[int, int] | None = None
 
 
 def admin_text(key: str, language: Language, **values: str) -> str:
@@ -98,6 +100,12 @@ def status_html(figures: StatusFigures) -> str:
         f"Pertanyaan hari ini: {format_number(figures.questions_today)} "
         f"({format_number(figures.answered_today)} terjawab)",
     ]
+    if figures.rereading_today is not None:
+        reread, skipped = figures.rereading_today
+        lines.append(
+            f"Cross-encoder hari ini: {format_number(reread)} dibaca ulang · "
+            f"{format_number(skipped)} dilewati karena antre"
+        )
     if version != figures.serving_version:
         lines.append(f"Versi {version} sudah dibangun tetapi belum dipakai: kirim /reload.")
     if figures.reload_running:

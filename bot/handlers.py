@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from typing import TYPE_CHECKING
 
 from telegram import Message, MessageEntity, Update
@@ -127,6 +128,8 @@ async def on_error(update: object, context: BotContext) -> None:
 
 
 async def _answer(update: Update, context: BotContext, question: str) -> None:
+    # Taken before any queueing: a question that waits too long skips the cross-encoder.
+    arrived = time.monotonic()
     message = update.effective_message
     assert message is not None
     language = _language(update)
@@ -134,10 +137,12 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
         return
     limit = context.settings.max_answer_sentences
     # Embedding and search block for tens of milliseconds: keep them off the event loop.
-    answer = await asyncio.to_thread(context.searcher.answer, question, limit=limit)
+    answer = await asyncio.to_thread(
+        context.searcher.answer, question, limit=limit, arrived=arrived
+    )
     in_group = message.chat.type != ChatType.PRIVATE
     await delivery.reply_html(message, answer_html(answer, language), do_quote=in_group)
-    context.bot_data.activity.count_question(answered=answer.answered)
+    context.bot_data.activity.count_question(answered=answer.answered, reread=answer.reread)
 
 
 async def _within_rate_limit(update: Update, context: BotContext) -> bool:

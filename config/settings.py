@@ -81,6 +81,15 @@ class Settings(BaseSettings):
             "answers, about 150 to 180 ms more a question on two cores (README, 'Answer quality')."
         ),
     )
+    cross_encoder_max_wait_ms: int = Field(
+        default=250,
+        ge=0,
+        description=(
+            "With TANYA_CROSS_ENCODER: a question that has waited longer than this since the bot "
+            "received it (queued behind others, or for the cross-encoder, which reads one question "
+            "at a time) is answered by the ranking alone; /status counts those."
+        ),
+    )
     max_question_chars: int = Field(
         default=500, ge=20, description="Longer questions are cut to this length before searching."
     )

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import functools
 import json
 import logging
 import random
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config.settings import Settings, get_settings
 from index.builder import chunk_vectors
 from index.embedder import settings_embedder
-from index.evaluate import Question, evaluate, format_table, read_questions
+from index.evaluate import (
+    EvalResult,
+    Question,
+    evaluate,
+    format_table,
+    read_questions,
+    write_article_passages,
+)
 from index.ranker import CROSS_RANKER_FILE, RANKER_FILE
 from index.reload import collect_garbage, reload_index, report_lines
 from index.stats import index_stats
@@ -105,10 +115,10 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         source = settings.model_copy(update={"data_dir": args.vectors_from, "database_url": None})
         known = chunk_vectors(source, model=embedder.name)
         print(f"{len(known)} chunk vectors to reuse from {args.vectors_from}", file=sys.stderr)
-    result = evaluate(
+    run = functools.partial(
+        evaluate,
         settings,
         embedder=embedder,
-        passages=args.passages,
         questions=questions,
         unanswerable=unanswerable,
         distractors=args.distractors,
@@ -116,12 +126,32 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         known_vectors=known,
         progress=ProgressBar("questions"),
     )
+    result = _on_articles(run, args, questions) if args.articles else run(passages=args.passages)
     print(json.dumps(result.as_dict(), ensure_ascii=False) if args.json else format_table(result))
     return 0
 
 
+def _on_articles(
+    run: functools.partial[EvalResult], args: argparse.Namespace, questions: list[Question]
+) -> EvalResult:
+    """Evaluate on the full articles the questions name (``article_id``), plus distractors."""
+    with tempfile.TemporaryDirectory() as folder:
+        passages = Path(folder) / "articles.jsonl"
+        named = dict.fromkeys(q.passage_id for q in questions if q.passage_id)
+        write_article_passages(args.articles, named, passages, distractors=args.distractor_articles)
+        return run(passages=passages)
+
+
+@contextlib.contextmanager
+def _stage(name: str) -> Iterator[None]:
+    """Say on stderr how long a stage of a long command took."""
+    started = time.perf_counter()
+    yield
+    print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
 def _tune(settings: Settings, args: argparse.Namespace) -> int:
-    from index.crossencoder import ADAPTER_FILE, CrossEncoder
+    from index.crossencoder import ADAPTER_FILE, CrossEncoder, reading_dtype
     from index.tune import (
         ask_all,
         cross_validate,
@@ -134,10 +164,13 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
 
     embedder = settings_embedder(settings)
     sets = _question_sets(args.set, limit=args.limit)
-    asked = ask_all(settings, embedder=embedder, sets=sets, progress=ProgressBar("questions"))
+    with _stage("asking the train questions"):
+        asked = ask_all(settings, embedder=embedder, sets=sets, progress=ProgressBar("questions"))
     if args.folds:
-        print(format_held_out(cross_validate(asked, folds=args.folds), folds=args.folds))
-    ranker = fit(asked)
+        with _stage("cross-validating the ranking"):
+            print(format_held_out(cross_validate(asked, folds=args.folds), folds=args.folds))
+    with _stage("fitting the ranking"):
+        ranker = fit(asked)
     ranker.save(args.output)
     print(json.dumps({"output": str(args.output), **ranker.fitted}, ensure_ascii=False))
 
@@ -145,33 +178,41 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     adapter = args.cross_encoder or ADAPTER_FILE
     read, judged = split_thirds(asked)
     if args.train_cross_encoder:
-        reader = CrossEncoder()
+        reader = CrossEncoder(dtype=reading_dtype())
         lessons = read
         wider = args.cross_encoder_limit is not None
         if wider and (args.cross_encoder_limit or None) != (args.limit or None):
             # A larger sample of answerable questions for the adapter alone; parts go by
             # passage, so its two thirds share no passage with the third judged above.
-            more_asked = ask_all(
-                settings,
-                embedder=embedder,
-                sets=_question_sets(args.set, limit=args.cross_encoder_limit, unanswerable=False),
-                elsewhere=0,
-                progress=ProgressBar("questions for the cross-encoder"),
-            )
+            with _stage("asking the cross-encoder's questions"):
+                more_asked = ask_all(
+                    settings,
+                    embedder=embedder,
+                    sets=_question_sets(
+                        args.set, limit=args.cross_encoder_limit, unanswerable=False
+                    ),
+                    elsewhere=0,
+                    progress=ProgressBar("questions for the cross-encoder"),
+                )
             lessons, _ = split_thirds(more_asked)
         pairs = reading_pairs(lessons, ranker)
         bar = ProgressBar("cross-encoder steps")
-        reader.fit(pairs, progress=lambda step, steps, _loss: bar(step, steps))
+        with _stage(f"fitting the cross-encoder ({reader.dtype})"):
+            reader.fit(pairs, progress=lambda step, steps, _loss: bar(step, steps))
         reader.save_adapter(adapter)
         print(json.dumps({"cross_encoder": str(adapter), "questions": len(pairs)}))
     else:
-        reader = CrossEncoder(adapter=adapter)
+        reader = CrossEncoder(adapter=adapter, dtype=reading_dtype())
     if args.folds:
-        for name, with_reader in (("ranking alone", None), ("with the cross-encoder", reader)):
-            figures = cross_validate(judged, folds=args.folds, reader=with_reader, also_ranked=read)
-            title = f"the third the cross-encoder was not fitted on, {name}"
-            print(format_held_out(figures, folds=args.folds, of=title))
-    crossed = weigh_cross_encoder(ranker, judged, reader)
+        with _stage("judging the held-out third"):
+            for name, with_reader in (("ranking alone", None), ("with the cross-encoder", reader)):
+                figures = cross_validate(
+                    judged, folds=args.folds, reader=with_reader, also_ranked=read
+                )
+                title = f"the third the cross-encoder was not fitted on, {name}"
+                print(format_held_out(figures, folds=args.folds, of=title))
+    with _stage("weighing the cross-encoder"):
+        crossed = weigh_cross_encoder(ranker, judged, reader)
     crossed.save(args.cross_output)
     print(json.dumps({"output": str(args.cross_output), **crossed.fitted}, ensure_ascii=False))
     return 0
@@ -219,7 +260,21 @@ def main(argv: list[str] | None = None) -> int:
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(run=_stats)
     ev = commands.add_parser("eval", help="score answers on a question set (see shared/eval)")
-    ev.add_argument("--passages", type=Path, required=True, help="passages .jsonl to index")
+    corpus = ev.add_mutually_exclusive_group(required=True)
+    corpus.add_argument("--passages", type=Path, help="passages .jsonl to index")
+    corpus.add_argument(
+        "--articles",
+        type=Path,
+        help="articles .jsonl (shared/eval/news): index the full articles the questions name "
+        "by article_id",
+    )
+    ev.add_argument(
+        "--distractor-articles",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --articles: also index N other articles of the file, spread evenly over it",
+    )
     ev.add_argument("--questions", type=Path, required=True, help="answerable questions .jsonl")
     ev.add_argument(
         "--unanswerable",

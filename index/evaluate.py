@@ -1,9 +1,12 @@
-"""Answer quality on question sets: hit@1, hit@5 and MRR@10 as ``shared/eval/README.md`` defines.
+"""Answer quality on question sets: hit@1, hit@3, hit@5 and MRR@10 (``shared/eval/README.md``).
 
-The passages are written as a .jsonl articles file and indexed by the same builder the bot
-uses, into a cache folder named by their content hash and the model, so a second run re-embeds
-nothing. Every question goes through ``Searcher.rank``, the bot's own path; the baselines
-(plain BM25 over lower-cased words, dense chunks alone) are measured on the same index.
+hit@3: one of the three quotes a reply shows is right. The passages are written as a .jsonl
+articles file and indexed by the same builder the bot uses, into a cache folder named by their
+content hash and the model, so a second run re-embeds nothing. Every question goes through
+``Searcher.rank``, the bot's own path; the baselines (plain BM25 over lower-cased words, dense
+chunks alone) are measured on the same index. Questions may name an ``article_id`` instead of a
+``passage_id``: ``write_article_passages`` then turns the full articles they name (plus evenly
+spread distractors) into that passages file.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class MethodScore:
 
     name: str
     hit1: float = 0.0
+    hit3: float = 0.0
     hit5: float = 0.0
     mrr10: float = 0.0
     answered: float = 1.0
@@ -94,7 +98,10 @@ class EvalResult:
 
 
 def read_questions(path: Path) -> list[Question]:
-    """Questions from a .jsonl file of ``{"id", "question", "answers", "passage_id"}``."""
+    """Questions from a .jsonl file of ``{"id", "question", "answers", "passage_id"}``.
+
+    ``article_id`` stands for ``passage_id`` in questions about full articles.
+    """
     questions = []
     with path.open(encoding="utf-8") as handle:
         for line in handle:
@@ -105,7 +112,7 @@ def read_questions(path: Path) -> list[Question]:
                         id=str(record["id"]),
                         question=record["question"],
                         answers=tuple(record.get("answers") or ()),
-                        passage_id=record.get("passage_id"),
+                        passage_id=record.get("passage_id") or record.get("article_id"),
                         source=path.name,
                     )
                 )
@@ -126,20 +133,55 @@ def score_method(
     questions: Sequence[Question],
     answered: Sequence[bool] | None = None,
 ) -> MethodScore:
-    """hit@1, hit@5, MRR@10 of ranked sentences; a declined question counts as a miss."""
+    """hit@1, hit@3, hit@5, MRR@10 of ranked sentences; a declined question counts as a miss."""
     answered = answered if answered is not None else [True] * len(questions)
-    hit1 = hit5 = mrr = 0.0
+    hit1 = hit3 = hit5 = mrr = 0.0
     for ranking, question, said in zip(rankings, questions, answered, strict=True):
         if not said:
             continue
         for rank, sentence in enumerate(ranking[:RANK_DEPTH], start=1):
             if is_hit(sentence, question):
                 hit1 += rank == 1
+                hit3 += rank <= 3
                 hit5 += rank <= 5
                 mrr += 1 / rank
                 break
     n = max(len(questions), 1)
-    return MethodScore(name, hit1 / n, hit5 / n, mrr / n, sum(answered) / n)
+    return MethodScore(name, hit1 / n, hit3 / n, hit5 / n, mrr / n, sum(answered) / n)
+
+
+def write_article_passages(
+    articles: Path, named: Iterable[str], target: Path, *, distractors: int = 0
+) -> list[str]:
+    """Write the named articles of an articles .jsonl, plus ``distractors`` others, as passages.
+
+    The distractors are spread evenly over the file's other articles, in file order, so the
+    same file and count give the same corpus. Returns the ids written; an id the file lacks is
+    an error.
+    """
+    wanted = set(named)
+    records = {}
+    others = []
+    with articles.open(encoding="utf-8") as source:
+        for line in source:
+            if line.strip():
+                record = json.loads(line)
+                key = str(record["id"])
+                if key in wanted:
+                    records[key] = record
+                else:
+                    others.append(line)
+    if missing := sorted(wanted - records.keys()):
+        raise ValueError(f"{len(missing)} article ids not in {articles.name}, e.g. {missing[:3]}")
+    step = len(others) / distractors if distractors else 0.0
+    for index in range(min(distractors, len(others))):
+        record = json.loads(others[int(index * step)])
+        records[str(record["id"])] = record
+    with target.open("w", encoding="utf-8") as out:
+        for key, record in records.items():
+            passage = {"passage_id": key, "title": record.get("title"), "text": record["text"]}
+            out.write(json.dumps(passage, ensure_ascii=False) + "\n")
+    return list(records)
 
 
 def prepare_corpus(
@@ -303,13 +345,13 @@ def format_table(result: EvalResult) -> str:
         f"{result.questions} answerable questions, {result.unanswerable} unanswerable; "
         f"{result.passages} passages, {result.sentences} sentences indexed",
         "",
-        "| method | hit@1 | hit@5 | MRR@10 | answered | unanswerable declined |",
-        "|---|---|---|---|---|---|",
+        "| method | hit@1 | hit@3 | hit@5 | MRR@10 | answered | unanswerable declined |",
+        "|---|---|---|---|---|---|---|",
     ]
     for m in result.methods:
         declined = "" if m.declined_unanswerable is None else f"{m.declined_unanswerable:.2f}"
         lines.append(
-            f"| {m.name} | {m.hit1:.3f} | {m.hit5:.3f} | {m.mrr10:.3f} | {m.answered:.2f} | {declined} |"
+            f"| {m.name} | {m.hit1:.3f} | {m.hit3:.3f} | {m.hit5:.3f} | {m.mrr10:.3f} | {m.answered:.2f} | {declined} |"
         )
     lines.append("")
     for source, share in result.declined.items():

@@ -7,14 +7,23 @@ for (a number for "berapa", a date for "kapan" ...): ``index/features.py``. The 
 from ``index/ranker.json`` (fitted on train questions by ``python -m index tune``), and a
 confidence model decides whether the best one is trusted. Nothing is generated: an answer is a
 list of stored sentences with their sources, or nothing when no sentence is good enough.
+
+With ``TANYA_CROSS_ENCODER`` the best sentences are read again by the cross-encoder, one
+question at a time (``Rereading``). A question that has already waited longer than
+``TANYA_CROSS_ENCODER_MAX_WAIT_MS`` since it arrived, or would wait past it for its turn, skips
+that step and is answered by the ranking alone: under load replies stay quick, not queued.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
-from collections.abc import Sequence
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -44,12 +53,18 @@ from index.versions import current_version, load_version
 if TYPE_CHECKING:  # torch is imported only when the cross-encoder is used
     from index.crossencoder import CrossEncoder
 
+log = logging.getLogger(__name__)
+
 DENSE_CHUNKS = 30
 LEXICAL_SENTENCES = 50
 #: Ranked sentences a reply's quotes are picked from, once repeated sentences are merged.
 MERGED_FROM = 10
 #: A question word this long that no sentence has is read as a typing slip of a known one.
 MIN_CORRECTED = 4
+#: Default of ``TANYA_CROSS_ENCODER_MAX_WAIT_MS``, in seconds.
+MAX_WAIT = 0.25
+#: Questions that skip the cross-encoder are logged at most once in this many seconds.
+SKIP_LOG_SECONDS = 60.0
 _SPACE_AND_PUNCTUATION = re.compile(r"\W+")
 
 
@@ -92,9 +107,21 @@ class Answer:
     kind: AnswerKind
     quotes: tuple[Quote, ...] = ()
     has_words: bool = True  # False: nothing searchable in the question (emoji, punctuation)
+    # True: the cross-encoder read its best sentences again; False: it waited too long and
+    # was answered by the ranking alone; None: no cross-encoder (not configured, or no sentence).
+    reread: bool | None = None
 
 
-__all__ = ["FEATURES", "Answer", "Candidates", "ParsedQuestion", "Quote", "Ranking", "Searcher"]
+__all__ = [
+    "FEATURES",
+    "Answer",
+    "Candidates",
+    "ParsedQuestion",
+    "Quote",
+    "Ranking",
+    "Rereading",
+    "Searcher",
+]
 
 
 @lru_cache(maxsize=2)
@@ -125,6 +152,7 @@ class Ranking:
     quotes: tuple[Quote, ...]
     confident: bool
     has_words: bool = True
+    reread: bool | None = None  # as ``Answer.reread``
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +163,99 @@ class Candidates:
     rows: list[SentenceRow]
     features: np.ndarray
     chunk_cosines: np.ndarray | None = None  # cosine of the question with each row's chunk
+
+
+@dataclass(frozen=True, slots=True)
+class RereadCounts:
+    """Questions the cross-encoder read again, and those that waited too long and skipped it."""
+
+    read: int = 0
+    skipped: int = 0
+
+
+_turns: weakref.WeakKeyDictionary[object, threading.Lock] = weakref.WeakKeyDictionary()
+_turns_lock = threading.Lock()
+
+
+def _turn_lock(reader: object) -> threading.Lock:
+    """The lock of ``reader``'s turns, whichever searcher uses it.
+
+    An old and a new index version's searchers share the shipped cross-encoder while a reload
+    swaps them.
+    """
+    with _turns_lock:
+        lock = _turns.get(reader)
+        if lock is None:
+            lock = _turns[reader] = threading.Lock()
+        return lock
+
+
+class Rereading:
+    """Who the cross-encoder reads for: one question at a time, and none that waited too long.
+
+    torch already spreads one reading over the cores, so questions take turns rather than share
+    them and all finish late. A question whose wait since it arrived is past ``max_wait`` seconds when it would start, or
+    would pass it while waiting for its turn, skips the cross-encoder (the caller keeps the
+    ranking's order). Thread-safe; counts both kinds, and logs skips at most once a minute.
+    """
+
+    def __init__(self, max_wait: float = MAX_WAIT) -> None:
+        self.max_wait = max_wait
+        self._counting = threading.Lock()
+        self._read = 0
+        self._skipped = 0
+        self._unlogged = 0  # skipped since the last log line
+        self._logged_at: float | None = None
+
+    def counts(self) -> RereadCounts:
+        """How many questions were read again and how many skipped, since this was made."""
+        with self._counting:
+            return RereadCounts(read=self._read, skipped=self._skipped)
+
+    def read(
+        self, reader: object, arrived: float | None, scores: Callable[[], np.ndarray]
+    ) -> np.ndarray | None:
+        """``scores()`` in ``reader``'s turn, or None when the question must not wait for it.
+
+        ``arrived`` is the ``time.monotonic()`` at which the question arrived; None: no limit
+        (evaluation and the shell wait for their turn, however long).
+        """
+        turn = _turn_lock(reader)
+        if arrived is None:
+            turn.acquire()
+        else:
+            left = self.max_wait - (time.monotonic() - arrived)
+            if left <= 0 or not turn.acquire(timeout=left):
+                self._count(read=False, waited=time.monotonic() - arrived)
+                return None
+        try:
+            result = scores()
+        finally:
+            turn.release()
+        self._count(read=True)
+        return result
+
+    def _count(self, *, read: bool, waited: float = 0.0) -> None:
+        with self._counting:
+            if read:
+                self._read += 1
+                return
+            self._skipped += 1
+            self._unlogged += 1
+            now = time.monotonic()
+            if self._logged_at is not None and now - self._logged_at < SKIP_LOG_SECONDS:
+                return
+            unlogged, self._unlogged, self._logged_at = self._unlogged, 0, now
+            read_count, skipped = self._read, self._skipped
+        log.info(
+            "%d question(s) waited over %d ms (the last %d ms) and were answered without the "
+            "cross-encoder, by the ranking alone; %d skipped, %d read again in all",
+            unlogged,
+            round(self.max_wait * 1000),
+            round(waited * 1000),
+            skipped,
+            read_count,
+        )
 
 
 class Searcher:
@@ -153,6 +274,7 @@ class Searcher:
         ranker: Ranker | None = None,
         cross_encoder: CrossEncoder | None = None,
         max_question_chars: int = 500,
+        cross_encoder_max_wait: float = MAX_WAIT,
     ) -> None:
         self.embedder = embedder
         self.vectors = vectors
@@ -164,6 +286,13 @@ class Searcher:
             # Loaded now, so that a missing or foreign adapter stops the start, not a question.
             self._cross_encoder = _shipped_cross_encoder()
         self.max_question_chars = max_question_chars
+        #: Turns at the cross-encoder, and the counts of questions read again and skipped.
+        self.rereading = Rereading(cross_encoder_max_wait)
+
+    @property
+    def reads_again(self) -> bool:
+        """Whether the cross-encoder reads each question's best sentences again."""
+        return self.ranker.cross_weight is not None
 
     @property
     def cross_encoder(self) -> CrossEncoder:
@@ -201,26 +330,46 @@ class Searcher:
             ranker=ranker or default_ranker(cross_encoder=settings.cross_encoder),
             cross_encoder=cross_encoder,
             max_question_chars=settings.max_question_chars,
+            cross_encoder_max_wait=settings.cross_encoder_max_wait_ms / 1000,
         )
         searcher.version = version
         return searcher
 
-    def answer(self, question: str, *, limit: int = 3) -> Answer:
+    def answer(self, question: str, *, limit: int = 3, arrived: float | None = None) -> Answer:
         """The best sentences answering ``question``, or ``answered=False`` when none does.
 
         A sentence several articles share is quoted once, with the others' sources in
-        ``Quote.also``; the ``limit`` quotes are distinct sentences.
+        ``Quote.also``; the ``limit`` quotes are distinct sentences. ``arrived``: see
+        :meth:`rank`.
         """
-        ranking = self.rank(question, limit=max(limit, MERGED_FROM))
+        ranking = self.rank(question, limit=max(limit, MERGED_FROM), arrived=arrived)
         if not ranking.confident:
             return Answer(
-                question=question, answered=False, kind=ranking.kind, has_words=ranking.has_words
+                question=question,
+                answered=False,
+                kind=ranking.kind,
+                has_words=ranking.has_words,
+                reread=ranking.reread,
             )
         quotes = merge_repeated(ranking.quotes)[:limit]
-        return Answer(question=question, answered=True, kind=ranking.kind, quotes=quotes)
+        return Answer(
+            question=question,
+            answered=True,
+            kind=ranking.kind,
+            quotes=quotes,
+            reread=ranking.reread,
+        )
 
-    def rank(self, question: str, *, limit: int = 10) -> Ranking:
-        """Candidate sentences for ``question``, best first (up to ``limit``), with confidence."""
+    def rank(self, question: str, *, limit: int = 10, arrived: float | None = None) -> Ranking:
+        """Candidate sentences for ``question``, best first (up to ``limit``), with confidence.
+
+        ``arrived``: the ``time.monotonic()`` at which the question reached whoever asks
+        (a bot's handler). With the cross-encoder, a question that waited longer than
+        ``TANYA_CROSS_ENCODER_MAX_WAIT_MS`` since then is not read again: its order is the
+        ranking's alone (``reread=False``), as without the cross-encoder, since
+        ``ranker-cross.json`` keeps ``ranker.json``'s weights. None: no limit, it waits for its
+        turn (evaluation, the shell).
+        """
         found = self.candidates(question)
         if not found.rows:
             return Ranking(
@@ -235,15 +384,21 @@ class Searcher:
             ordering, found.features, found.chunk_cosines, unknown=found.query.unknown
         )
         confident = self.ranker.confidence(values) >= self.ranker.threshold
-        if self.ranker.cross_weight is not None:
+        reread = None
+        if self.reads_again:
             best = [found.rows[i].text for i in ordering.order[:RERANK_DEPTH]]
-            cross = self.cross_encoder.scores(found.query.text, best)
-            ordering = self.ranker.reorder(ordering, cross)
+            reader = self.cross_encoder
+            cross = self.rereading.read(
+                reader, arrived, lambda: reader.scores(found.query.text, best)
+            )
+            reread = cross is not None
+            if cross is not None:
+                ordering = self.ranker.reorder(ordering, cross)
         quotes = tuple(
             Quote.of(found.rows[i], score)
             for i, score in zip(ordering.order[:limit], ordering.scores[:limit], strict=True)
         )
-        return Ranking(kind=found.query.kind, quotes=quotes, confident=confident)
+        return Ranking(kind=found.query.kind, quotes=quotes, confident=confident, reread=reread)
 
     def candidates(self, question: str) -> Candidates:
         """The sentences worth scoring for ``question``, with their features (unranked)."""

