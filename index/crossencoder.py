@@ -30,11 +30,11 @@ from torch import nn
 from index.e5 import (
     MAX_TOKENS,
     E5Error,
-    ModelFile,
     Network,
     autocast,
     batch,
     default_model_file,
+    read_model_file,
 )
 from index.hardware import this_cpu
 
@@ -75,7 +75,7 @@ class CrossEncoder:
         natively, several times faster), also while fitting; a loaded adapter's weights are then
         kept in bfloat16.
         """
-        model = ModelFile(model_file or default_model_file())
+        model = read_model_file(model_file or default_model_file())
         self.model_digest = model.digest
         self.tokenizer = model.tokenizer
         self.dtype = dtype

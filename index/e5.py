@@ -20,6 +20,7 @@ import struct
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -510,6 +511,15 @@ class Network(nn.Module):
                 yield f"l{n}.{name}", linear
 
 
+@lru_cache(maxsize=2)
+def read_model_file(path: Path) -> ModelFile:
+    """The model file at ``path``, read once.
+
+    The embedder and the cross-encoder share it, and its tokenizer with the words it has split.
+    """
+    return ModelFile(path)
+
+
 def batch(rows: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Token rows as one padded batch: the ids, and which positions hold tokens."""
     longest = max(len(row) for row in rows)
@@ -542,7 +552,7 @@ class TorchE5Embedder:
         model_file: Path | None = None,
         batch_tokens: int = 8192,
     ) -> None:
-        model = ModelFile(model_file or default_model_file())
+        model = read_model_file(model_file or default_model_file())
         self.name = name
         self.dtype = dtype
         self.tokenizer = model.tokenizer
