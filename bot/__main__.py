@@ -76,19 +76,24 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
         return chat(settings)
     from bot.app import build_application
 
-    application = build_application(settings, searcher=_open(settings))
-    if not webhook:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
-        return 0
-    assert settings.webhook_url is not None and settings.webhook_secret is not None
-    application.run_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=settings.webhook_path,
-        webhook_url=settings.webhook_url,
-        secret_token=settings.webhook_secret.get_secret_value(),
-        allowed_updates=ALLOWED_UPDATES,
-    )
+    # The index is loaded in post_init: a first build there serves its first published version
+    # while the rest of it goes on in a thread.
+    application = build_application(settings)
+    try:
+        if not webhook:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+            return 0
+        assert settings.webhook_url is not None and settings.webhook_secret is not None
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    except (IndexMismatchError, RankerFileError) as error:
+        sys.exit(f"error: {error}")
     return 0
 
 

@@ -7,7 +7,8 @@ and the index folder's build lock against ``python -m index build`` in another p
 
 Other workers on the same database pick a reload up on their own: every ``TANYA_SYNC_SECONDS``
 each one compares the version the database names with the one it serves, and opens the new one
-(``follow_index``); a version that fails to open leaves the old one serving.
+(``follow_index``); a version that fails to open leaves the old one serving. A first build at
+start publishes in steps: the bot serves the first, and ``serve_newer`` swaps in each later one.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from index.reload import (
     reload_index,
     report_lines,
 )
+from index.search import Searcher
 from index.stats import index_stats
 from index.versions import BuildBusyError, current_version
 
@@ -226,6 +228,16 @@ async def follow_index(context: BotContext) -> None:
             searcher.version,
             serving.version,
         )
+
+
+def serve_newer(data: BotData, searcher: Searcher) -> None:
+    """Serve ``searcher`` unless a version as new already serves (a build at start, in steps)."""
+    serving = data.searcher
+    if serving is not None and serving.version >= searcher.version:
+        return
+    data.searcher = searcher
+    if serving is not None:
+        log.info("now serving index version %d (was %d)", searcher.version, serving.version)
 
 
 def schedule_index_checks(application: BotApplication) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from typing import Any
@@ -113,7 +114,15 @@ def build_application(
 
     async def post_init(application: BotApplication) -> None:
         if application.bot_data.searcher is None:
-            application.bot_data.searcher = await asyncio.to_thread(load_searcher, settings)
+            loop = asyncio.get_running_loop()
+
+            def serve(searcher: Searcher) -> None:  # from the build's thread: swap in the loop
+                with contextlib.suppress(RuntimeError):  # the loop is closed: the bot stopped
+                    loop.call_soon_threadsafe(admin.serve_newer, application.bot_data, searcher)
+
+            # A first build serves its first published version; the rest go on in a thread.
+            loaded = await asyncio.to_thread(load_searcher, settings, on_new_version=serve)
+            admin.serve_newer(application.bot_data, loaded)
         await start_daily_summaries(application, clock=clock)
         for language, commands in COMMANDS.items():
             await application.bot.set_my_commands(

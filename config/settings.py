@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(
         default=64, ge=1, description="Texts per encode call when indexing."
     )
+    build_publish_every: int = Field(
+        default=2000,
+        ge=0,
+        description=(
+            "Articles per published step when a build embeds everything with no index to serve "
+            "(a first build): each step is a new index version the bot answers from, the last "
+            "one the whole build; 0 = one version at the end."
+        ),
+    )
     max_answer_sentences: int = Field(
         default=3, ge=1, le=10, description="Sentences quoted per reply."
     )

@@ -5,6 +5,11 @@ then, in one database transaction, it retires the rows of removed and changed ar
 them ``removed_in``; nothing is deleted), inserts the new rows, writes the new version's folder
 aside and renames it into place, and commits with ``IndexState.version`` naming that folder.
 See ``index/versions.py`` for the layout and the clean-up of old versions.
+
+A build that embeds every article with no version to serve meanwhile (a first build, or one for
+a new model) does that in steps of ``TANYA_BUILD_PUBLISH_EVERY`` articles: each step is such a
+version, on top of the previous step's, so questions find the first articles within minutes;
+the last step's version holds what a build in one step would.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from index.versions import (
     adopt_legacy_layout,
     build_lock,
     current_version,
+    drop_versions,
     tokens_version,
     version_exists,
     version_folder,
@@ -52,6 +58,7 @@ __all__ = [
     "LEXICAL_DIR",
     "BuildReport",
     "Progress",
+    "Published",
     "build_index",
     "chunk_text",
     "chunk_vectors",
@@ -64,6 +71,8 @@ log = logging.getLogger(__name__)
 
 #: Called with (chunks embedded so far, chunks to embed in all).
 Progress = Callable[[int, int], None]
+#: Called with each index version a build commits, as soon as it serves.
+Published = Callable[[int], None]
 
 
 class ConcurrentBuildError(RuntimeError):
@@ -142,11 +151,15 @@ def build_index(
     full: bool = False,
     progress: Progress | None = None,
     engine: Engine | None = None,
+    published: Published | None = None,
 ) -> BuildReport:
     """Bring the index up to date with the articles; embed only new and changed articles.
 
     ``full`` (or a missing index, or one built with another model) re-embeds every article.
-    When nothing changed, no new version is made.
+    When nothing changed, no new version is made. With no version to serve meanwhile, the
+    articles are published in steps of ``settings.build_publish_every``: one version each,
+    every one on top of the last, the last one the same as a build in one step. ``published``
+    hears of every version as it is committed.
 
     Raises:
         BuildBusyError: If another build of the same index folder is running.
@@ -157,7 +170,12 @@ def build_index(
     try:
         with build_lock(settings.index_dir):
             report = update_index(
-                settings, engine=engine, embedder=embedder, full=full, progress=progress
+                settings,
+                engine=engine,
+                embedder=embedder,
+                full=full,
+                progress=progress,
+                published=published,
             )
     finally:
         if own_engine:
@@ -183,6 +201,7 @@ def update_index(
     embedder: Embedder,
     full: bool = False,
     progress: Progress | None = None,
+    published: Published | None = None,
 ) -> BuildReport:
     """:func:`build_index` for a caller that already holds ``versions.build_lock``."""
     create_schema(engine)
@@ -212,50 +231,137 @@ def update_index(
     )
     if plan.base is not None and not plan.retire and not plan.embed and not stale_tokens:
         return report  # nothing to do: the serving version stays
-    prepared = _embed(plan.embed, embedder, progress, report, settings.embedding_batch_size)
-    # Only now a write transaction: embedding may take minutes and must not hold the database.
+    steps = _steps(settings, plan, embedder, full=full)
+    chunked = [_chunked(article) for article in plan.embed]
+    total = sum(len(spans) for _, spans, _ in chunked)
+    report.chunks_embedded = total
+    if len(steps) > 1:
+        log.info(
+            "no index version to serve: publishing one every %d of %d articles",
+            settings.build_publish_every,
+            len(plan.embed),
+        )
+    vectors, lexical = plan.base, None
+    first_seen: dict[tuple[str, str], dt.datetime] = {}
+    done, version = 0, plan.base_version
+    for number, step in enumerate(steps):
+        prepared = _embed(
+            chunked[step.start : step.stop],
+            embedder,
+            _shifted(progress, done, total),
+            settings.embedding_batch_size,
+        )
+        done += sum(len(item.spans) for item in prepared)
+        # Only now a write transaction: embedding may take minutes and must not hold the database.
+        version, vectors, lexical = _publish(
+            settings,
+            engine,
+            embedder,
+            base_version=version,
+            vectors=vectors,
+            lexical=lexical,
+            retire=plan.retire if number == 0 else [],
+            prepared=prepared,
+            first_seen=first_seen,
+            stale_tokens=stale_tokens and number == 0,
+        )
+        report.version = version
+        if number >= 2:  # this build's own older steps: nothing serves them for long
+            drop_versions(settings.index_dir, [version - 2])
+        if published is not None:
+            published(version)
+    return report
+
+
+def _steps(settings: Settings, plan: _Plan, embedder: Embedder, *, full: bool) -> list[range]:
+    """The slices of ``plan.embed`` published one version each.
+
+    Several only when every article is embedded again and no version of this model could be
+    served meanwhile (a first build, or a new model): a ``--full`` rebuild of an index that
+    serves publishes once, at the end, so the serving version never shrinks to a first step.
+    """
+    count, every = len(plan.embed), settings.build_publish_every
+    servable = full and _servable(settings, plan.base_version, embedder)
+    if plan.base is not None or servable or every <= 0 or count <= every:
+        return [range(0, count)]
+    return [range(start, min(start + every, count)) for start in range(0, count, every)]
+
+
+def _shifted(progress: Progress | None, done: int, total: int) -> Progress | None:
+    """``progress`` counting a step's chunks after the ``done`` of earlier steps, of ``total``."""
+    if progress is None:
+        return None
+    return lambda embedded, _: progress(done + embedded, total)
+
+
+def _publish(
+    settings: Settings,
+    engine: Engine,
+    embedder: Embedder,
+    *,
+    base_version: int,
+    vectors: VectorIndex | None,
+    lexical: BM25Index | None,
+    retire: Sequence[int],
+    prepared: Sequence[_PreparedArticle],
+    first_seen: dict[tuple[str, str], dt.datetime],
+    stale_tokens: bool,
+) -> tuple[int, VectorIndex, BM25Index]:
+    """Make the version after ``base_version``: retire, insert, write its folder, commit.
+
+    ``vectors`` (updated in place) and ``lexical`` are the base version's, or None: a first
+    step of a full build, or (``lexical`` only) read from the base version's folder.
+    ``first_seen`` gains the retired articles' first dates, for this and the later steps.
+
+    Returns:
+        The new version, its vectors and its lexical index (the base of a next step).
+    """
     with Session(engine) as session:
         state = lock_index_state(session=session)
-        if (state.version if state else 0) != plan.base_version:
+        if (state.version if state else 0) != base_version:
             raise ConcurrentBuildError(
-                f"the index moved from version {plan.base_version} to "
+                f"the index moved from version {base_version} to "
                 f"{state.version if state else 0} during this build: run it again"
             )
-        version = plan.base_version + 1
-        first_seen, retired_chunks = _retire_articles(session, plan.retire, version=version)
+        version = base_version + 1
+        seen, retired_chunks = _retire_articles(session, retire, version=version)
+        first_seen.update(seen)
         new_chunks, new_vectors, sentences = _insert_articles(
             session, prepared, first_seen=first_seen
         )
-        vectors = plan.base or VectorIndex.empty(dim=embedder.dim, model=embedder.name)
+        full = vectors is None
+        if vectors is None:
+            vectors = VectorIndex.empty(dim=embedder.dim, model=embedder.name)
         vectors.remove(retired_chunks)
         vectors.add(new_chunks, new_vectors)
         _record_state(session, state, model=embedder.name, dim=embedder.dim, version=version)
         session.flush()
-        lexical = None
+        updated = None
         if stale_tokens:
             log.info(
                 "index version %d holds tokens of an older tokenizer: %d stored sentences "
                 "tokenised differently now",
-                plan.base_version,
+                base_version,
                 retokenize(session=session, tokenize=tokenize),
             )
-        elif plan.base is not None:  # update the serving version's postings: tokenise only the new
-            lexical = BM25Index.load(
-                version_folder(settings.index_dir, plan.base_version) / LEXICAL_DIR
-            ).updated(
+        elif not full:  # update the base version's postings: tokenise only the new
+            if lexical is None:
+                lexical = BM25Index.load(
+                    version_folder(settings.index_dir, base_version) / LEXICAL_DIR
+                )
+            updated = lexical.updated(
                 remove_groups=retired_chunks,
                 doc_ids=[sentence.id or 0 for sentence in sentences],
                 documents=[sentence.tokens.split() for sentence in sentences],
                 groups=[sentence.chunk_id for sentence in sentences],
             )
-        if lexical is None:  # a full build, or a version saved without term counts
-            lexical = _lexical_from_database(session)
+        if updated is None:  # a full build, or a version saved without term counts
+            updated = _lexical_from_database(session)
         # The folder first, then the commit that names it: a build that dies in between leaves
         # an unnamed folder, and the database still names the previous version.
-        write_version(settings.index_dir, version, vectors, lexical)
+        write_version(settings.index_dir, version, vectors, updated)
         session.commit()
-    report.version = version
-    return report
+    return version, vectors, updated
 
 
 def _plan(
@@ -291,16 +397,28 @@ def _plan(
     return _Plan(base_version, base, retire, [articles[key] for key in fresh + changed])
 
 
+def _servable(settings: Settings, version: int, embedder: Embedder) -> bool:
+    """Whether ``version`` is on disk, made by the model of ``embedder``."""
+    if not version_exists(settings.index_dir, version):
+        return False
+    try:
+        meta = VectorIndex.read_meta(version_folder(settings.index_dir, version))
+    except Exception:  # a damaged file of any kind: not a version to serve
+        return False
+    return meta.model == embedder.name and meta.dim == embedder.dim
+
+
 def _base_vectors(settings: Settings, version: int, embedder: Embedder) -> VectorIndex | None:
     """A copy of the serving version's vectors to update, or None when all must be re-embedded."""
     if not version_exists(settings.index_dir, version):
         return None
     folder = version_folder(settings.index_dir, version)
-    meta = VectorIndex.read_meta(folder)
-    if meta.model == embedder.name and meta.dim == embedder.dim:
+    if _servable(settings, version, embedder):
         return VectorIndex.load(folder, model=embedder.name)
     log.warning(
-        "index was built with %s; re-embedding everything with %s", meta.model, embedder.name
+        "index was built with %s; re-embedding everything with %s",
+        VectorIndex.read_meta(folder).model,
+        embedder.name,
     )
     return None
 
@@ -358,20 +476,19 @@ def chunk_vectors(settings: Settings, *, model: str) -> dict[str, np.ndarray]:
     return dict(zip((text for _, text in rows), vectors.vectors(ids), strict=True))
 
 
+def _chunked(article: ParsedArticle) -> tuple[ParsedArticle, list[range], list[str]]:
+    """An article, its chunks' sentence spans, and the chunks' texts to embed."""
+    spans = chunk_spans([s.text for s in article.sentences])
+    return article, spans, [chunk_text(article.sentences[i].text for i in span) for span in spans]
+
+
 def _embed(
-    articles: Sequence[ParsedArticle],
+    chunked: Sequence[tuple[ParsedArticle, list[range], list[str]]],
     embedder: Embedder,
     progress: Progress | None,
-    report: BuildReport,
     batch_size: int,
 ) -> list[_PreparedArticle]:
-    spans = [chunk_spans([s.text for s in article.sentences]) for article in articles]
-    texts = [
-        chunk_text(article.sentences[i].text for i in span)
-        for article, article_spans in zip(articles, spans, strict=True)
-        for span in article_spans
-    ]
-    report.chunks_embedded = len(texts)
+    texts = [text for _, _, article_texts in chunked for text in article_texts]
     # Shortest first: each batch holds texts of about one length, so little of it is padding.
     order = sorted(range(len(texts)), key=lambda n: len(texts[n]))
     matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
@@ -381,7 +498,7 @@ def _embed(
         if progress:
             progress(min(start + batch_size, len(texts)), len(texts))
     prepared, offset = [], 0
-    for article, article_spans in zip(articles, spans, strict=True):
+    for article, article_spans, _ in chunked:
         prepared.append(
             _PreparedArticle(article, article_spans, matrix[offset : offset + len(article_spans)])
         )

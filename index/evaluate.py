@@ -209,8 +209,14 @@ def prepare_corpus(
                     out.write(json.dumps(article, ensure_ascii=False) + "\n")
     if distractors is not None and not (articles / "distractors.jsonl").exists():
         (articles / "distractors.jsonl").write_bytes(distractors.read_bytes())
+    # Nobody asks this corpus anything until it is built: one version, no steps.
     return settings.model_copy(
-        update={"seeds_dir": articles, "data_dir": cache, "database_url": None}
+        update={
+            "seeds_dir": articles,
+            "data_dir": cache,
+            "database_url": None,
+            "build_publish_every": 0,
+        }
     )
 
 

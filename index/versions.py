@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,6 +200,16 @@ def collect_garbage(index_dir: Path, engine: Engine) -> Garbage:
             garbage.articles,
         )
     return garbage
+
+
+def drop_versions(index_dir: Path, versions: Iterable[int]) -> None:
+    """Delete those versions' folders; the caller holds the build lock and serves none of them.
+
+    A build that publishes in steps drops its own older steps as it goes: a searcher that
+    still maps one keeps reading it (on Linux a deleted file stays readable while mapped).
+    """
+    for version in versions:
+        shutil.rmtree(version_folder(index_dir, version), ignore_errors=True)
 
 
 def _remove_folders(index_dir: Path, keep: set[int]) -> list[str]:
