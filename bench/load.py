@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import subprocess
 import sys
 import time
@@ -26,6 +27,10 @@ from bench.indexing import Percentiles
 from tests.telegram_api import BotApiServer, SentMessage
 
 FIRST_USER = 500_000
+
+
+ADMIN = FIRST_USER - 1  # asks /status at the end; not one of the users
+_REREAD = re.compile(r"([\d.,]+) dibaca ulang · ([\d.,]+) dilewati")
 
 
 @dataclass(slots=True)
@@ -44,6 +49,10 @@ class LoadResult:
     startup_to_first_answer_seconds: float
     bot_peak_rss_mib: float
     rejected_calls: int
+    #: With the cross-encoder on, questions it read again and those that skipped it (waited
+    #: too long), as the bot's /status counts them; None when it is off.
+    reread: int | None = None
+    skipped_cross_encoder: int | None = None
 
 
 async def run_load(
@@ -61,6 +70,8 @@ async def run_load(
         arrivals: dict[int, asyncio.Queue[float]] = {}
         api.sent_listeners.append(lambda sent: _arrived(arrivals, sent))
         chats = [FIRST_USER + n for n in range(users)]
+        api.private_chat(ADMIN)
+        arrivals[ADMIN] = asyncio.Queue()
         for chat in chats:
             api.private_chat(chat)
             arrivals[chat] = asyncio.Queue()
@@ -69,6 +80,7 @@ async def run_load(
             "TANYA_TELEGRAM_TOKEN": api.token,
             "TANYA_TELEGRAM_API_URL": api.base_url,
             "TANYA_USER_RATE_LIMIT": "0",
+            "TANYA_ADMIN_IDS": str(ADMIN),
         }
         spawned = time.perf_counter()
         with log.open("w", encoding="utf-8") as log_file:
@@ -89,6 +101,9 @@ async def run_load(
             seconds = time.perf_counter() - started
             await asyncio.sleep(1.0)  # late duplicates would arrive now
             peak = _peak_rss_mib(process.pid)
+            api.send_text(ADMIN, "/status")
+            await asyncio.wait_for(arrivals[ADMIN].get(), timeout=60)
+            status = [m.text for m in api.sent_messages if m.chat_id == ADMIN][-1]
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -110,7 +125,17 @@ async def run_load(
             startup_to_first_answer_seconds=round(startup, 2),
             bot_peak_rss_mib=round(peak, 1),
             rejected_calls=len(api.rejected),
+            **_rereading(status),
         )
+
+
+def _rereading(status: str) -> dict[str, int]:
+    """The cross-encoder's counts in a /status reply (nothing when it is off)."""
+    found = _REREAD.search(status)
+    if found is None:
+        return {}
+    read, skipped = (int(re.sub(r"\D", "", number)) for number in found.groups())
+    return {"reread": read, "skipped_cross_encoder": skipped}
 
 
 def _arrived(arrivals: dict[int, asyncio.Queue[float]], sent: SentMessage) -> None:

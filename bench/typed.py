@@ -54,7 +54,9 @@ def with_a_slip(question: str, rng: random.Random) -> str:
     if slip == 0:
         word = word[:at] + word[at + 1 :]
     elif slip == 1:
-        word = word[:at] + rng.choice(ascii_lowercase.replace(word[at].lower(), "")) + word[at + 1 :]
+        word = (
+            word[:at] + rng.choice(ascii_lowercase.replace(word[at].lower(), "")) + word[at + 1 :]
+        )
     else:
         word = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
     words[n] = word

@@ -550,7 +550,7 @@ class TorchE5Embedder:
         *,
         dtype: torch.dtype = torch.float32,
         model_file: Path | None = None,
-        batch_tokens: int = 8192,
+        batch_tokens: int = 2048,
     ) -> None:
         model = read_model_file(model_file or default_model_file())
         self.name = name
