@@ -95,8 +95,8 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "With TANYA_CROSS_ENCODER: a question that has waited longer than this since the bot "
-            "received it (queued behind others, or for the cross-encoder, which reads one question "
-            "at a time) is answered by the ranking alone; /status counts those."
+            "received it, or finds the cross-encoder reading another question (it reads one at a "
+            "time, and nobody queues for it), is answered by the ranking alone; /status counts those."
         ),
     )
     max_question_chars: int = Field(

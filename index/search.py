@@ -10,8 +10,9 @@ list of stored sentences with their sources, or nothing when no sentence is good
 
 With ``TANYA_CROSS_ENCODER`` the best sentences are read again by the cross-encoder, one
 question at a time (``Rereading``). A question that has already waited longer than
-``TANYA_CROSS_ENCODER_MAX_WAIT_MS`` since it arrived, or would wait past it for its turn, skips
-that step and is answered by the ranking alone: under load replies stay quick, not queued.
+``TANYA_CROSS_ENCODER_MAX_WAIT_MS`` since it arrived, or finds the cross-encoder reading another
+question, skips that step and is answered by the ranking alone: under load replies stay quick,
+never queued.
 """
 
 from __future__ import annotations
@@ -195,9 +196,10 @@ class Rereading:
     """Who the cross-encoder reads for: one question at a time, and none that waited too long.
 
     torch already spreads one reading over the cores, so questions take turns rather than share
-    them and all finish late. A question whose wait since it arrived is past ``max_wait`` seconds when it would start, or
-    would pass it while waiting for its turn, skips the cross-encoder (the caller keeps the
-    ranking's order). Thread-safe; counts both kinds, and logs skips at most once a minute.
+    them and all finish late. A question whose wait since it arrived is past ``max_wait``
+    seconds, or that finds the cross-encoder reading another question, skips it (the caller
+    keeps the ranking's order): no question waits for another's reading, so none holds a worker
+    thread while it waits. Thread-safe; counts both kinds, and logs skips at most once a minute.
     """
 
     def __init__(self, max_wait: float = MAX_WAIT) -> None:
@@ -219,14 +221,15 @@ class Rereading:
         """``scores()`` in ``reader``'s turn, or None when the question must not wait for it.
 
         ``arrived`` is the ``time.monotonic()`` at which the question arrived; None: no limit
-        (evaluation and the shell wait for their turn, however long).
+        (evaluation and the shell wait for their turn, however long). A question with a time
+        never waits for its turn: it is read now or not at all.
         """
         turn = _turn_lock(reader)
         if arrived is None:
             turn.acquire()
         else:
-            left = self.max_wait - (time.monotonic() - arrived)
-            if left <= 0 or not turn.acquire(timeout=left):
+            waited = time.monotonic() - arrived
+            if waited > self.max_wait or not turn.acquire(blocking=False):
                 self._count(read=False, waited=time.monotonic() - arrived)
                 return None
         try:

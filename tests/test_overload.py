@@ -95,7 +95,8 @@ def test_while_another_question_is_read_one_that_would_wait_past_its_budget_skip
     other.start()
     try:
         assert reading.wait(60)
-        # The cross-encoder is busy for longer than this question may wait: not queued.
+        # The cross-encoder is reading another question: this one does not queue for it, though
+        # its budget (a second) would allow the wait.
         answer = searcher.answer(MISSION_QUESTION, arrived=time.monotonic())
     finally:
         done.set()
@@ -112,11 +113,12 @@ def test_many_at_once_all_are_answered_none_lost(
     corpus_root: Path, embedder: Embedder, plain: Searcher
 ) -> None:
     searcher = crossed(corpus_root, embedder)
-    # Half of the questions arrived long ago (they must skip), half just now (they are read).
+    # Half of the questions arrived long ago (they must skip), half have no time limit (they
+    # take their turns, as evaluation does).
     asked = [(q, stale) for q in QUESTIONS for stale in (True, False)]
 
     def ask(question: str, stale: bool) -> Answer:
-        arrived = time.monotonic() - (LONG_AGO if stale else 0.0)
+        arrived = time.monotonic() - LONG_AGO if stale else None
         return searcher.answer(question, arrived=arrived)
 
     with ThreadPoolExecutor(max_workers=len(asked)) as pool:
