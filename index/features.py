@@ -258,7 +258,7 @@ def sentence_features(
             values[_COLUMN[kind_column]] = holds
             values[_COLUMN["no_kind"]] = not holds
         if focus is not None:
-            named, by_answer = focus_in(row.text, focus)
+            named, by_answer = focus_in(row.text, focus, tokens)
             values[_COLUMN["focus"]] = named
             values[_COLUMN["focus_slot"]] = by_answer
     base = len(BASE_FEATURES)

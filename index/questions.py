@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Collection
+from functools import lru_cache
 from typing import NamedTuple
 
 from index.tokens import STOPWORDS, stem, word_forms, words
@@ -247,6 +249,11 @@ _COUNT_ASK = frozenset({"berapa", "berapakah"})
 _NAME_ASK = frozenset({"apa", "apakah", "mana", "manakah"})
 
 
+@lru_cache(maxsize=1)
+def _stopword_stems() -> frozenset[str]:
+    return frozenset(stem(word) for word in STOPWORDS)
+
+
 def question_focus(question: str) -> Focus | None:
     """The noun after the first "berapa", or before the first "apa"/"manakah", if any."""
     found = words(question)
@@ -262,12 +269,18 @@ def question_focus(question: str) -> Focus | None:
     return None
 
 
-def focus_in(sentence: str, focus: Focus) -> tuple[bool, bool]:
+def focus_in(
+    sentence: str, focus: Focus, tokens: Collection[str] | None = None
+) -> tuple[bool, bool]:
     """Whether ``sentence`` names the focus, and whether it stands where an answer would.
 
     "berapa penumpang" is answered by "120 penumpang" (a number up to three words before the
-    noun), "desa apakah" by "Desa Sukamaju" (a capitalised word right after it).
+    noun), "desa apakah" by "Desa Sukamaju" (a capitalised word right after it). ``tokens``,
+    the sentence's stored tokens (``tokenize``), if given, spare stemming its words when the
+    focus is not among them: they hold the stem of every word but the stopwords.
     """
+    if tokens is not None and focus.noun not in tokens and focus.noun not in _stopword_stems():
+        return False, False
     forms = word_forms(sentence)
     named = by_answer = False
     for i, form in enumerate(forms):

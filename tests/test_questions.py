@@ -16,7 +16,7 @@ from index.questions import (
     holds_answer_kind,
     question_focus,
 )
-from index.tokens import words
+from index.tokens import tokenize, words
 
 
 @pytest.mark.parametrize(
@@ -187,3 +187,18 @@ def test_the_bench_slips_change_one_letter_of_one_content_word_the_same_way_each
     assert word in {"tentara", "Korea", "Utara", "dikirim"}  # "Rusia?" is not all letters
     assert word[0] == slipped[0] and word[-1] == slipped[-1]
     assert abs(len(word) - len(slipped)) <= 1
+
+
+def test_the_focus_is_looked_for_in_the_stored_tokens_first() -> None:
+    focus = question_focus("berapa tentara dikirim?")
+    assert focus is not None
+    for sentence in [
+        "Korea Utara mengirim 11.000 tentara ke Rusia.",
+        "Tentara Korea Utara dikirim pada 2024.",
+        "Korea Utara mengirim 11.000 pekerja.",
+    ]:
+        # The same answer with the sentence's stored tokens as without them.
+        assert focus_in(sentence, focus, set(tokenize(sentence))) == focus_in(sentence, focus)
+    # Without the focus among the tokens, the words are not looked at: "tentara" written in
+    # the sentence but absent from the tokens given is not found.
+    assert focus_in("Ribuan tentara dikirim.", focus, {"ribu", "kirim"}) == (False, False)
