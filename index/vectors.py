@@ -12,6 +12,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+# A search is one question against the flat index, and questions asked together already run in
+# threads of their own: FAISS's own OpenMP threads only fight them and the model's for the
+# cores (81,650 vectors on 2 cores: 8.7 ms a search with one thread, 14 ms with two).
+faiss.omp_set_num_threads(1)
+
 INDEX_FILE = "chunks.faiss"
 META_FILE = "chunks.json"
 
