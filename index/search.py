@@ -230,7 +230,7 @@ class Rereading:
         else:
             waited = time.monotonic() - arrived
             if waited > self.max_wait or not turn.acquire(blocking=False):
-                self._count(read=False, waited=time.monotonic() - arrived)
+                self._count(read=False, waited=waited)
                 return None
         try:
             result = scores()
