@@ -329,19 +329,28 @@ def own_peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def hwm_mib(pid: int | str = "self") -> float:
+    """VmHWM (peak resident memory) of a running process, from ``/proc`` (Linux); NaN if absent.
+
+    Raises:
+        OSError: If the process has no ``/proc`` entry.
+    """
+    with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def own_hwm_mib() -> float:
     """VmHWM of this process (Linux), else its ``ru_maxrss``.
 
     In a child ``ru_maxrss`` would carry the parent's peak across exec.
     """
     try:
-        with open("/proc/self/status", encoding="utf-8") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
+        return hwm_mib()
     except OSError:
-        pass
-    return own_peak_rss_mib()
+        return own_peak_rss_mib()
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

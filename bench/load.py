@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.indexing import Percentiles
+from bench.indexing import Percentiles, hwm_mib
 from tests.telegram_api import BotApiServer, SentMessage
 
 FIRST_USER = 500_000
@@ -100,7 +100,7 @@ async def run_load(
             )
             seconds = time.perf_counter() - started
             await asyncio.sleep(1.0)  # late duplicates would arrive now
-            peak = _peak_rss_mib(process.pid)
+            peak = hwm_mib(process.pid)
             api.send_text(ADMIN, "/status")
             await asyncio.wait_for(arrivals[ADMIN].get(), timeout=60)
             status = [m.text for m in api.sent_messages if m.chat_id == ADMIN][-1]
@@ -167,12 +167,3 @@ async def _user(
             continue  # counted as lost
         latencies.append(arrived - asked)
     return latencies
-
-
-def _peak_rss_mib(pid: int) -> float:
-    """VmHWM of a running process (Linux)."""
-    with open(f"/proc/{pid}/status", encoding="utf-8") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
