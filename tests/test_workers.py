@@ -39,6 +39,7 @@ from tests.conftest import (
     MISSION_QUESTION,
     REPO,
     SEED,
+    bot_env,
     make_settings,
     new_postgres_database,
     running_bot,
@@ -60,17 +61,12 @@ def free_port() -> int:
 
 def worker_env(api: BotApiServer, root: Path, **settings: str) -> dict[str, str]:
     """The environment of a worker on ``root``'s seeds and data, talking to the stand-in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
-    env.update(
-        TANYA_TELEGRAM_TOKEN=api.token,
-        TANYA_TELEGRAM_API_URL=api.base_url,
-        TANYA_SEEDS_DIR=str(root / "seeds"),
-        TANYA_DATA_DIR=str(root / "data"),
-        TANYA_WEBHOOK_LISTEN="127.0.0.1",
-        TANYA_WEBHOOK_SECRET=SECRET,
+    return bot_env(
+        api,
+        seeds=root / "seeds",
+        data=root / "data",
+        **{"webhook_listen": "127.0.0.1", "webhook_secret": SECRET, **settings},
     )
-    env.update({f"TANYA_{name.upper()}": value for name, value in settings.items()})
-    return env
 
 
 class Worker:
