@@ -15,28 +15,15 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from string import ascii_lowercase
 
-from index.questions import CHAT_WORDS
+from index.questions import chat_spelling
 from index.tokens import STOPWORDS
 
-#: Each written-out word's first chat spelling, plus the -kah forms FacQA's questions use.
-CHAT_SPELLING: dict[str, str] = {}
-for chat, written in CHAT_WORDS.items():
-    CHAT_SPELLING.setdefault(written, chat)
-for written in ("berapa", "siapa", "kapan", "dimana", "bagaimana"):
-    CHAT_SPELLING[f"{written}kah"] = CHAT_SPELLING[written]
-_WORD = re.compile(r"\w+")
 SEED = 11
-
-
-def chat_spelling(question: str) -> str:
-    """``question`` in lower case, in chat spelling."""
-    return _WORD.sub(lambda m: CHAT_SPELLING.get(m.group(0), m.group(0)), question.lower())
 
 
 def with_a_slip(question: str, rng: random.Random) -> str:

@@ -31,6 +31,7 @@ from index.ranker import CROSS_RANKER_FILE, RANKER_FILE
 from index.reload import collect_garbage, reload_index, report_lines
 from index.stats import index_stats
 from index.store import make_engine
+from index.trainsets import PARAGRAPHS
 from index.versions import BuildBusyError
 
 if TYPE_CHECKING:  # index.tune imports torch: only for the command that needs it
@@ -163,7 +164,7 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     )
 
     embedder = settings_embedder(settings)
-    sets = _question_sets(args.set, limit=args.limit)
+    sets = _question_sets(settings, args, limit=args.limit)
     with _stage("asking the train questions"):
         asked = ask_all(settings, embedder=embedder, sets=sets, progress=ProgressBar("questions"))
     if args.folds:
@@ -189,7 +190,7 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
                     settings,
                     embedder=embedder,
                     sets=_question_sets(
-                        args.set, limit=args.cross_encoder_limit, unanswerable=False
+                        settings, args, limit=args.cross_encoder_limit, unanswerable=False
                     ),
                     elsewhere=0,
                     progress=ProgressBar("questions for the cross-encoder"),
@@ -198,7 +199,11 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
         pairs = reading_pairs(lessons, ranker)
         bar = ProgressBar("cross-encoder steps")
         with _stage(f"fitting the cross-encoder ({reader.dtype})"):
-            reader.fit(pairs, progress=lambda step, steps, _loss: bar(step, steps))
+            reader.fit(
+                pairs,
+                epochs=args.cross_encoder_epochs,
+                progress=lambda step, steps, _loss: bar(step, steps),
+            )
         reader.save_adapter(adapter)
         print(json.dumps({"cross_encoder": str(adapter), "questions": len(pairs)}))
     else:
@@ -219,13 +224,20 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _question_sets(
-    specs: list[list[str]], *, limit: int | None, unanswerable: bool = True
+    settings: Settings, args: argparse.Namespace, *, limit: int | None, unanswerable: bool = True
 ) -> list[QuestionSet]:
-    """The ``--set`` files read, at most ``limit`` questions of each (without unanswerable)."""
+    """The ``--set`` and ``--contexts`` files read, at most ``limit`` questions of each file.
+
+    Without ``unanswerable``, only the answerable questions; ``--chat-typed`` adds its share of
+    chat-typed copies to every file's sample.
+    """
+    from index.trainsets import context_set, with_chat_typed
     from index.tune import QuestionSet
 
-    sample = functools.partial(_sample, limit=limit)
-    return [
+    def sample(questions: list[Question]) -> list[Question]:
+        return with_chat_typed(_sample(questions, limit=limit), args.chat_typed)
+
+    sets = [
         QuestionSet(
             passages=Path(passages),
             questions=sample(read_questions(Path(questions))),
@@ -233,8 +245,20 @@ def _question_sets(
             if unanswerable
             else [],
         )
-        for passages, questions, *others in specs
+        for passages, questions, *others in args.set or ()
     ]
+    for path in args.contexts or ():
+        found = context_set(
+            path, folder=settings.data_dir / "tune-sets", paragraphs=args.paragraphs
+        )
+        sets.append(
+            QuestionSet(
+                passages=found.passages,
+                questions=sample(found.answerable),
+                unanswerable=sample(found.unanswerable) if unanswerable else [],
+            )
+        )
+    return sets
 
 
 def _sample(questions: list[Question], *, limit: int | None) -> list[Question]:
@@ -307,9 +331,29 @@ def main(argv: list[str] | None = None) -> int:
         "--set",
         nargs="+",
         action="append",
-        required=True,
         metavar="FILE",
         help="PASSAGES QUESTIONS [UNANSWERABLE ...] .jsonl train files (repeat for each set)",
+    )
+    tu.add_argument(
+        "--contexts",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="train files of questions with their paragraph (shared/eval/extra), asked of "
+        "articles of --paragraphs consecutive paragraphs",
+    )
+    tu.add_argument(
+        "--paragraphs",
+        type=int,
+        default=PARAGRAPHS,
+        help=f"paragraphs joined into one article for --contexts (default {PARAGRAPHS})",
+    )
+    tu.add_argument(
+        "--chat-typed",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="also ask this share of every file's questions in lower case and chat spelling",
     )
     tu.add_argument("--limit", type=int, help="at most N questions of each file (fixed sample)")
     tu.add_argument("--output", type=Path, default=RANKER_FILE, help="where to write the weights")
@@ -332,6 +376,12 @@ def main(argv: list[str] | None = None) -> int:
         "of each file, 0 for all (default: --limit); the rest is fitted on --limit's sample",
     )
     tu.add_argument(
+        "--cross-encoder-epochs",
+        type=float,
+        default=2.0,
+        help="with --train-cross-encoder: times the adapter reads its questions (default 2)",
+    )
+    tu.add_argument(
         "--cross-encoder",
         type=Path,
         help="the cross-encoder's adapter file, written with --train-cross-encoder "
@@ -346,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     tu.set_defaults(run=_tune)
     args = parser.parse_args(argv)
+    if args.run is _tune and not (args.set or args.contexts):
+        parser.error("tune needs train questions: --set or --contexts")
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     return int(args.run(settings, args))

@@ -45,6 +45,8 @@ class Question:
     answers: tuple[str, ...]
     passage_id: str | None
     source: str = ""  # the file it was read from, for figures per file
+    # the paragraph of its passage that answers it, when the passage is longer (fitting only)
+    context: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +122,20 @@ def read_questions(path: Path) -> list[Question]:
 
 
 def is_hit(sentence: RankedSentence, question: Question) -> bool:
-    """From the gold passage and containing a gold answer (case-insensitive)."""
+    """From the gold passage and containing a gold answer (case-insensitive).
+
+    A question with a ``context`` also needs the sentence to stand in that paragraph.
+    """
     if sentence.passage_id != question.passage_id:
         return False
     text = sentence.text.lower()
+    if question.context and _spaced(text) not in _spaced(question.context.lower()):
+        return False
     return any(answer.lower() in text for answer in question.answers)
+
+
+def _spaced(text: str) -> str:
+    return " ".join(text.split())
 
 
 def score_method(

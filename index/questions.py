@@ -138,6 +138,21 @@ CHAT_WORDS = {
 _LATIN_WORD = re.compile(r"\b[A-Za-z]+\b")
 
 
+#: Each written-out word's first chat spelling (the inverse of ``CHAT_WORDS``), plus the -kah
+#: forms formal questions use: how a reader in a chat would type a formal question.
+CHAT_SPELLING: dict[str, str] = {}
+for _chat, _written in CHAT_WORDS.items():
+    CHAT_SPELLING.setdefault(_written, _chat)
+for _written in ("berapa", "siapa", "kapan", "dimana", "bagaimana"):
+    CHAT_SPELLING[f"{_written}kah"] = CHAT_SPELLING[_written]
+_WORD = re.compile(r"\w+")
+
+
+def chat_spelling(question: str) -> str:
+    """``question`` in lower case, in chat spelling ("Berapakah yang ..." -> "brp yg ...")."""
+    return _WORD.sub(lambda m: CHAT_SPELLING.get(m.group(0), m.group(0)), question.lower())
+
+
 def formal_question(question: str) -> str:
     """``question`` with its chat spellings written out ("brp" -> "berapa", "yg" -> "yang").
 

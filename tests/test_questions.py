@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.typed import chat_spelling
 from bench.typed import main as typed_main
 from index.questions import (
     AnswerKind,
     Focus,
     answer_kind,
+    chat_spelling,
     focus_in,
     formal_question,
     holds_answer_kind,

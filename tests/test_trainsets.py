@@ -1,0 +1,158 @@
+"""Train questions in the shapes readers meet: paragraphs joined into articles, chat typing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index.__main__ import main
+from index.embedder import Embedder
+from index.evaluate import RankedSentence, is_hit, read_questions
+from index.trainsets import chat_typed, context_set, with_chat_typed
+from index.tune import QuestionSet, ask_all
+from tests.conftest import make_settings
+from tests.test_eval import _write
+
+# Invented paragraphs about one town; the name "Sukamaju" stands in several of them.
+PARAGRAPHS = [
+    "Desa Sukamaju terletak di lereng Gunung Salak. Desa itu dihuni 4.200 jiwa.",
+    "Kepala Desa Sukamaju adalah Budi Santoso. Ia terpilih pada tahun 2019.",
+    "Pasar Sukamaju buka setiap hari Rabu. Pedagang datang dari Bogor dan Sukabumi.",
+    "Sungai Cisadane mengalir di sebelah timur desa. Airnya dipakai untuk sawah.",
+]
+
+
+def _contexts(folder: Path) -> Path:
+    rows = [
+        ("q1", "Berapa jumlah penduduk Desa Sukamaju?", ["4.200"], 0),
+        ("q2", "Siapa kepala Desa Sukamaju?", ["Budi Santoso"], 1),
+        ("q3", "Kapan kepala desa terpilih?", ["2019"], 1),
+        ("q4", "Hari apa Pasar Sukamaju buka?", ["Rabu"], 2),
+        ("q5", "Sungai apa yang mengalir di sebelah barat desa?", [], 3),
+        # "Sukamaju" is in every paragraph: only the question's own paragraph may hold its hit.
+        ("q6", "Apa nama desa di lereng Gunung Salak?", ["Sukamaju"], 0),
+    ]
+    return _write(
+        folder / "extra.train.jsonl",
+        [
+            {"id": key, "question": q, "answers": a, "context": PARAGRAPHS[n], "source": "x"}
+            for key, q, a, n in rows
+        ],
+    )
+
+
+def test_paragraphs_are_joined_into_articles_in_file_order(tmp_path: Path) -> None:
+    found = context_set(_contexts(tmp_path), folder=tmp_path / "sets", paragraphs=3)
+    articles = [json.loads(line) for line in found.passages.read_text().splitlines()]
+    assert [a["passage_id"] for a in articles] == ["extra-00000", "extra-00001"]
+    assert articles[0]["text"] == "\n\n".join(PARAGRAPHS[:3])
+    assert articles[1]["text"] == PARAGRAPHS[3]
+    assert [q.id for q in found.answerable] == ["q1", "q2", "q3", "q4", "q6"]
+    assert [q.id for q in found.unanswerable] == ["q5"]
+    assert {q.passage_id for q in found.answerable} == {"extra-00000"}
+    assert found.unanswerable[0].passage_id == "extra-00001"
+    assert found.answerable[1].context == PARAGRAPHS[1]
+
+
+def test_a_hit_stands_in_the_questions_own_paragraph(tmp_path: Path) -> None:
+    found = context_set(_contexts(tmp_path), folder=tmp_path / "sets", paragraphs=4)
+    name = next(q for q in found.answerable if q.id == "q6")
+    own = RankedSentence("Desa Sukamaju terletak di lereng Gunung Salak.", "extra-00000", 0.0)
+    other = RankedSentence("Pasar Sukamaju buka setiap hari Rabu.", "extra-00000", 0.0)
+    assert is_hit(own, name)
+    assert not is_hit(other, name)  # holds the answer, in another paragraph of the article
+    # Questions read from an eval file have no paragraph: any sentence of the passage counts.
+    plain = _write(
+        tmp_path / "plain.jsonl",
+        [{"id": "p", "question": "?", "answers": ["Sukamaju"], "passage_id": "extra-00000"}],
+    )
+    assert is_hit(other, read_questions(plain)[0])
+
+
+def test_a_file_without_paragraphs_is_refused_with_its_line(tmp_path: Path) -> None:
+    bad = _write(tmp_path / "bad.jsonl", [{"id": "a", "question": "Siapa?", "answers": ["x"]}])
+    with pytest.raises(ValueError, match="bad.jsonl line 1: no question or no context"):
+        context_set(bad, folder=tmp_path / "sets")
+    with pytest.raises(ValueError, match="at least one paragraph"):
+        context_set(_contexts(tmp_path), folder=tmp_path / "sets", paragraphs=0)
+
+
+def test_chat_typed_copies_keep_answers_and_passage(tmp_path: Path) -> None:
+    assert chat_typed("Berapakah jumlah penduduk yang tinggal di Sukamaju?") == (
+        "brp jumlah penduduk yg tinggal di sukamaju"
+    )
+    found = context_set(_contexts(tmp_path), folder=tmp_path / "sets")
+    everything = with_chat_typed(found.answerable, 1.0)
+    assert everything[: len(found.answerable)] == found.answerable
+    copies = everything[len(found.answerable) :]
+    assert [c.id for c in copies] == [f"{q.id}~chat" for q in found.answerable]
+    for copy, question in zip(copies, found.answerable, strict=True):
+        assert copy.question == chat_typed(question.question) != question.question
+        assert (copy.answers, copy.passage_id, copy.context) == (
+            question.answers,
+            question.passage_id,
+            question.context,
+        )
+    assert with_chat_typed(found.answerable, 0.0) == found.answerable
+    # The same share draws the same questions every time.
+    assert with_chat_typed(found.answerable, 0.5) == with_chat_typed(found.answerable, 0.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        with_chat_typed(found.answerable, 1.5)
+
+
+def test_questions_asked_of_joined_paragraphs_find_their_own(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    found = context_set(_contexts(tmp_path), folder=tmp_path / "sets")
+    asked = ask_all(
+        make_settings(tmp_path),
+        embedder=embedder,
+        sets=[
+            QuestionSet(
+                passages=found.passages,
+                questions=found.answerable,
+                unanswerable=found.unanswerable,
+            )
+        ],
+    )
+    by_question = {a.found.query.text: a for a in asked}
+    for question in found.answerable:
+        item = by_question[question.question]
+        hits = [row.text for row, hit in zip(item.found.rows, item.labels, strict=True) if hit]
+        assert hits, question.question
+        # Every hit lies in the question's paragraph, though the article has four.
+        assert all(text in question.context for text in hits)
+    assert not by_question[found.unanswerable[0].question].labels.any()
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_tune_reads_paragraph_files_and_chat_typed_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
+    argv = [
+        "tune",
+        "--contexts",
+        str(_contexts(tmp_path)),
+        "--paragraphs",
+        "2",
+        "--chat-typed",
+        "1",
+        "--output",
+        str(tmp_path / "ranker.json"),
+        "--cross-output",
+        str(tmp_path / "ranker-cross.json"),
+    ]
+    assert main(argv) == 0
+    fitted = json.loads(capsys.readouterr().out.splitlines()[0])
+    # Five answerable questions and one unanswerable, each also typed as in a chat.
+    assert (fitted["questions"], fitted["unanswerable"]) == (10, 2)
+    assert (tmp_path / "data" / "tune-sets" / "extra.p2.passages.jsonl").is_file()
+
+
+def test_tune_needs_train_questions(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["tune"])
+    assert "--set or --contexts" in capsys.readouterr().err
