@@ -73,7 +73,7 @@ def test_a_hit_stands_in_the_questions_own_paragraph(tmp_path: Path) -> None:
 
 def test_a_file_without_paragraphs_is_refused_with_its_line(tmp_path: Path) -> None:
     bad = _write(tmp_path / "bad.jsonl", [{"id": "a", "question": "Siapa?", "answers": ["x"]}])
-    with pytest.raises(ValueError, match="bad.jsonl line 1: no question or no context"):
+    with pytest.raises(ValueError, match=r"bad\.jsonl line 1: no question or no context"):
         context_set(bad, folder=tmp_path / "sets")
     with pytest.raises(ValueError, match="at least one paragraph"):
         context_set(_contexts(tmp_path), folder=tmp_path / "sets", paragraphs=0)
