@@ -27,7 +27,7 @@ from index.evaluate import (
     read_questions,
     write_article_passages,
 )
-from index.ranker import CROSS_RANKER_FILE, RANKER_FILE
+from index.ranker import CROSS_RANKER_FILE, RANKER_FILE, Ranker
 from index.reload import collect_garbage, reload_index, report_lines
 from index.stats import index_stats
 from index.store import make_engine
@@ -35,6 +35,7 @@ from index.trainsets import PARAGRAPHS
 from index.versions import BuildBusyError
 
 if TYPE_CHECKING:  # index.tune imports torch: only for the command that needs it
+    from index.crossencoder import CrossEncoder
     from index.tune import QuestionSet
 
 
@@ -120,6 +121,8 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         evaluate,
         settings,
         embedder=embedder,
+        ranker=Ranker.load(args.ranker) if args.ranker else None,
+        cross_encoder=_adapter(args.cross_encoder) if args.cross_encoder else None,
         questions=questions,
         unanswerable=unanswerable,
         distractors=args.distractors,
@@ -130,6 +133,13 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     result = _on_articles(run, args, questions) if args.articles else run(passages=args.passages)
     print(json.dumps(result.as_dict(), ensure_ascii=False) if args.json else format_table(result))
     return 0
+
+
+def _adapter(path: Path) -> CrossEncoder:
+    """The cross-encoder with the adapter in ``path`` (torch is imported here)."""
+    from index.crossencoder import CrossEncoder, reading_dtype
+
+    return CrossEncoder(adapter=path, dtype=reading_dtype())
 
 
 def _on_articles(
@@ -321,6 +331,17 @@ def main(argv: list[str] | None = None) -> int:
         "--lower-case",
         action="store_true",
         help="ask every question in lower case, as readers often type in a chat",
+    )
+    ev.add_argument(
+        "--ranker",
+        type=Path,
+        help="weights to judge instead of the shipped ones (a file `tune` wrote; with a "
+        "cross-encoder weight, as ranker-cross.json has, the cross-encoder reads again)",
+    )
+    ev.add_argument(
+        "--cross-encoder",
+        type=Path,
+        help="the cross-encoder's adapter to judge instead of index/crossencoder.npz",
     )
     ev.add_argument("--json", action="store_true", help="print the scores as JSON")
     ev.set_defaults(run=_eval)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlmodel import Session, col, select
@@ -27,8 +28,12 @@ from index.builder import build_index
 from index.embedder import Embedder, KnownVectors
 from index.lexical import BM25Index
 from index.models import Article, Sentence
+from index.ranker import Ranker
 from index.search import Searcher
 from index.tokens import word_forms
+
+if TYPE_CHECKING:  # the cross-encoder imports torch
+    from index.crossencoder import CrossEncoder
 
 log = logging.getLogger(__name__)
 
@@ -246,12 +251,15 @@ def evaluate(
     distractors: Path | None = None,
     predictions: Path | None = None,
     known_vectors: Mapping[str, np.ndarray] | None = None,
+    ranker: Ranker | None = None,
+    cross_encoder: CrossEncoder | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalResult:
     """Index the passages, ask every question through the bot's path, score it and the baselines.
 
     ``known_vectors`` (chunk text to vector, same model) spares embedding chunks another index
-    already holds; the index built is the same either way.
+    already holds; the index built is the same either way. ``ranker`` and ``cross_encoder``
+    stand for the shipped ones (a fit being judged before it is shipped).
     """
     corpus = prepare_corpus(
         settings, passages=passages, distractors=distractors, model=embedder.name
@@ -260,7 +268,7 @@ def evaluate(
     build_index(corpus, embedder=building)
     if isinstance(building, KnownVectors):
         log.info("%d chunks embedded, %d reused", building.embedded, building.reused)
-    searcher = Searcher.open(corpus, embedder=embedder)
+    searcher = Searcher.open(corpus, embedder=embedder, ranker=ranker, cross_encoder=cross_encoder)
     with Session(searcher.engine) as session:
         table = session.exec(
             select(Sentence.id, Sentence.text, Sentence.chunk_id, Article.key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from index.__main__ import main
 from index.builder import chunk_vectors
 from index.embedder import Embedder, KnownVectors
 from index.evaluate import evaluate, read_questions, write_article_passages
+from index.ranker import RANKER_FILE, Ranker
 from tests.conftest import make_settings
 from tests.score_predictions import first_hit_rank, score
 
@@ -304,3 +306,30 @@ def test_eval_on_articles_named_by_the_questions(
     # r3 can never be a hit: at most two of three, before and after the decline.
     assert methods["ranking (no decline)"]["hit1"] <= 2 / 3
     assert shipped["hit1"] <= methods["ranking (no decline)"]["hit1"]
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_eval_judges_weights_given_instead_of_the_shipped_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--ranker F``: a fit is judged before it replaces ``index/ranker.json``."""
+    passages = _write(
+        tmp_path / "passages.jsonl",
+        [{"passage_id": i, "title": None, "text": t} for i, t in PASSAGES],
+    )
+    questions = _write(
+        tmp_path / "questions.jsonl",
+        [{"id": i, "question": q, "answers": a, "passage_id": p} for i, q, a, p in QUESTIONS],
+    )
+    # The shipped weights with a threshold no confidence reaches: every question is declined.
+    shipped = Ranker.load(RANKER_FILE)
+    refusing = tmp_path / "refusing.json"
+    dataclasses.replace(shipped, threshold=2.0).save(refusing)
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
+    argv = ["eval", "--passages", str(passages), "--questions", str(questions), "--json"]
+    answered = {}
+    for name, flags in [("shipped", []), ("refusing", ["--ranker", str(refusing)])]:
+        assert main([*argv, *flags]) == 0
+        methods = json.loads(capsys.readouterr().out)["methods"]
+        answered[name] = next(m for m in methods if m["name"] == "shipped path")["answered"]
+    assert answered["refusing"] == 0.0 < answered["shipped"]
