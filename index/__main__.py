@@ -241,7 +241,7 @@ def _question_sets(
     Without ``unanswerable``, only the answerable questions; ``--chat-typed`` adds its share of
     chat-typed copies to every file's sample.
     """
-    from index.trainsets import context_set, with_chat_typed
+    from index.trainsets import context_set, news_passages, with_chat_typed
     from index.tune import QuestionSet
 
     def sample(questions: list[Question]) -> list[Question]:
@@ -268,6 +268,11 @@ def _question_sets(
                 unanswerable=sample(found.unanswerable) if unanswerable else [],
             )
         )
+    if args.news is not None and unanswerable:
+        passages = news_passages(
+            args.news, folder=settings.data_dir / "tune-sets", count=args.news_articles
+        )
+        sets.append(QuestionSet(passages=passages, questions=[]))
     return sets
 
 
@@ -368,6 +373,19 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=PARAGRAPHS,
         help=f"paragraphs joined into one article for --contexts (default {PARAGRAPHS})",
+    )
+    tu.add_argument(
+        "--news",
+        type=Path,
+        metavar="ARTICLES",
+        help="an articles .jsonl (shared/eval/news): --news-articles of it are indexed and the "
+        "other sets' questions asked there, none of which it answers",
+    )
+    tu.add_argument(
+        "--news-articles",
+        type=int,
+        default=2000,
+        help="articles taken from --news, spread evenly over the file (default 2000)",
     )
     tu.add_argument(
         "--chat-typed",

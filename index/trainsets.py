@@ -11,6 +11,10 @@ of it first or nothing at all. Two ways to fit on what readers meet:
   articles of ``paragraphs`` each. A question's passage is that article, and a sentence is
   right only if it stands in the question's own paragraph and holds an answer (the same name
   often stands in the paragraphs around it).
+- **A newsroom's archive**: articles of a news corpus with no questions of their own, where
+  the other sets' questions are asked: no article there answers them, so the "not found"
+  model sees how sure it gets among thousands of full articles that do not answer
+  (:func:`news_passages`).
 - **Typed as in a chat**: a share of the questions is asked again in lower case, in chat
   spelling, without the question mark (:func:`chat_typed`), with the same answers.
 """
@@ -23,7 +27,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from index.evaluate import Question
+from index.evaluate import Question, write_article_passages
 from index.questions import chat_spelling
 
 #: Paragraphs joined into one article: about as many sentences as a news article has.
@@ -85,6 +89,16 @@ def context_set(path: Path, *, folder: Path, paragraphs: int = PARAGRAPHS) -> Co
         )
         (answerable if question.answers else unanswerable).append(question)
     return ContextSet(passages=passages, answerable=answerable, unanswerable=unanswerable)
+
+
+def news_passages(articles: Path, *, folder: Path, count: int) -> Path:
+    """``count`` articles spread evenly over an articles .jsonl, written as a passages file."""
+    if count < 1:
+        raise ValueError("take at least one news article")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{articles.name.split('.')[0]}.n{count}.passages.jsonl"
+    write_article_passages(articles, (), target, distractors=count)
+    return target
 
 
 def chat_typed(question: str) -> str:

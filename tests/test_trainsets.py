@@ -10,10 +10,10 @@ import pytest
 from index.__main__ import main
 from index.embedder import Embedder
 from index.evaluate import RankedSentence, is_hit, read_questions
-from index.trainsets import chat_typed, context_set, with_chat_typed
+from index.trainsets import chat_typed, context_set, news_passages, with_chat_typed
 from index.tune import QuestionSet, ask_all
 from tests.conftest import make_settings
-from tests.test_eval import _write
+from tests.test_eval import _article_records, _write
 
 # Invented paragraphs about one town; the name "Sukamaju" stands in several of them.
 PARAGRAPHS = [
@@ -150,6 +150,40 @@ def test_tune_reads_paragraph_files_and_chat_typed_copies(
     # Five answerable questions and one unanswerable, each also typed as in a chat.
     assert (fitted["questions"], fitted["unanswerable"]) == (10, 2)
     assert (tmp_path / "data" / "tune-sets" / "extra.p2.passages.jsonl").is_file()
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_tune_asks_the_other_questions_of_news_articles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--news``: articles with no questions of their own, where every set's are asked."""
+    articles = _write(tmp_path / "articles.jsonl", _article_records())
+    passages = news_passages(articles, folder=tmp_path / "sets", count=3)
+    taken = [json.loads(line) for line in passages.read_text().splitlines()]
+    assert [t["passage_id"] for t in taken] == ["a-gempa", "a-timnas", "a-kopi"]  # 0, 5/3, 10/3
+    with pytest.raises(ValueError, match="at least one"):
+        news_passages(articles, folder=tmp_path / "sets", count=0)
+
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
+    argv = [
+        "tune",
+        "--contexts",
+        str(_contexts(tmp_path)),
+        "--news",
+        str(articles),
+        "--news-articles",
+        "4",
+        "--output",
+        str(tmp_path / "ranker.json"),
+        "--cross-output",
+        str(tmp_path / "ranker-cross.json"),
+    ]
+    assert main(argv) == 0
+    fitted = json.loads(capsys.readouterr().out.splitlines()[0])
+    # The five answerable questions of the paragraphs file, asked again of the news articles.
+    assert (fitted["questions"], fitted["unanswerable"], fitted["elsewhere"]) == (5, 1, 5)
+    news = tmp_path / "data" / "tune-sets" / "articles.n4.passages.jsonl"
+    assert len(news.read_text().splitlines()) == 4
 
 
 def test_tune_needs_train_questions(capsys: pytest.CaptureFixture[str]) -> None:
