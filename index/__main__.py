@@ -6,13 +6,15 @@ import argparse
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import json
 import logging
+import pickle
 import random
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +38,7 @@ from index.versions import BuildBusyError
 
 if TYPE_CHECKING:  # index.tune imports torch: only for the command that needs it
     from index.crossencoder import CrossEncoder
-    from index.tune import QuestionSet
+    from index.tune import Asked, QuestionSet
 
 
 class ProgressBar:
@@ -176,7 +178,14 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     embedder = settings_embedder(settings)
     sets = _question_sets(settings, args, limit=args.limit)
     with _stage("asking the train questions"):
-        asked = ask_all(settings, embedder=embedder, sets=sets, progress=ProgressBar("questions"))
+        asked = _asked(
+            args.asked_cache,
+            sets,
+            lambda: ask_all(
+                settings, embedder=embedder, sets=sets, progress=ProgressBar("questions")
+            ),
+            embedder.name,
+        )
     if args.folds:
         with _stage("cross-validating the ranking"):
             print(format_held_out(cross_validate(asked, folds=args.folds), folds=args.folds))
@@ -231,6 +240,35 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     crossed.save(args.cross_output)
     print(json.dumps({"output": str(args.cross_output), **crossed.fitted}, ensure_ascii=False))
     return 0
+
+
+def _asked(
+    cache: Path | None, sets: list[QuestionSet], ask: Callable[[], list[Asked]], model: str
+) -> list[Asked]:
+    """``ask()``, or what it returned for the same sets and model, kept in ``cache``.
+
+    The file is keyed by every question and passage file's content: it goes stale only when
+    the code that finds and describes candidates changes (delete it then).
+    """
+    digest = hashlib.sha256(model.encode())
+    for item in sets:
+        digest.update(item.passages.read_bytes())
+        for question in [*item.questions, *item.unanswerable]:
+            digest.update(repr(question).encode())
+    key = digest.hexdigest()
+    if cache is not None and cache.is_file():
+        with cache.open("rb") as handle:
+            kept_key, kept = pickle.load(handle)
+        if kept_key == key:
+            print(f"{len(kept)} asked questions read from {cache}", file=sys.stderr)
+            return list(kept)
+        print(f"{cache} holds other questions: asking again", file=sys.stderr)
+    asked = ask()
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with cache.open("wb") as handle:
+            pickle.dump((key, asked), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return asked
 
 
 def _question_sets(
@@ -373,6 +411,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=PARAGRAPHS,
         help=f"paragraphs joined into one article for --contexts (default {PARAGRAPHS})",
+    )
+    tu.add_argument(
+        "--asked-cache",
+        type=Path,
+        metavar="FILE",
+        help="keep the asked questions' candidates in FILE and read them back on a run with the "
+        "same files and options (delete it after changing how candidates are found)",
     )
     tu.add_argument(
         "--news",

@@ -145,11 +145,24 @@ def test_tune_reads_paragraph_files_and_chat_typed_copies(
         "--cross-output",
         str(tmp_path / "ranker-cross.json"),
     ]
-    assert main(argv) == 0
-    fitted = json.loads(capsys.readouterr().out.splitlines()[0])
+    cache = tmp_path / "asked.pickle"
+    assert main([*argv, "--asked-cache", str(cache)]) == 0
+    out, err = capsys.readouterr()
+    fitted = json.loads(out.splitlines()[0])
     # Five answerable questions and one unanswerable, each also typed as in a chat.
     assert (fitted["questions"], fitted["unanswerable"]) == (10, 2)
     assert (tmp_path / "data" / "tune-sets" / "extra.p2.passages.jsonl").is_file()
+    assert "read from" not in err and cache.is_file()
+    # Asked again with the same files: the candidates are read back, and fit the same.
+    assert main([*argv, "--asked-cache", str(cache)]) == 0
+    out, err = capsys.readouterr()
+    assert f"12 asked questions read from {cache}" in err
+    assert json.loads(out.splitlines()[0]) == fitted
+    # Other questions (no chat-typed copies): the cache does not hold them.
+    assert main([*argv[:-6], *argv[-4:], "--asked-cache", str(cache)]) == 0
+    out, err = capsys.readouterr()
+    assert "holds other questions: asking again" in err
+    assert json.loads(out.splitlines()[0])["questions"] == 5
 
 
 @pytest.mark.usefixtures("isolated_env")
