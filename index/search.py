@@ -23,6 +23,7 @@ import math
 import re
 import threading
 import time
+import unicodedata
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -356,7 +357,9 @@ class Searcher:
         ``Quote.also``; the ``limit`` quotes are distinct sentences. ``arrived``: see
         :meth:`rank`.
         """
-        ranking = self.rank(question, limit=max(limit, MERGED_FROM), arrived=arrived)
+        ranking = self.rank(
+            question, limit=max(limit, MERGED_FROM), arrived=arrived, read_declined=False
+        )
         if not ranking.confident:
             return Answer(
                 question=question,
@@ -374,8 +377,19 @@ class Searcher:
             reread=ranking.reread,
         )
 
-    def rank(self, question: str, *, limit: int = 10, arrived: float | None = None) -> Ranking:
+    def rank(
+        self,
+        question: str,
+        *,
+        limit: int = 10,
+        arrived: float | None = None,
+        read_declined: bool = True,
+    ) -> Ranking:
         """Candidate sentences for ``question``, best first (up to ``limit``), with confidence.
+
+        Whether to answer is decided before the cross-encoder reads: without
+        ``read_declined``, a question the ranking is not confident about is not read again
+        (``reread=None``), since nobody will see its order.
 
         ``arrived``: the ``time.monotonic()`` at which the question reached whoever asks
         (a bot's handler). With the cross-encoder, a question that waited longer than
@@ -399,7 +413,7 @@ class Searcher:
         )
         confident = self.ranker.confidence(values) >= self.ranker.threshold
         reread = None
-        if self.reads_again:
+        if self.reads_again and (confident or read_declined):
             best = [found.rows[i].text for i in ordering.order[:RERANK_DEPTH]]
             reader = self.cross_encoder
             cross = self.rereading.read(
@@ -416,7 +430,7 @@ class Searcher:
 
     def candidates(self, question: str) -> Candidates:
         """The sentences worth scoring for ``question``, with their features (unranked)."""
-        question = formal_question(" ".join(question.split())[: self.max_question_chars])
+        question = formal_question(" ".join(visible(question).split())[: self.max_question_chars])
         query = self._parse(question)
         if not query.weights or len(self.vectors) == 0:
             return Candidates(query=query, rows=[], features=np.zeros((0, len(FEATURES))))
@@ -492,6 +506,15 @@ class Searcher:
         ):
             return token
         return self.lexical.nearest_known(token) or token
+
+
+def visible(text: str) -> str:
+    """``text`` with control and format characters as spaces.
+
+    NUL, bell, direction marks and zero-width spaces separate words, as a reader sees them;
+    left in, the embedding and the cross-encoder read them as parts of the words beside them.
+    """
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
 
 
 def merge_repeated(quotes: Sequence[Quote]) -> tuple[Quote, ...]:

@@ -32,7 +32,7 @@ QUESTIONS = [
 @pytest.fixture(scope="module")
 def plain(corpus_root: Path, embedder: Embedder) -> Searcher:
     """The ranking alone (no cross-encoder)."""
-    return Searcher.open(make_settings(corpus_root), embedder=embedder)
+    return Searcher.open(make_settings(corpus_root, cross_encoder=False), embedder=embedder)
 
 
 def crossed(corpus_root: Path, embedder: Embedder, max_wait_ms: int = PATIENT_MS) -> Searcher:
@@ -77,6 +77,22 @@ def test_a_question_that_waited_too_long_is_answered_by_the_ranking_alone(
     # Without the cross-encoder there is nothing to read again or to skip.
     assert plain.answer(MISSION_QUESTION, arrived=time.monotonic() - LONG_AGO).reread is None
     assert plain.rereading.counts().read == plain.rereading.counts().skipped == 0
+
+
+def test_a_question_it_declines_is_not_read_again(corpus_root: Path, embedder: Embedder) -> None:
+    """The decision to answer comes first: nobody sees the order of a declined question."""
+    searcher = crossed(corpus_root, embedder)
+    off_topic = "Bagaimana resep rendang daging sapi yang empuk?"
+    declined = searcher.answer(off_topic, arrived=time.monotonic())
+    assert not declined.answered and declined.reread is None
+    assert (searcher.rereading.counts().read, searcher.rereading.counts().skipped) == (0, 0)
+    # Ranked for its own sake (evaluation's ranking without the decision), it is read.
+    ranked = searcher.rank(off_topic)
+    assert not ranked.confident and ranked.reread is True
+    assert searcher.rereading.counts().read == 1
+    answered = searcher.answer(MISSION_QUESTION, arrived=time.monotonic())
+    assert answered.answered and answered.reread is True
+    assert searcher.rereading.counts().read == 2
 
 
 def test_while_another_question_is_read_one_that_would_wait_past_its_budget_skips(
@@ -125,10 +141,14 @@ def test_many_at_once_all_are_answered_none_lost(
         answers = list(pool.map(lambda item: ask(*item), asked))
 
     assert len(answers) == len(asked)
+    # A question the ranking declines is neither read nor skipped: nobody sees its order.
+    answered = [q for q in QUESTIONS if plain.answer(q).answered]
+    assert answered and MISSION_QUESTION in answered
     counts = searcher.rereading.counts()
-    assert (counts.read, counts.skipped) == (len(QUESTIONS), len(QUESTIONS))
+    assert (counts.read, counts.skipped) == (len(answered), len(answered))
     for (question, stale), answer in zip(asked, answers, strict=True):
-        assert answer.question == question and answer.reread is (not stale)
+        expected = (not stale) if question in answered else None
+        assert answer.question == question and answer.reread is expected
         if stale:
             alone = plain.answer(question)
             assert (answer.answered, answer.quotes) == (alone.answered, alone.quotes)
