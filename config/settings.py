@@ -84,11 +84,11 @@ class Settings(BaseSettings):
         default=3, ge=1, le=10, description="Sentences quoted per reply."
     )
     cross_encoder: bool = Field(
-        default=False,
+        default=True,
         description=(
             "Read each question's best sentences again with the cross-encoder: better first "
             "answers, about 55 ms more a question on two cores with native bfloat16, 120 ms "
-            "without (README, 'Answer quality')."
+            "without; false answers from the ranking alone (docs/quality.md)."
         ),
     )
     cross_encoder_max_wait_ms: int = Field(

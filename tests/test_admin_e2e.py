@@ -322,7 +322,8 @@ async def test_status_shows_the_index_uptime_and_questions_today(
 ) -> None:
     api.private_chat(USER)
     api.private_chat(ADMIN)
-    async with running_bot(admin_settings(corpus, api, database_url=corpus_database), None):
+    settings = admin_settings(corpus, api, database_url=corpus_database, cross_encoder=False)
+    async with running_bot(settings, None):
         await say(api, USER, MISSION_QUESTION)
         await say(api, USER, "siapa juara Liga Champions musim lalu?")
         [status] = await say(api, ADMIN, "/status")

@@ -187,8 +187,8 @@ def test_a_typing_slip_in_a_question_is_read_as_the_word_the_articles_have(
 def test_with_the_cross_encoder_on_the_best_sentences_are_read_again(
     corpus_root: Path, embedder: Embedder
 ) -> None:
-    plain = Searcher.open(make_settings(corpus_root), embedder=embedder)
-    crossed = Searcher.open(make_settings(corpus_root, cross_encoder=True), embedder=embedder)
+    plain = Searcher.open(make_settings(corpus_root, cross_encoder=False), embedder=embedder)
+    crossed = Searcher.open(make_settings(corpus_root), embedder=embedder)
     assert plain.ranker.cross_weight is None
     assert crossed.ranker.cross_weight is not None and crossed.ranker.cross_weight > 0
     answer = crossed.answer(MISSION_QUESTION)

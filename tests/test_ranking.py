@@ -312,7 +312,7 @@ def test_shipped_weights_fit_this_code() -> None:
     assert ranker.weights[FEATURES.index("no_kind")] < 0
     assert ranker.confidence_layer is not None
     assert len(ranker.confidence_layer.mean) == len(CONFIDENCE_FEATURES)
-    assert ranker.cross_weight is None  # the cross-encoder is not read without the setting
+    assert ranker.cross_weight is None  # the weights for TANYA_CROSS_ENCODER=false
     crossed = Ranker.load(CROSS_RANKER_FILE)
     # The same ranking and confidence; the cross-encoder's weight, chosen on questions its
     # adapter never read, is more than nothing.
