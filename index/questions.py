@@ -126,6 +126,7 @@ CHAT_WORDS = {
     "sblm": "sebelum",
     "stlh": "setelah",
     "sampe": "sampai",
+    "ketemu": "bertemu",
     "dpt": "dapat",
     "hrs": "harus",
     "org": "orang",
