@@ -46,20 +46,26 @@ def _write(path: Path, records: list[dict[str, object]]) -> Path:
     return path
 
 
-def test_predictions_score_the_same_with_the_independent_scorer(
-    tmp_path: Path, embedder: Embedder
-) -> None:
+def _write_set(folder: Path) -> tuple[Path, Path]:
+    """``PASSAGES`` and ``QUESTIONS`` as eval files in ``folder``: passages, questions."""
     passages = _write(
-        tmp_path / "passages.jsonl",
+        folder / "passages.jsonl",
         [{"passage_id": i, "title": None, "text": t} for i, t in PASSAGES],
     )
     questions = _write(
-        tmp_path / "questions.jsonl",
+        folder / "questions.jsonl",
         [
             {"id": i, "question": q, "answers": a, "passage_id": p, "source": "test"}
             for i, q, a, p in QUESTIONS
         ],
     )
+    return passages, questions
+
+
+def test_predictions_score_the_same_with_the_independent_scorer(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    passages, questions = _write_set(tmp_path)
     no_answer = _write(
         tmp_path / "none.jsonl",
         [
@@ -313,14 +319,7 @@ def test_eval_judges_weights_given_instead_of_the_shipped_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``--ranker F``: a fit is judged before it replaces ``index/ranker.json``."""
-    passages = _write(
-        tmp_path / "passages.jsonl",
-        [{"passage_id": i, "title": None, "text": t} for i, t in PASSAGES],
-    )
-    questions = _write(
-        tmp_path / "questions.jsonl",
-        [{"id": i, "question": q, "answers": a, "passage_id": p} for i, q, a, p in QUESTIONS],
-    )
+    passages, questions = _write_set(tmp_path)
     # The shipped weights with a threshold no confidence reaches: every question is declined.
     shipped = Ranker.load(RANKER_FILE)
     refusing = tmp_path / "refusing.json"

@@ -127,24 +127,26 @@ def test_questions_asked_of_joined_paragraphs_find_their_own(
     assert not by_question[found.unanswerable[0].question].labels.any()
 
 
+def _tune_argv(folder: Path, *options: str) -> list[str]:
+    """``tune`` on the paragraphs file, writing its weights into ``folder``."""
+    return [
+        "tune",
+        "--contexts",
+        str(_contexts(folder)),
+        *options,
+        "--output",
+        str(folder / "ranker.json"),
+        "--cross-output",
+        str(folder / "ranker-cross.json"),
+    ]
+
+
 @pytest.mark.usefixtures("isolated_env")
 def test_tune_reads_paragraph_files_and_chat_typed_copies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
-    argv = [
-        "tune",
-        "--contexts",
-        str(_contexts(tmp_path)),
-        "--paragraphs",
-        "2",
-        "--chat-typed",
-        "1",
-        "--output",
-        str(tmp_path / "ranker.json"),
-        "--cross-output",
-        str(tmp_path / "ranker-cross.json"),
-    ]
+    argv = _tune_argv(tmp_path, "--paragraphs", "2", "--chat-typed", "1")
     cache = tmp_path / "asked.pickle"
     assert main([*argv, "--asked-cache", str(cache)]) == 0
     out, err = capsys.readouterr()
@@ -159,7 +161,7 @@ def test_tune_reads_paragraph_files_and_chat_typed_copies(
     assert f"12 asked questions read from {cache}" in err
     assert json.loads(out.splitlines()[0]) == fitted
     # Other questions (no chat-typed copies): the cache does not hold them.
-    assert main([*argv[:-6], *argv[-4:], "--asked-cache", str(cache)]) == 0
+    assert main([*_tune_argv(tmp_path, "--paragraphs", "2"), "--asked-cache", str(cache)]) == 0
     out, err = capsys.readouterr()
     assert "holds other questions: asking again" in err
     assert json.loads(out.splitlines()[0])["questions"] == 5
@@ -178,20 +180,7 @@ def test_tune_asks_the_other_questions_of_news_articles(
         news_passages(articles, folder=tmp_path / "sets", count=0)
 
     monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
-    argv = [
-        "tune",
-        "--contexts",
-        str(_contexts(tmp_path)),
-        "--news",
-        str(articles),
-        "--news-articles",
-        "4",
-        "--output",
-        str(tmp_path / "ranker.json"),
-        "--cross-output",
-        str(tmp_path / "ranker-cross.json"),
-    ]
-    assert main(argv) == 0
+    assert main(_tune_argv(tmp_path, "--news", str(articles), "--news-articles", "4")) == 0
     fitted = json.loads(capsys.readouterr().out.splitlines()[0])
     # The five answerable questions of the paragraphs file, asked again of the news articles.
     assert (fitted["questions"], fitted["unanswerable"], fitted["elsewhere"]) == (5, 1, 5)
