@@ -306,6 +306,9 @@ def test_eval_on_articles_named_by_the_questions(
     assert independent["declined"] == pytest.approx(declined)
     assert shipped["declined_unanswerable"] == pytest.approx(declined)
     assert result["declined"] == {"offtopic.jsonl": pytest.approx(declined)}
+    # The answer time: a median at most its 95th percentile, both measured.
+    assert 0 < result["answer_ms_p50"] <= result["answer_ms_p95"]
+    assert result["seconds_per_question"] > 0
     # The ranking before the decline, read again with every question answered.
     first = [first_hit_rank(ranked[i], gold[i]) for i, *_ in ARTICLE_QUESTIONS]
     assert methods["ranking (no decline)"]["hit1"] == pytest.approx(first.count(1) / 3)
