@@ -8,6 +8,7 @@ Used by :mod:`index.articles`, which reads the files and keeps every sentence's 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 __all__ = [
     "BOILERPLATE_PATTERNS",
@@ -78,6 +79,19 @@ _LINE_SUBSTITUTIONS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = 
     # CLICK-ID scraper debris: a sentence end glued to the next by a comma ("tahun., Dia").
     ((".,",), re.compile(r"(?<=[^\W_])(?<![A-Z])\.,+(?=\s+[A-Z“\"])"), "."),
 )
+
+
+def visible(text: str) -> str:
+    """``text`` as a reader sees it, for questions.
+
+    ``INVISIBLE`` characters are deleted (a soft hyphen or a zero-width space inside a word
+    leaves the word whole, as in articles); every other control or format character (NUL, bell,
+    direction marks) becomes a space. For questions: the embedding and the cross-encoder read the question's text itself, so a
+    mark left in would be read as part of the word beside it.
+    """
+    return "".join(
+        " " if unicodedata.category(c) in ("Cc", "Cf") else c for c in text.translate(INVISIBLE)
+    )
 
 
 def clean_line(text: str) -> str:

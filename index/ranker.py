@@ -11,10 +11,10 @@ Up to three steps, fitted on train questions by ``python -m index tune`` and kep
 3. **reading again**, with ``TANYA_CROSS_ENCODER`` (on by default; ``index/ranker-cross.json``:
    the same weights and ``cross_weight``): the cross-encoder (``index/crossencoder.py``)
    scores the best ``RERANK_DEPTH`` sentences together with the question, and those are
-   ordered by ranking score + ``cross_weight`` x its score. Whether to answer stays step 2's call: a confidence
-   that also read the cross-encoder's scores, fitted on the third of the train questions the
-   cross-encoder was not fitted on, answered fewer dev questions and declined fewer off-topic
-   ones than this one, fitted on all of them.
+   ordered by ranking score + ``cross_weight`` x its score. Whether to answer stays step 2's
+   call: a confidence that also read the cross-encoder's scores, fitted on the third of the
+   train questions the cross-encoder was not fitted on, answered fewer dev questions and
+   declined fewer off-topic ones than this one, fitted on all of them.
 
 Nothing is embedded at question time but the question: a step that re-ranked the best few
 sentences by their own embedding cost 100+ ms a question and moved dev hit@1 by under a point.

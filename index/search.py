@@ -23,7 +23,6 @@ import math
 import re
 import threading
 import time
-import unicodedata
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from config.settings import Settings
+from index.cleaning import visible
 from index.embedder import Embedder
 from index.features import FEATURES, ParsedQuestion, sentence_features
 from index.lexical import BM25Index
@@ -506,15 +506,6 @@ class Searcher:
         ):
             return token
         return self.lexical.nearest_known(token) or token
-
-
-def visible(text: str) -> str:
-    """``text`` with control and format characters as spaces.
-
-    NUL, bell, direction marks and zero-width spaces separate words, as a reader sees them;
-    left in, the embedding and the cross-encoder read them as parts of the words beside them.
-    """
-    return "".join(" " if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
 
 
 def merge_repeated(quotes: Sequence[Quote]) -> tuple[Quote, ...]:

@@ -23,6 +23,8 @@ import bisect
 import re
 from collections.abc import Sequence
 
+from index.cleaning import INVISIBLE
+
 __all__ = ["chunk_spans", "sentence_spans", "split_sentences"]
 
 #: Abbreviations after which a sentence never ends (case-sensitive, without the final dot).
@@ -73,8 +75,6 @@ LETTER_LABEL_WORDS: frozenset[str] = frozenset(
 _OPEN_QUOTES = "“\"‘'«"
 _OPEN_BRACKETS = "(["
 _QUOTE_CHARS = '“”"'
-#: Zero-width characters and the soft hyphen: invisible, removed before splitting.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 _WS = re.compile(r"\s+")
 #: Terminal punctuation, optional closers, whitespace. Group 1: the punctuation run.
@@ -93,7 +93,7 @@ _MAX_QUOTE_CHARS = 3000
 
 
 def _normalize(text: str) -> str:
-    return _WS.sub(" ", text.translate(_INVISIBLE)).strip()
+    return _WS.sub(" ", text.translate(INVISIBLE)).strip()
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:

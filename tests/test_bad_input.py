@@ -50,6 +50,15 @@ async def test_control_characters_and_direction_marks_are_separators(
     assert (await ask(api, only_controls)).plain_text.startswith(NO_WORDS_ID)
 
 
+def test_a_soft_hyphen_or_zero_width_space_inside_a_word_leaves_it_whole(
+    searcher: Searcher,
+) -> None:
+    """As in articles: "ten\u00adtara" is "tentara", not "ten tara"."""
+    hidden = "berapa ten\u00adtara Korea Utara di\u200bkir\u200dim?"
+    assert searcher.candidates(hidden).query.text == MISSION_QUESTION
+    assert searcher.answer(hidden).quotes[0].text == MISSION_ANSWER
+
+
 async def test_mixed_scripts(api: BotApiServer, bot: BotApplication) -> None:
     api.private_chat(USER)
     # Words in other scripts count as words the articles do not cover: quoted or declined.
