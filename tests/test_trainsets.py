@@ -31,7 +31,7 @@ def _contexts(folder: Path) -> Path:
         ("q3", "Kapan kepala desa terpilih?", ["2019"], 1),
         ("q4", "Hari apa Pasar Sukamaju buka?", ["Rabu"], 2),
         ("q5", "Sungai apa yang mengalir di sebelah barat desa?", [], 3),
-        # "Sukamaju" is in every paragraph: only the question's own paragraph may hold its hit.
+        # "Sukamaju" stands in three of the paragraphs: only the question's own may hold its hit.
         ("q6", "Apa nama desa di lereng Gunung Salak?", ["Sukamaju"], 0),
     ]
     return _write(
