@@ -168,6 +168,7 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     from index.tune import (
         ask_all,
         cross_validate,
+        decide_after_reading,
         fit,
         format_held_out,
         reading_pairs,
@@ -237,6 +238,9 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
                 print(format_held_out(figures, folds=args.folds, of=title))
     with _stage("weighing the cross-encoder"):
         crossed = weigh_cross_encoder(ranker, judged, reader)
+    with _stage("fitting the decision after reading"):
+        honest = [*judged, *(item for item in read if not item.answerable)]
+        crossed = decide_after_reading(crossed, honest, reader)
     crossed.save(args.cross_output)
     print(json.dumps({"output": str(args.cross_output), **crossed.fitted}, ensure_ascii=False))
     return 0

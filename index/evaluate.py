@@ -390,7 +390,7 @@ def format_table(result: EvalResult) -> str:
     lines.append(
         f"answer time of the shipped path: {1000 * result.seconds_per_question:.0f} ms on "
         f"average, {result.answer_ms_p50:.0f} ms median, {result.answer_ms_p95:.0f} ms p95 "
-        "(every question read again; the bot does not read a question it declines)"
+        "(with the cross-encoder on, every question read again)"
     )
     return "\n".join(lines)
 

@@ -11,10 +11,14 @@ Up to three steps, fitted on train questions by ``python -m index tune`` and kep
 3. **reading again**, with ``TANYA_CROSS_ENCODER`` (on by default; ``index/ranker-cross.json``:
    the same weights and ``cross_weight``): the cross-encoder (``index/crossencoder.py``)
    scores the best ``RERANK_DEPTH`` sentences together with the question, and those are
-   ordered by ranking score + ``cross_weight`` x its score. Whether to answer stays step 2's
-   call: a confidence that also read the cross-encoder's scores, fitted on the third of the
-   train questions the cross-encoder was not fitted on, answered fewer dev questions and
-   declined fewer off-topic ones than this one, fitted on all of them.
+   ordered by ranking score + ``cross_weight`` x its score;
+4. **deciding after reading** (``cross_decision`` in ``ranker-cross.json``): a second
+   confidence model over ``CROSS_CONFIDENCE_FEATURES``, the facts of the sentence now first
+   and what the cross-encoder made of it, replaces step 2's call for a question that was read.
+   It is fitted on questions whose cross-encoder scores are honest: answerable questions of
+   passages the cross-encoder's adapter never read, and questions with no answer in the
+   indexed text (never a lesson of the adapter). A question that skipped the reading (it
+   waited too long) keeps step 2's call.
 
 Nothing is embedded at question time but the question: a step that re-ranked the best few
 sentences by their own embedding cost 100+ ms a question and moved dev hit@1 by under a point.
@@ -54,6 +58,16 @@ CONFIDENCE_FEATURES = (
     "chunk_contrast",
     "kind",  # it holds the kind of answer the question word asks for (1 when none is asked)
     *_PLAIN,
+)
+
+
+#: What the decision after reading (step 4) is judged on: the same facts of the sentence the
+#: cross-encoder put first (score and margin are then of the combined score), and its reading.
+CROSS_CONFIDENCE_FEATURES = (
+    *CONFIDENCE_FEATURES,
+    "cross",  # the cross-encoder's score of the first sentence
+    "cross_margin",  # that minus the best score of the other sentences it read
+    "cross_moved",  # 1 when the first sentence is not the ranking's first
 )
 
 
@@ -106,6 +120,53 @@ class ConfidenceLayer:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Whether to answer: a logistic model with an optional tanh layer over a row of facts.
+
+    ``weights`` apply to the values as they are, or standardised by ``layer`` when there is
+    one; a confidence below ``threshold`` declines.
+    """
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    layer: ConfidenceLayer | None = None
+
+    def confidences(self, matrix: np.ndarray) -> np.ndarray:
+        """Probability-like confidence of each row."""
+        x = np.asarray(matrix, dtype=np.float64)
+        if self.layer is not None:
+            x = self.layer.standardise(x)
+        z = self.bias + x @ np.asarray(self.weights, dtype=np.float64)
+        if self.layer is not None:
+            z = z + self.layer.logit(x)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+
+    def confident(self, values: Sequence[float]) -> bool:
+        """Whether one row's confidence reaches the threshold."""
+        return bool(self.confidences(np.asarray([values]))[0] >= self.threshold)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready data."""
+        return {
+            "weights": [round(w, 6) for w in self.weights],
+            "bias": round(self.bias, 6),
+            "threshold": round(self.threshold, 6),
+            "layer": self.layer.as_dict() if self.layer else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Decision:
+        """Read :meth:`as_dict` data."""
+        return cls(
+            weights=tuple(map(float, data["weights"])),
+            bias=float(data["bias"]),
+            threshold=float(data["threshold"]),
+            layer=ConfidenceLayer.from_dict(data["layer"]) if data.get("layer") else None,
+        )
+
+
 class RankerFileError(RuntimeError):
     """The ranker file is missing, unreadable, or was fitted for other features."""
 
@@ -123,6 +184,8 @@ class Ranker:
     confidence_layer: ConfidenceLayer | None = None
     # Step 3: what a cross-encoder score point is worth; None: no step 3.
     cross_weight: float | None = None
+    # Step 4: whether to answer once the cross-encoder has read; None: step 2 decides.
+    cross_decision: Decision | None = None
 
     def reorder(self, ordering: Ordering, cross: np.ndarray) -> Ordering:
         """Step 3: the first ``len(cross)`` rows of ``ordering`` by score + cross-encoder score.
@@ -158,14 +221,40 @@ class Ranker:
 
     def confidences(self, matrix: np.ndarray) -> np.ndarray:
         """:meth:`confidence` of each row of ``CONFIDENCE_FEATURES`` values."""
-        x = np.asarray(matrix, dtype=np.float64)
-        layer = self.confidence_layer
-        if layer is not None:
-            x = layer.standardise(x)
-        z = self.confidence_bias + x @ np.asarray(self.confidence_weights, dtype=np.float64)
-        if layer is not None:
-            z = z + layer.logit(x)
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+        return self.decision.confidences(matrix)
+
+    @property
+    def decision(self) -> Decision:
+        """Step 2 as a :class:`Decision`."""
+        return Decision(
+            weights=self.confidence_weights,
+            bias=self.confidence_bias,
+            threshold=self.threshold,
+            layer=self.confidence_layer,
+        )
+
+    def confident_after_reading(
+        self,
+        ranked: Ordering,
+        reordered: Ordering,
+        cross: np.ndarray,
+        features: np.ndarray,
+        chunk_cosines: np.ndarray,
+        *,
+        unknown: float,
+    ) -> bool:
+        """Step 4 (step 2 when there is none): whether to answer once ``cross`` was read.
+
+        ``ranked`` is step 1's ordering, ``reordered`` step 3's from ``cross`` (the scores
+        of ``ranked``'s first ``len(cross)`` rows); the rest as for :func:`confidence_values`.
+        """
+        if self.cross_decision is None:
+            values = confidence_values(ranked, features, chunk_cosines, unknown=unknown)
+            return self.decision.confident(values)
+        values = cross_confidence_values(
+            ranked, reordered, cross, features, chunk_cosines, unknown=unknown
+        )
+        return self.cross_decision.confident(values)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready data, with the feature names so a file can be checked on load."""
@@ -182,6 +271,14 @@ class Ranker:
                 else {}
             ),
             "confidence_layer": self.confidence_layer.as_dict() if self.confidence_layer else None,
+            **(
+                {
+                    "cross_confidence_features": list(CROSS_CONFIDENCE_FEATURES),
+                    "cross_decision": self.cross_decision.as_dict(),
+                }
+                if self.cross_decision is not None
+                else {}
+            ),
             "fitted": self.fitted,
         }
 
@@ -210,6 +307,9 @@ class Ranker:
         }
         if reads_again:
             expected["rerank_depth"] = RERANK_DEPTH
+        decides_after = data.get("cross_decision") is not None
+        if decides_after:
+            expected["cross_confidence_features"] = list(CROSS_CONFIDENCE_FEATURES)
         for key, names in expected.items():
             if data.get(key) != names:
                 raise RankerFileError(
@@ -226,6 +326,7 @@ class Ranker:
             if data.get("confidence_layer")
             else None,
             cross_weight=float(data["cross_weight"]) if reads_again else None,
+            cross_decision=Decision.from_dict(data["cross_decision"]) if decides_after else None,
         )
 
 
@@ -254,4 +355,35 @@ def confidence_values(
         float(chunk_cosines[best]) - float(np.unique(chunk_cosines).mean()),
         1.0 - float(features[best, column("no_kind")]),
         *(float(features[best, column(name)]) for name in _PLAIN),
+    ]
+
+
+def cross_confidence_values(
+    ranked: Ordering,
+    reordered: Ordering,
+    cross: np.ndarray,
+    features: np.ndarray,
+    chunk_cosines: np.ndarray,
+    *,
+    unknown: float,
+) -> list[float]:
+    """``CROSS_CONFIDENCE_FEATURES`` of the first row of ``reordered``.
+
+    Args:
+        ranked: step 1's ordering.
+        reordered: step 3's, :meth:`Ranker.reorder` of ``ranked`` with ``cross``.
+        cross: the cross-encoder's scores of ``ranked``'s first ``len(cross)`` rows.
+        features: one row of ``FEATURES`` per candidate (in candidate order).
+        chunk_cosines: cosine of the question with each candidate's chunk (candidate order).
+        unknown: idf-weighted share of the question's words that no article has.
+    """
+    first = int(reordered.order[0])
+    read = [int(row) for row in ranked.order[: len(cross)]]
+    mine = float(cross[read.index(first)])
+    others = [float(score) for row, score in zip(read, cross, strict=True) if row != first]
+    return [
+        *confidence_values(reordered, features, chunk_cosines, unknown=unknown),
+        mine,
+        mine - max(others, default=mine - 1.0),
+        float(first != int(ranked.order[0])),
     ]

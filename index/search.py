@@ -49,7 +49,7 @@ from index.ranker import (
 )
 from index.shortforms import ShortForms, load_definitions, shipped, shipped_list
 from index.store import SentenceRow, lead_tokens, make_engine, sentence_rows
-from index.tokens import root_words, tokenize, words
+from index.tokens import WORD, root_words, tokenize, words
 from index.vectors import VectorIndex
 from index.versions import current_version, load_version, version_folder
 
@@ -387,9 +387,11 @@ class Searcher:
     ) -> Ranking:
         """Candidate sentences for ``question``, best first (up to ``limit``), with confidence.
 
-        Whether to answer is decided before the cross-encoder reads: without
-        ``read_declined``, a question the ranking is not confident about is not read again
-        (``reread=None``), since nobody will see its order.
+        Whether to answer is decided after the cross-encoder reads when the weights have a
+        decision for it (``Ranker.cross_decision``, the shipped ``ranker-cross.json`` does), and
+        every question is read. Otherwise it is decided before: without ``read_declined``, a
+        question the ranking is not confident about is not read again (``reread=None``), since
+        nobody will see its order.
 
         ``arrived``: the ``time.monotonic()`` at which the question reached whoever asks
         (a bot's handler). With the cross-encoder, a question that waited longer than
@@ -413,7 +415,8 @@ class Searcher:
         )
         confident = self.ranker.confidence(values) >= self.ranker.threshold
         reread = None
-        if self.reads_again and (confident or read_declined):
+        decides_after = self.ranker.cross_decision is not None
+        if self.reads_again and (confident or read_declined or decides_after):
             best = [found.rows[i].text for i in ordering.order[:RERANK_DEPTH]]
             reader = self.cross_encoder
             cross = self.rereading.read(
@@ -421,7 +424,17 @@ class Searcher:
             )
             reread = cross is not None
             if cross is not None:
-                ordering = self.ranker.reorder(ordering, cross)
+                reordered = self.ranker.reorder(ordering, cross)
+                if decides_after:
+                    confident = self.ranker.confident_after_reading(
+                        ordering,
+                        reordered,
+                        cross,
+                        found.features,
+                        found.chunk_cosines,
+                        unknown=found.query.unknown,
+                    )
+                ordering = reordered
         quotes = tuple(
             Quote.of(found.rows[i], score)
             for i, score in zip(ordering.order[:limit], ordering.scores[:limit], strict=True)
@@ -431,6 +444,7 @@ class Searcher:
     def candidates(self, question: str) -> Candidates:
         """The sentences worth scoring for ``question``, with their features (unranked)."""
         question = formal_question(" ".join(visible(question).split())[: self.max_question_chars])
+        question = self._respelled(question)
         query = self._parse(question)
         if not query.weights or len(self.vectors) == 0:
             return Candidates(query=query, rows=[], features=np.zeros((0, len(FEATURES))))
@@ -490,6 +504,25 @@ class Searcher:
             known=frozenset(known),
             alternatives=alternatives,
         )
+
+    def _respelled(self, question: str) -> str:
+        """``question`` with each typing slip written as the articles write the word.
+
+        The embedding and the cross-encoder read the question's words, not its tokens: "korea
+        utra" must reach them as "korea utara". Only a word that is its own token (no prefix or
+        suffix to keep) is rewritten, and never a short form the index knows.
+        """
+        alternatives = self.shortforms.alternatives(tokenize(question))
+
+        def respell(match: re.Match[str]) -> str:
+            form = match.group(0)
+            token = form.lower()
+            if tokenize(form) != [token] or token in alternatives:
+                return form
+            spelled = self._spelled(token)
+            return form if spelled == token else spelled
+
+        return WORD.sub(respell, question)
 
     def _spelled(self, token: str) -> str:
         """``token``, or the known token it is a typing slip of ("utra": "utara").

@@ -7,7 +7,8 @@ from functools import lru_cache
 
 # A number keeps its thousands dots and decimal commas (11.000, 1.500.000, 3,5, 10.30);
 # a word keeps letters only, so "Jong-un" and "G - 8" give the same parts.
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
+#: A word or a number as written (what ``word_forms`` finds).
+WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
 # Thousands grouped by dots, maybe with decimals: "11.000", "1.500.000", "2.500,75". A reader
 # types "11000" as often as "11.000"; both are the token "11000". "10.30" (a time) is no group.
 _GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
@@ -61,7 +62,7 @@ def stem(word: str) -> str:
 
 def word_forms(text: str) -> list[str]:
     """Word and number tokens as written (case kept), in order."""
-    return _TOKEN.findall(text)
+    return WORD.findall(text)
 
 
 def words(text: str) -> list[str]:

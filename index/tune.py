@@ -15,7 +15,9 @@ scores on the questions it was fitted on would be too good to fit anything besid
 questions are split by their gold passage (:func:`passage_parts`, no passage on both sides):
 ``--train-cross-encoder`` fits its adapter on two thirds (:func:`reading_pairs`), and how much
 its score counts (``cross_weight``, :func:`weigh_cross_encoder`) is chosen on the third it
-never read. The ranking and the confidence are those of ``ranker.json``, fitted on all.
+never read, and so is the decision made once it has read (:func:`decide_after_reading`), with
+every question that has no answer in the indexed text (never a lesson of the adapter). The
+ranking and the confidence before reading are those of ``ranker.json``, fitted on all.
 
 ``--folds K`` first prints K-fold cross-validated figures (:func:`cross_validate`) of all the
 train questions, then of that third with and without the cross-encoder: the place to judge a
@@ -51,9 +53,11 @@ from index.ranker import (
     CONFIDENCE_FEATURES,
     RERANK_DEPTH,
     ConfidenceLayer,
+    Decision,
     Ordering,
     Ranker,
     confidence_values,
+    cross_confidence_values,
 )
 from index.search import Candidates, Searcher
 
@@ -178,6 +182,7 @@ def cross_validate(
         ranker = fit([*training, *also_ranked])
         if reader is not None:
             ranker = weigh_cross_encoder(ranker, training, reader)
+            ranker = decide_after_reading(ranker, training, reader)
         for item in (a for i, a in enumerate(asked) if i % folds == fold):
             results.setdefault(item.source, []).append(_judge(ranker, item, reader))
             answerable[item.source] = item.answerable
@@ -267,9 +272,20 @@ def _judge(ranker: Ranker, item: Asked, reader: CrossEncoder | None) -> tuple[bo
         return False, False
     ordering = ranker.order(item.found.features)
     values, first = _best(ordering, item)
-    if reader is not None and ranker.cross_weight is not None and item.answerable:
-        reordered = ranker.reorder(ordering, _read(reader, item, ordering.order))
-        first = bool(item.labels[reordered.order[0]])
+    reads = item.answerable or ranker.cross_decision is not None
+    if reader is not None and ranker.cross_weight is not None and reads:
+        assert item.found.chunk_cosines is not None
+        cross = _read(reader, item, ordering.order)
+        reordered = ranker.reorder(ordering, cross)
+        said = ranker.confident_after_reading(
+            ordering,
+            reordered,
+            cross,
+            item.found.features,
+            item.found.chunk_cosines,
+            unknown=item.found.query.unknown,
+        )
+        return bool(item.labels[reordered.order[0]]), said
     return first, ranker.confidence(values) >= ranker.threshold
 
 
@@ -328,8 +344,29 @@ def fit(asked: Sequence[Asked]) -> Ranker:
         item_values, first = _best(draft.order(item.found.features), item)
         values.append(item_values)
         correct.append(first)
-    matrix = np.asarray(values, dtype=np.float64)
-    labels = np.asarray(correct)
+    decision, fitted = fit_decision(
+        np.asarray(values, dtype=np.float64), np.asarray(correct), with_rows
+    )
+    log.info("fitted the ranker: %s", fitted)
+    return dataclasses.replace(
+        draft,
+        confidence_weights=decision.weights,
+        confidence_bias=decision.bias,
+        threshold=decision.threshold,
+        confidence_layer=decision.layer,
+        fitted=fitted,
+    )
+
+
+def fit_decision(
+    matrix: np.ndarray, labels: np.ndarray, asked: Sequence[Asked]
+) -> tuple[Decision, dict[str, object]]:
+    """A confidence model of whether the first sentence is a hit (``labels``), and its threshold.
+
+    ``matrix`` holds a row of facts for each of ``asked``. The threshold declines
+    ``DECLINE_ELSEWHERE`` of the other sets' questions and at least ``DECLINE_UNANSWERABLE`` of
+    the sets' own unanswerable ones. Also returns figures on those questions, for people.
+    """
     mean, scale = matrix.mean(axis=0), matrix.std(axis=0) + 1e-6
     inputs = matrix.shape[1]
     solution = minimise(
@@ -339,12 +376,11 @@ def fit(asked: Sequence[Asked]) -> Ranker:
         rate=CONFIDENCE_RATE,
     )
     layer, layer_bias, output, skip, bias = unpack_network(solution, inputs, CONFIDENCE_UNITS)
-    confident = Ranker(
-        weights=draft.weights,
-        confidence_weights=tuple(float(w) for w in skip),
-        confidence_bias=bias,
+    decision = Decision(
+        weights=tuple(float(w) for w in skip),
+        bias=bias,
         threshold=0.5,
-        confidence_layer=ConfidenceLayer(
+        layer=ConfidenceLayer(
             mean=tuple(float(v) for v in mean),
             scale=tuple(float(v) for v in scale),
             weights=tuple(tuple(float(w) for w in row) for row in layer),
@@ -352,9 +388,10 @@ def fit(asked: Sequence[Asked]) -> Ranker:
             output=tuple(float(v) for v in output),
         ),
     )
-    confidence = confident.confidences(matrix)
-    elsewhere = np.asarray([a.elsewhere for a in with_rows])
-    unanswered = np.asarray([not a.answerable and not a.elsewhere for a in with_rows])
+    confidence = decision.confidences(matrix)
+    elsewhere = np.asarray([a.elsewhere for a in asked])
+    unanswered = np.asarray([not a.answerable and not a.elsewhere for a in asked])
+    answerable = ~unanswered & ~elsewhere
     bars = []
     if elsewhere.any():
         bars.append(float(np.quantile(confidence[elsewhere], DECLINE_ELSEWHERE)))
@@ -363,14 +400,12 @@ def fit(asked: Sequence[Asked]) -> Ranker:
     threshold = max(bars, default=0.5)
     answered_right = labels & (confidence >= threshold)
     fitted: dict[str, object] = {
-        "questions": len(answerable),
+        "questions": int(answerable.sum()),
         "unanswerable": int(unanswered.sum()),
         "elsewhere": int(elsewhere.sum()),
-        "train_hit@1": round(float(labels[~unanswered & ~elsewhere].mean()), 4)
-        if answerable
-        else 0.0,
-        "train_hit@1_kept": round(float(answered_right[~unanswered & ~elsewhere].mean()), 4)
-        if answerable
+        "train_hit@1": round(float(labels[answerable].mean()), 4) if answerable.any() else 0.0,
+        "train_hit@1_kept": round(float(answered_right[answerable].mean()), 4)
+        if answerable.any()
         else 0.0,
         "train_declined_unanswerable": round(
             float((confidence[unanswered] < threshold).mean()) if unanswered.any() else 0.0, 4
@@ -379,8 +414,7 @@ def fit(asked: Sequence[Asked]) -> Ranker:
         if elsewhere.any()
         else 0.0,
     }
-    log.info("fitted the ranker: %s", fitted)
-    return dataclasses.replace(confident, threshold=threshold, fitted=fitted)
+    return dataclasses.replace(decision, threshold=threshold), fitted
 
 
 def weigh_cross_encoder(ranker: Ranker, asked: Sequence[Asked], reader: CrossEncoder) -> Ranker:
@@ -413,3 +447,39 @@ def weigh_cross_encoder(ranker: Ranker, asked: Sequence[Asked], reader: CrossEnc
     }
     log.info("weighed the cross-encoder: %s", {"cross_weight": weight, **fitted})
     return dataclasses.replace(ranker, cross_weight=weight, fitted=fitted)
+
+
+def decide_after_reading(ranker: Ranker, asked: Sequence[Asked], reader: CrossEncoder) -> Ranker:
+    """``ranker`` with a decision made once the cross-encoder has read (``cross_decision``).
+
+    ``asked`` must hold questions whose readings are honest: answerable ones of passages the
+    adapter never read, and questions with no answer in the indexed text (never its lessons).
+    The label is whether the sentence the cross-encoder puts first is a hit; the threshold
+    follows :func:`fit_decision`'s rule.
+    """
+    values, correct, kept = [], [], []
+    for item in asked:
+        if not item.found.rows:
+            continue
+        assert item.found.chunk_cosines is not None
+        ranked = ranker.order(item.found.features)
+        cross = _read(reader, item, ranked.order)
+        reordered = ranker.reorder(ranked, cross)
+        values.append(
+            cross_confidence_values(
+                ranked,
+                reordered,
+                cross,
+                item.found.features,
+                item.found.chunk_cosines,
+                unknown=item.found.query.unknown,
+            )
+        )
+        correct.append(bool(item.labels[reordered.order[0]]))
+        kept.append(item)
+    decision, figures = fit_decision(
+        np.asarray(values, dtype=np.float64), np.asarray(correct), kept
+    )
+    fitted = {**ranker.fitted, **{f"after_reading_{k}": v for k, v in figures.items()}}
+    log.info("fitted the decision after reading: %s", figures)
+    return dataclasses.replace(ranker, cross_decision=decision, fitted=fitted)

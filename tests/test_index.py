@@ -177,6 +177,11 @@ def test_a_typing_slip_in_a_question_is_read_as_the_word_the_articles_have(
     searcher = Searcher.open(settings, embedder=embedder)
     slipped = searcher.candidates("berapa tentera korea utra dikirim?").query
     assert set(slipped.weights) == set(searcher.candidates(MISSION_QUESTION).query.weights)
+    # The embedding and the cross-encoder read the words as the articles write them; a word
+    # with a prefix or suffix, a short form and a word no slip away from one stay as typed.
+    assert slipped.text == "berapa tentara korea utara dikirim?"
+    kept = "Berapa tentera Korut dikirimkan ke Rusia?"
+    assert searcher.candidates(kept).query.text.split()[2:] == kept.split()[2:]
     assert slipped.unknown == 0.0
     answer = searcher.answer("berapa tentera korea utra dikirim?")
     assert answer.answered and answer.quotes[0].text == MISSION_ANSWER

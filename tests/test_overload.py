@@ -4,6 +4,7 @@ ranking alone, with the real index, embedder and cross-encoder. Time is controll
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from index.embedder import Embedder
-from index.search import Answer, Searcher
+from index.search import Answer, Searcher, default_ranker
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, make_settings
 
 #: Long enough that no question asked "now" in a test can outwait it, however slow the machine.
@@ -79,9 +80,26 @@ def test_a_question_that_waited_too_long_is_answered_by_the_ranking_alone(
     assert plain.rereading.counts().read == plain.rereading.counts().skipped == 0
 
 
-def test_a_question_it_declines_is_not_read_again(corpus_root: Path, embedder: Embedder) -> None:
-    """The decision to answer comes first: nobody sees the order of a declined question."""
+def test_whether_to_answer_is_decided_after_reading(corpus_root: Path, embedder: Embedder) -> None:
+    """The shipped weights decide once the cross-encoder has read: every question is read."""
     searcher = crossed(corpus_root, embedder)
+    assert searcher.ranker.cross_decision is not None
+    off_topic = "Bagaimana resep rendang daging sapi yang empuk?"
+    declined = searcher.answer(off_topic, arrived=time.monotonic())
+    assert not declined.answered and declined.reread is True
+    assert (searcher.rereading.counts().read, searcher.rereading.counts().skipped) == (1, 0)
+    answered = searcher.answer(MISSION_QUESTION, arrived=time.monotonic())
+    assert answered.answered and answered.reread is True
+    assert searcher.rereading.counts().read == 2
+
+
+def test_without_a_decision_after_reading_a_declined_question_is_not_read(
+    corpus_root: Path, embedder: Embedder
+) -> None:
+    """Weights with no decision after reading decide first: nobody sees a declined order."""
+    settings = make_settings(corpus_root, cross_encoder=True, cross_encoder_max_wait_ms=PATIENT_MS)
+    before = dataclasses.replace(default_ranker(cross_encoder=True), cross_decision=None)
+    searcher = Searcher.open(settings, embedder=embedder, ranker=before)
     off_topic = "Bagaimana resep rendang daging sapi yang empuk?"
     declined = searcher.answer(off_topic, arrived=time.monotonic())
     assert not declined.answered and declined.reread is None
@@ -141,14 +159,12 @@ def test_many_at_once_all_are_answered_none_lost(
         answers = list(pool.map(lambda item: ask(*item), asked))
 
     assert len(answers) == len(asked)
-    # A question the ranking declines is neither read nor skipped: nobody sees its order.
-    answered = [q for q in QUESTIONS if plain.answer(q).answered]
-    assert answered and MISSION_QUESTION in answered
+    # Whether to answer is decided after reading: every question is read or skips, none is
+    # lost, and a stale one is answered as the ranking alone answers it.
     counts = searcher.rereading.counts()
-    assert (counts.read, counts.skipped) == (len(answered), len(answered))
+    assert (counts.read, counts.skipped) == (len(QUESTIONS), len(QUESTIONS))
     for (question, stale), answer in zip(asked, answers, strict=True):
-        expected = (not stale) if question in answered else None
-        assert answer.question == question and answer.reread is expected
+        assert answer.question == question and answer.reread is (not stale)
         if stale:
             alone = plain.answer(question)
             assert (answer.answered, answer.quotes) == (alone.answered, alone.quotes)

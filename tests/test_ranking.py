@@ -22,12 +22,15 @@ from index.fitting import (
 from index.questions import answer_kind
 from index.ranker import (
     CONFIDENCE_FEATURES,
+    CROSS_CONFIDENCE_FEATURES,
     CROSS_RANKER_FILE,
     RANKER_FILE,
     ConfidenceLayer,
+    Decision,
     Ranker,
     RankerFileError,
     confidence_values,
+    cross_confidence_values,
 )
 from index.tokens import tokenize, words
 
@@ -279,6 +282,56 @@ def test_the_cross_encoder_reorders_the_rows_it_read_and_only_those() -> None:
     assert unchanged.order.tolist() == ordering.order.tolist()
 
 
+def _cross_decision(weight_of: str, threshold: float = 0.5) -> Decision:
+    """A decision after reading that reads one of ``CROSS_CONFIDENCE_FEATURES``, as it is."""
+    return Decision(
+        weights=tuple(float(name == weight_of) for name in CROSS_CONFIDENCE_FEATURES),
+        bias=0.0,
+        threshold=threshold,
+    )
+
+
+def test_the_decision_after_reading_reads_the_sentence_the_cross_encoder_put_first() -> None:
+    features = np.zeros((5, len(FEATURES)), dtype=np.float32)
+    features[:, FEATURES.index("lexical")] = [0.5, 1.0, 0.9, 0.1, 0.8]
+    features[:, FEATURES.index("coverage")] = [0.0, 0.2, 0.0, 0.0, 0.9]
+    cosines = np.array([0.5, 0.6, 0.7, 0.8, 0.9])
+    ranker = _ranker(cross_weight=0.5)
+    ranked = ranker.order(features)  # rows 1, 2, 4, 0, 3
+    cross = np.array([0.0, -0.4, 1.0])  # of rows 1, 2, 4: row 4 goes first
+    reordered = ranker.reorder(ranked, cross)
+    values = cross_confidence_values(ranked, reordered, cross, features, cosines, unknown=0.1)
+    assert len(values) == len(CROSS_CONFIDENCE_FEATURES)
+    named = dict(zip(CROSS_CONFIDENCE_FEATURES, values, strict=True))
+    # The facts are of row 4, first after reading, and of the combined scores.
+    assert named["coverage"] == pytest.approx(0.9)
+    assert named["score"] == pytest.approx(1.3)
+    assert named["margin"] == pytest.approx(0.3)
+    assert named["cross"] == pytest.approx(1.0)
+    assert named["cross_margin"] == pytest.approx(1.0)  # over row 1's 0.0
+    assert named["cross_moved"] == 1.0
+    # Nothing moved: the ranking's first keeps its place, its reading is the one judged.
+    kept = ranker.reorder(ranked, np.array([0.5, 0.1, -2.0]))
+    values = cross_confidence_values(
+        ranked, kept, np.array([0.5, 0.1, -2.0]), features, cosines, unknown=0.1
+    )
+    named = dict(zip(CROSS_CONFIDENCE_FEATURES, values, strict=True))
+    assert (named["cross"], named["cross_moved"]) == (0.5, 0.0)
+    assert named["cross_margin"] == pytest.approx(0.4)
+
+    # The decision reads those values: a high reading answers, a low one declines, whatever
+    # step 2 would have said.
+    deciding = dataclasses.replace(ranker, cross_decision=_cross_decision("cross", 0.6))
+    facts = (features, cosines)
+    assert deciding.confident_after_reading(ranked, reordered, cross, *facts, unknown=0.1)
+    low = np.array([0.0, -0.4, 0.3])
+    lower = ranker.reorder(ranked, low)
+    assert not deciding.confident_after_reading(ranked, lower, low, *facts, unknown=0.1)
+    # Without one, step 2 decides on the ranking's first, as before reading.
+    step2 = ranker.confidence(confidence_values(ranked, *facts, unknown=0.1)) >= ranker.threshold
+    assert ranker.confident_after_reading(ranked, lower, low, *facts, unknown=0.1) == step2
+
+
 def test_ranker_file_round_trip_and_mismatch(tmp_path: Path) -> None:
     ranker = _ranker(fitted={"questions": 3})
     path = tmp_path / "ranker.json"
@@ -289,6 +342,16 @@ def test_ranker_file_round_trip_and_mismatch(tmp_path: Path) -> None:
     crossed = _ranker(cross_weight=1.25)
     crossed.save(tmp_path / "crossed.json")
     assert Ranker.load(tmp_path / "crossed.json") == crossed
+    assert "cross_decision" not in json.loads((tmp_path / "crossed.json").read_text())
+    deciding = _ranker(cross_weight=1.25, cross_decision=_cross_decision("cross_margin", 0.3))
+    deciding.save(tmp_path / "deciding.json")
+    assert Ranker.load(tmp_path / "deciding.json") == deciding
+    # A decision fitted on other facts than this code computes is refused, as the rest is.
+    data = json.loads((tmp_path / "deciding.json").read_text())
+    data["cross_confidence_features"] = data["cross_confidence_features"][:-1]
+    (tmp_path / "deciding.json").write_text(json.dumps(data))
+    with pytest.raises(RankerFileError, match="cross_confidence_features"):
+        Ranker.load(tmp_path / "deciding.json")
     assert loaded.confidence([2.0] + [0.0] * (len(CONFIDENCE_FEATURES) - 1)) == pytest.approx(
         1 / (1 + np.exp(-2.0))
     )
@@ -317,4 +380,11 @@ def test_shipped_weights_fit_this_code() -> None:
     # The same ranking and confidence; the cross-encoder's weight, chosen on questions its
     # adapter never read, is more than nothing.
     assert crossed.cross_weight is not None and crossed.cross_weight > 0
-    assert dataclasses.replace(crossed, cross_weight=None, fitted=ranker.fitted) == ranker
+    # ... and a decision made once it has read, fitted like step 2's.
+    assert crossed.cross_decision is not None and crossed.cross_decision.layer is not None
+    assert len(crossed.cross_decision.weights) == len(CROSS_CONFIDENCE_FEATURES)
+    assert 0.0 < crossed.cross_decision.threshold < 1.0
+    plain = dataclasses.replace(
+        crossed, cross_weight=None, cross_decision=None, fitted=ranker.fitted
+    )
+    assert plain == ranker

@@ -22,7 +22,8 @@ QUESTIONS = [
 #: (strict), so that this list only shrinks.
 DECLINED = {
     "seed-08": "confidence just under the threshold: 'yg menangkap' against 'telah menangkap'",
-    "seed-10": "'bilang' is not 'menyebut', and the answer sentence names three countries",
+    "seed-09": "'nasib' is in no article (half the question's weight), and the answer "
+    "sentence says 'tewas': just under the threshold after reading",
 }
 
 

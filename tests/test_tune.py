@@ -22,6 +22,7 @@ from index.tune import (
     QuestionSet,
     ask_all,
     cross_validate,
+    decide_after_reading,
     fit,
     format_held_out,
     passage_parts,
@@ -198,6 +199,12 @@ def test_the_cross_encoder_is_fitted_and_weighed_on_questions_of_other_passages(
     assert weighed.fitted["cross_weight_questions"] == len(asked)
     # Each question's best sentences were read once and kept.
     assert all(len(item.cross) == min(RERANK_DEPTH, len(item.found.rows)) for item in asked)
+    # The decision after reading reads what the cross-encoder read, nothing more.
+    deciding = decide_after_reading(weighed, asked, reader)
+    assert deciding.cross_decision is not None
+    assert dataclasses.replace(deciding, cross_decision=None, fitted=weighed.fitted) == weighed
+    assert deciding.fitted["after_reading_questions"] == len(asked)
+    assert all(len(item.cross) == min(RERANK_DEPTH, len(item.found.rows)) for item in asked)
     figures = cross_validate(asked[:9], folds=3, reader=reader, also_ranked=asked[9:])
     assert sum(f.questions for f in figures) == 9
     assert all(0.0 <= f.answered_right <= f.ranked_first <= 1.0 for f in figures)
@@ -253,6 +260,7 @@ def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
         "asking the cross-encoder's questions",
         f"fitting the cross-encoder ({reading_dtype()})",
         "weighing the cross-encoder",
+        "fitting the decision after reading",
     ]
     # Every question whose passage falls outside the judged third (the adapter never reads
     # that one): 4 of the 8, where the 4-question sample holds only 1.
@@ -261,3 +269,7 @@ def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
     crossed = Ranker.load(tmp_path / "ranker-cross.json")
     assert crossed.cross_weight in CROSS_WEIGHTS
     assert Ranker.load(tmp_path / "ranker.json").weights == crossed.weights
+    # Fitted on the judged third and every question without an answer: the three
+    # unanswerable ones and the other sets' (none here).
+    assert crossed.cross_decision is not None
+    assert crossed.fitted["after_reading_unanswerable"] == 3
