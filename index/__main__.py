@@ -216,6 +216,8 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
                     progress=ProgressBar("questions for the cross-encoder"),
                 )
             lessons, _ = split_thirds(more_asked)
+            # ... with the unanswerable questions of the same two thirds.
+            lessons += [item for item in read if not item.answerable]
         pairs = reading_pairs(lessons, ranker)
         bar = ProgressBar("cross-encoder steps")
         with _stage(f"fitting the cross-encoder ({reader.dtype})"):
@@ -225,7 +227,9 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
                 progress=lambda step, steps, _loss: bar(step, steps),
             )
         reader.save_adapter(adapter)
-        print(json.dumps({"cross_encoder": str(adapter), "questions": len(pairs)}))
+        declining = sum(not any(pair.correct) for pair in pairs)
+        learned = {"questions": len(pairs) - declining, "unanswerable": declining}
+        print(json.dumps({"cross_encoder": str(adapter), **learned}))
     else:
         reader = CrossEncoder(adapter=adapter, dtype=reading_dtype())
     if args.folds:
@@ -239,7 +243,7 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     with _stage("weighing the cross-encoder"):
         crossed = weigh_cross_encoder(ranker, judged, reader)
     with _stage("fitting the decision after reading"):
-        honest = [*judged, *(item for item in read if not item.answerable)]
+        honest = [*judged, *(item for item in read if item.elsewhere)]
         crossed = decide_after_reading(crossed, honest, reader)
     crossed.save(args.cross_output)
     print(json.dumps({"output": str(args.cross_output), **crossed.fitted}, ensure_ascii=False))

@@ -106,8 +106,11 @@ class CrossEncoder:
     ) -> None:
         """Fit a fresh adapter and head: softmax over each question's sentences (one step each).
 
-        Only questions with a correct sentence teach anything; they are read in an order fixed
-        by ``seed``, ``epochs`` times over. The adapter is merged into the weights at the end.
+        Besides its sentences each question has a "no answer" option scored 0: correct for a
+        question none of whose sentences is (a lesson in declining), wrong otherwise. So a
+        score above 0 means the sentence answers better than nothing does, which the decision
+        after reading can read. Questions are read in an order fixed by ``seed``, ``epochs``
+        times over. The adapter is merged into the weights at the end.
 
         Raises:
             CrossEncoderError: If an adapter is already merged in: a second one on top would
@@ -115,8 +118,10 @@ class CrossEncoder:
         """
         if self._fitted is not None:
             raise CrossEncoderError("fit a CrossEncoder made without an adapter")
-        usable = [q for q in questions if any(q.correct) and len(q.sentences) > 1]
-        if not usable:
+        usable = [
+            q for q in questions if q.sentences and (len(q.sentences) > 1 or not any(q.correct))
+        ]
+        if not any(any(q.correct) for q in usable):
             raise ValueError("no question has a correct sentence among several to learn from")
         generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
@@ -142,14 +147,14 @@ class CrossEncoder:
             order.shuffle(shuffled)
             schedule.extend(shuffled)
         network.train()
-        running = math.log(max(len(q.sentences) for q in usable))
+        running = math.log(max(len(q.sentences) for q in usable) + 1)
         try:
             for step, item in enumerate(schedule[:steps], start=1):
                 ids, mask = self._batch_of(self.tokenizer.pairs(item.question, item.sentences))
                 with autocast(self.dtype):
                     read = network(ids, mask).float()
-                log_share = torch.log_softmax(read, dim=0)
-                correct = torch.tensor(item.correct, dtype=torch.float32)
+                log_share = torch.log_softmax(torch.cat([read, torch.zeros(1)]), dim=0)
+                correct = torch.tensor([*item.correct, not any(item.correct)], dtype=torch.float32)
                 loss = -(log_share * correct).sum() / correct.sum()
                 optimiser.zero_grad()
                 loss.backward()

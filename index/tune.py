@@ -16,8 +16,8 @@ questions are split by their gold passage (:func:`passage_parts`, no passage on 
 ``--train-cross-encoder`` fits its adapter on two thirds (:func:`reading_pairs`), and how much
 its score counts (``cross_weight``, :func:`weigh_cross_encoder`) is chosen on the third it
 never read, and so is the decision made once it has read (:func:`decide_after_reading`), with
-every question that has no answer in the indexed text (never a lesson of the adapter). The
-ranking and the confidence before reading are those of ``ranker.json``, fitted on all.
+every other set's question (never a lesson of the adapter). The ranking and the confidence
+before reading are those of ``ranker.json``, fitted on all.
 
 ``--folds K`` first prints K-fold cross-validated figures (:func:`cross_validate`) of all the
 train questions, then of that third with and without the cross-encoder: the place to judge a
@@ -72,7 +72,7 @@ NEUTRAL = Ranker(
 )
 
 #: Share of the other sets' questions (answered by no indexed text) the threshold declines ...
-DECLINE_ELSEWHERE = 0.90
+DECLINE_ELSEWHERE = 0.95
 #: ... and, at least, of a set's own questions its passages do not answer (where given).
 DECLINE_UNANSWERABLE = 0.45
 #: Tanh units of the confidence model, and how it is fitted.
@@ -224,22 +224,26 @@ def split_thirds(asked: Sequence[Asked]) -> tuple[list[Asked], list[Asked]]:
 
 
 def reading_pairs(asked: Sequence[Asked], ranker: Ranker) -> list[Pairs]:
-    """What the cross-encoder is fitted on: each answerable question's best sentences.
+    """What the cross-encoder is fitted on: each question's best sentences.
 
-    ``READING_GROUP`` of the ranking's best, the best hit among the best ``RERANK_DEPTH`` in
-    place of the last when none of them is one; a question with no hit there is left out.
+    ``READING_GROUP`` of the ranking's best. For an answerable question, the best hit among
+    the best ``RERANK_DEPTH`` takes the last place when none of them is one; one with no hit
+    there is left out. A question its set's passages do not answer comes with its best
+    sentences, none correct (a lesson in declining); another set's question is left out: it
+    stays honest for :func:`decide_after_reading`.
     """
     pairs = []
     for item in asked:
-        if not item.answerable or not item.found.rows:
+        if item.elsewhere or not item.found.rows:
             continue
         best = ranker.order(item.found.features).order[:RERANK_DEPTH]
-        hits = [int(r) for r in best if item.labels[r]]
-        if not hits:
-            continue
         group = [int(r) for r in best[:READING_GROUP]]
-        if not any(item.labels[r] for r in group):
-            group[-1] = hits[0]
+        if item.answerable:
+            hits = [int(r) for r in best if item.labels[r]]
+            if not hits:
+                continue
+            if not any(item.labels[r] for r in group):
+                group[-1] = hits[0]
         pairs.append(
             Pairs(
                 question=item.found.query.text,
@@ -452,8 +456,8 @@ def weigh_cross_encoder(ranker: Ranker, asked: Sequence[Asked], reader: CrossEnc
 def decide_after_reading(ranker: Ranker, asked: Sequence[Asked], reader: CrossEncoder) -> Ranker:
     """``ranker`` with a decision made once the cross-encoder has read (``cross_decision``).
 
-    ``asked`` must hold questions whose readings are honest: answerable ones of passages the
-    adapter never read, and questions with no answer in the indexed text (never its lessons).
+    ``asked`` must hold questions whose readings are honest: questions of passages the
+    adapter never read, and other sets' questions (never its lessons).
     The label is whether the sentence the cross-encoder puts first is a hit; the threshold
     follows :func:`fit_decision`'s rule.
     """

@@ -96,6 +96,24 @@ def test_fitting_teaches_which_sentence_answers_and_survives_the_file(tmp_path: 
         )
 
 
+def test_a_question_none_of_whose_sentences_answers_teaches_a_score_below_zero() -> None:
+    """Every lesson has a "no answer" option scored 0: right for the unanswerable one only."""
+    unanswerable = Pairs(
+        "Berapa harga bawang putih di Brebes?",
+        (
+            "Harga cabai di Pasar Senen mencapai Rp 80.000 per kilogram.",
+            "Pedagang cabai mengeluhkan hujan yang turun setiap hari.",
+        ),
+        (False, False),
+    )
+    reader = CrossEncoder()
+    reader.fit([*LESSONS, unanswerable], epochs=8, rate=1e-3)
+    for lesson in LESSONS:
+        scores = reader.scores(lesson.question, lesson.sentences)
+        assert scores[lesson.correct.index(True)] > 0 > scores[~np.asarray(lesson.correct)].min()
+    assert reader.scores(unanswerable.question, unanswerable.sentences).max() < 0
+
+
 def test_fitting_needs_a_question_with_a_correct_sentence() -> None:
     wrong_only = Pairs("Berapa?", ("Satu.", "Dua."), (False, False))
     with pytest.raises(ValueError, match="correct sentence"):

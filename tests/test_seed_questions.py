@@ -20,11 +20,7 @@ QUESTIONS = [
 ]
 #: Questions the bot still declines, and why: each must start failing here once it is answered
 #: (strict), so that this list only shrinks.
-DECLINED = {
-    "seed-08": "confidence just under the threshold: 'yg menangkap' against 'telah menangkap'",
-    "seed-09": "'nasib' is in no article (half the question's weight), and the answer "
-    "sentence says 'tewas': just under the threshold after reading",
-}
+DECLINED: dict[str, str] = {}
 
 
 def _cases() -> list[Any]:
