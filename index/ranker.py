@@ -1,6 +1,6 @@
 """The learned ranking: how sentence features add up, and when the best sentence is trusted.
 
-Up to three steps, fitted on train questions by ``python -m index tune`` and kept in
+Up to four steps, fitted on train questions by ``python -m index tune`` and kept in
 ``index/ranker.json`` (read once, when a Searcher is made):
 
 1. **ranking**: a weight per column of ``features.FEATURES``; every candidate sentence gets
@@ -15,10 +15,10 @@ Up to three steps, fitted on train questions by ``python -m index tune`` and kep
 4. **deciding after reading** (``cross_decision`` in ``ranker-cross.json``): a second
    confidence model over ``CROSS_CONFIDENCE_FEATURES``, the facts of the sentence now first
    and what the cross-encoder made of it, replaces step 2's call for a question that was read.
-   It is fitted on questions whose cross-encoder scores are honest: answerable questions of
-   passages the cross-encoder's adapter never read, and questions with no answer in the
-   indexed text (never a lesson of the adapter). A question that skipped the reading (it
-   waited too long) keeps step 2's call.
+   It is fitted on questions whose cross-encoder scores are honest: questions of passages
+   the cross-encoder's adapter never read, and questions asked where nothing answers them
+   (never a lesson of the adapter). A question that skipped the reading (it waited too long)
+   keeps step 2's call.
 
 Nothing is embedded at question time but the question: a step that re-ranked the best few
 sentences by their own embedding cost 100+ ms a question and moved dev hit@1 by under a point.
