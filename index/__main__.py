@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from config.settings import Settings, get_settings
 from index.builder import chunk_vectors
-from index.embedder import settings_embedder
+from index.embedder import KnownVectors, settings_embedder
 from index.evaluate import (
     EvalResult,
     Question,
@@ -37,6 +37,8 @@ from index.trainsets import PARAGRAPHS
 from index.versions import BuildBusyError
 
 if TYPE_CHECKING:  # index.tune imports torch: only for the command that needs it
+    import numpy as np
+
     from index.crossencoder import CrossEncoder
     from index.tune import Asked, QuestionSet
 
@@ -114,11 +116,7 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
             [dataclasses.replace(q, question=q.question.lower()) for q in asked]
             for asked in (questions, unanswerable)
         )
-    known = None
-    if args.vectors_from is not None:
-        source = settings.model_copy(update={"data_dir": args.vectors_from, "database_url": None})
-        known = chunk_vectors(source, model=embedder.name)
-        print(f"{len(known)} chunk vectors to reuse from {args.vectors_from}", file=sys.stderr)
+    known = _known_vectors(settings, args, embedder.name)
     run = functools.partial(
         evaluate,
         settings,
@@ -163,6 +161,18 @@ def _stage(name: str) -> Iterator[None]:
     print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
+def _known_vectors(
+    settings: Settings, args: argparse.Namespace, model: str
+) -> dict[str, np.ndarray] | None:
+    """The chunk vectors of ``--vectors-from``'s index, or None without it."""
+    if args.vectors_from is None:
+        return None
+    source = settings.model_copy(update={"data_dir": args.vectors_from, "database_url": None})
+    known = chunk_vectors(source, model=model)
+    print(f"{len(known)} chunk vectors to reuse from {args.vectors_from}", file=sys.stderr)
+    return known
+
+
 def _tune(settings: Settings, args: argparse.Namespace) -> int:
     from index.crossencoder import ADAPTER_FILE, CrossEncoder, reading_dtype
     from index.tune import (
@@ -178,15 +188,20 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
 
     embedder = settings_embedder(settings)
     sets = _question_sets(settings, args, limit=args.limit)
+    known = _known_vectors(settings, args, embedder.name)
+    # Chunks the other index holds (a large --news archive) are not embedded again.
+    building = KnownVectors(embedder, known) if known else embedder
     with _stage("asking the train questions"):
         asked = _asked(
             args.asked_cache,
             sets,
             lambda: ask_all(
-                settings, embedder=embedder, sets=sets, progress=ProgressBar("questions")
+                settings, embedder=building, sets=sets, progress=ProgressBar("questions")
             ),
             embedder.name,
         )
+    if isinstance(building, KnownVectors):
+        print(f"{building.embedded} chunks embedded, {building.reused} reused", file=sys.stderr)
     if args.folds:
         with _stage("cross-validating the ranking"):
             print(format_held_out(cross_validate(asked, folds=args.folds), folds=args.folds))
@@ -439,6 +454,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=2000,
         help="articles taken from --news, spread evenly over the file (default 2000)",
+    )
+    tu.add_argument(
+        "--vectors-from",
+        type=Path,
+        metavar="DATA_DIR",
+        help="reuse the vectors of the index in this data dir (same model), e.g. a "
+        "20,000-article bench's (DATA_DIR = W/data) for --news-articles 20000",
     )
     tu.add_argument(
         "--chat-typed",

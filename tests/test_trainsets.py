@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.__main__ import main
+from index.builder import chunk_vectors
 from index.embedder import Embedder
 from index.evaluate import RankedSentence, is_hit, read_questions
 from index.questions import answer_kind, formal_question
@@ -235,6 +238,41 @@ def test_tune_asks_the_other_questions_of_news_articles(
     assert (fitted["questions"], fitted["unanswerable"], fitted["elsewhere"]) == (5, 1, 5)
     news = tmp_path / "data" / "tune-sets" / "articles.n4.passages.jsonl"
     assert len(news.read_text().splitlines()) == 4
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_tune_reuses_the_vectors_of_another_index_for_its_news_archive(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    embedder: Embedder,
+) -> None:
+    """``--vectors-from``: a large archive's chunks are not embedded again; the fit is the same."""
+
+    def vectors_of(folder: Path) -> dict[str, np.ndarray]:
+        return chunk_vectors(make_settings(tmp_path, data_dir=folder), model=embedder.name)
+
+    records = _article_records()
+    articles = _write(tmp_path / "articles.jsonl", records)
+    argv = _tune_argv(tmp_path, "--news", str(articles), "--news-articles", "4")
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "first"))
+    assert main(argv) == 0
+    fresh = json.loads(capsys.readouterr().out.splitlines()[0])
+    # The index the first run built of the news articles is the one to reuse.
+    opening = str(records[0]["text"])[:40]
+    [archive] = [
+        folder
+        for folder in (tmp_path / "first" / "eval-cache").iterdir()
+        if any(opening in text for text in vectors_of(folder))
+    ]
+
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "second"))
+    assert main([*argv, "--vectors-from", str(archive)]) == 0
+    out, err = capsys.readouterr()
+    counted = re.search(r"(\d+) chunks embedded, (\d+) reused", err)
+    assert counted is not None
+    assert int(counted.group(2)) == len(vectors_of(archive)) > 0
+    assert json.loads(out.splitlines()[0]) == fresh
 
 
 def test_tune_needs_train_questions(capsys: pytest.CaptureFixture[str]) -> None:
