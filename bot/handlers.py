@@ -18,6 +18,7 @@ from bot.admin import is_admin
 from bot.admin_replies import admin_text
 from bot.guards import Verdict
 from bot.replies import Language, answer_html, clock_time, language_for, summary_html, text
+from index.sources import answer_with_sources
 
 if TYPE_CHECKING:
     from bot.app import BotContext
@@ -137,11 +138,13 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
         return
     limit = context.settings.max_answer_sentences
     # Embedding and search block for tens of milliseconds: keep them off the event loop.
-    answer = await asyncio.to_thread(
-        context.searcher.answer, question, limit=limit, arrived=arrived
+    cited = await asyncio.to_thread(
+        answer_with_sources, context.searcher, question, limit=limit, arrived=arrived
     )
+    answer = cited.answer
     in_group = message.chat.type != ChatType.PRIVATE
-    await delivery.reply_html(message, answer_html(answer, language), do_quote=in_group)
+    reply = answer_html(answer, language, sources=cited.sources)
+    await delivery.reply_html(message, reply, do_quote=in_group)
     context.bot_data.activity.count_question(answered=answer.answered, reread=answer.reread)
 
 
