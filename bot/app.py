@@ -24,12 +24,14 @@ from telegram.ext import (
 )
 
 from bot import admin, handlers
-from bot.guards import QuestionRateLimit, SeenUpdates
+from bot.guards import QuestionRateLimit, SeenUpdates, schedule_claim_pruning
 from bot.jobs import Clock, DailySummaries, start_daily_summaries
 from bot.redact import redact_secrets
 from config.settings import Settings
 from index.search import Searcher
 from index.service import load_searcher
+from index.store import create_schema, make_engine
+from index.update_claims import UpdateClaims
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ class BotData:
         self.reloads = admin.Reloads()  # /reload: one at a time; the last report
         self.activity = admin.Activity(zone=dt.UTC)  # uptime, questions today (for /status)
         self.seen_updates = SeenUpdates()  # Telegram may deliver an update twice
+        # ... and to another worker: claims in the shared database (set up in ``post_init``).
+        self.update_claims: UpdateClaims | None = None
         self.rate_limit = QuestionRateLimit(0)  # questions per user per minute
 
 
@@ -123,7 +127,10 @@ def build_application(
             # A first build serves its first published version; the rest go on in a thread.
             loaded = await asyncio.to_thread(load_searcher, settings, on_new_version=serve)
             admin.serve_newer(application.bot_data, loaded)
-        await start_daily_summaries(application, clock=clock)
+        engine = make_engine(settings.sqlalchemy_url)
+        await asyncio.to_thread(create_schema, engine)
+        application.bot_data.update_claims = UpdateClaims(engine)
+        await start_daily_summaries(application, clock=clock, engine=engine)
         for language, commands in COMMANDS.items():
             await application.bot.set_my_commands(
                 commands, language_code=None if language == "id" else language
@@ -131,6 +138,7 @@ def build_application(
         await admin.show_admin_commands(application, COMMANDS)
         admin.schedule_reloads(application)
         admin.schedule_index_checks(application)
+        schedule_claim_pruning(application)
 
     application: BotApplication = (
         ApplicationBuilder()

@@ -34,6 +34,8 @@ from index.subscriptions import DueDelivery, SubscriptionStore, due_deliveries
 from index.summary import Summarizer, Summary, last_24_hours
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bot.app import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
@@ -406,14 +408,18 @@ async def retry_summary(context: BotContext) -> None:
 
 
 async def start_daily_summaries(
-    application: BotApplication, *, clock: Clock | None = None
+    application: BotApplication, *, clock: Clock | None = None, engine: Engine | None = None
 ) -> DailySummaries:
-    """Open the subscriptions, schedule the daily jobs and a catch-up run (in ``post_init``)."""
+    """Open the subscriptions, schedule the daily jobs and a catch-up run (in ``post_init``).
+
+    ``engine``: the settings' database with its tables created (default: opened here).
+    """
     settings, searcher = application.bot_data.settings, application.bot_data.searcher
     if settings is None or searcher is None:
         raise RuntimeError("the daily summary needs the settings and the loaded index")
-    engine = make_engine(settings.sqlalchemy_url)
-    await asyncio.to_thread(create_schema, engine)
+    if engine is None:
+        engine = make_engine(settings.sqlalchemy_url)
+        await asyncio.to_thread(create_schema, engine)
     daily = DailySummaries(
         settings=settings,
         store=SubscriptionStore(engine),
