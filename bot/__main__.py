@@ -77,6 +77,7 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
         print("TANYA_TELEGRAM_TOKEN belum diatur: membuka obrolan terminal (Ctrl+D untuk keluar).")
         return chat(settings)
     from bot.app import build_application
+    from bot.metrics import MetricsPortError
 
     # The index is loaded in post_init: a first build there serves its first published version
     # while the rest of it goes on in a thread.
@@ -94,7 +95,7 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
             secret_token=settings.webhook_secret.get_secret_value(),
             allowed_updates=ALLOWED_UPDATES,
         )
-    except (IndexMismatchError, RankerFileError) as error:
+    except (IndexMismatchError, RankerFileError, MetricsPortError) as error:
         sys.exit(f"error: {error}")
     return 0
 

@@ -26,6 +26,7 @@ from telegram.ext import (
 from bot import admin, handlers
 from bot.guards import QuestionRateLimit, SeenUpdates, schedule_claim_pruning
 from bot.jobs import Clock, DailySummaries, start_daily_summaries
+from bot.metrics import BotMetrics, MetricsServer
 from bot.redact import redact_secrets
 from config.settings import Settings
 from index.search import Searcher
@@ -49,6 +50,8 @@ class BotData:
         # ... and to another worker: claims in the shared database (set up in ``post_init``).
         self.update_claims: UpdateClaims | None = None
         self.rate_limit = QuestionRateLimit(0)  # questions per user per minute
+        self.metrics = BotMetrics()  # for Prometheus; served with TANYA_METRICS_PORT
+        self.metrics_server: MetricsServer | None = None
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
@@ -117,6 +120,15 @@ def build_application(
     redact_secrets(settings.telegram_token.get_secret_value(), webhook_secret)
 
     async def post_init(application: BotApplication) -> None:
+        if settings.metrics_port is not None:  # first: a port in use stops the start at once
+            application.bot_data.metrics_server = MetricsServer.start(
+                application.bot_data.metrics,
+                port=settings.metrics_port,
+                address=settings.metrics_listen,
+            )
+            log.info(
+                "metrics at http://%s:%d/metrics", settings.metrics_listen, settings.metrics_port
+            )
         if application.bot_data.searcher is None:
             loop = asyncio.get_running_loop()
 
@@ -140,6 +152,11 @@ def build_application(
         admin.schedule_index_checks(application)
         schedule_claim_pruning(application)
 
+    async def post_shutdown(application: BotApplication) -> None:
+        if application.bot_data.metrics_server is not None:
+            application.bot_data.metrics_server.stop()
+            application.bot_data.metrics_server = None
+
     application: BotApplication = (
         ApplicationBuilder()
         .token(settings.telegram_token.get_secret_value())
@@ -156,6 +173,7 @@ def build_application(
         .get_updates_write_timeout(settings.telegram_timeout_seconds)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data.settings = settings

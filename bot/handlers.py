@@ -176,6 +176,9 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
     reply = answer_html(answer, language, sources=cited.sources)
     await delivery.reply_html(message, reply, do_quote=in_group)
     context.bot_data.activity.count_question(answered=answer.answered, reread=answer.reread)
+    context.bot_data.metrics.count_question(
+        answered=answer.answered, seconds=time.monotonic() - arrived
+    )
 
 
 async def _within_rate_limit(update: Update, context: BotContext) -> bool:

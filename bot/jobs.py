@@ -391,7 +391,8 @@ def _seconds(error: RetryAfter) -> float:
 
 async def send_due_summaries(context: BotContext) -> None:
     """Job: send today's summary to every chat that is due."""
-    await context.daily.deliver_due(context.bot, context.job_queue)
+    report = await context.daily.deliver_due(context.bot, context.job_queue)
+    _count(context, report)
 
 
 async def add_new_send_times(context: BotContext) -> None:
@@ -404,7 +405,14 @@ async def add_new_send_times(context: BotContext) -> None:
 async def retry_summary(context: BotContext) -> None:
     """Job: try one chat's summary again."""
     assert context.job is not None and isinstance(context.job.data, RetryData)
-    await context.daily.retry(context.bot, context.job_queue, context.job.data)
+    report = await context.daily.retry(context.bot, context.job_queue, context.job.data)
+    _count(context, report)
+
+
+def _count(context: BotContext, report: DeliveryReport) -> None:
+    """Summaries sent, and attempts that failed (to be retried, given up, or refused)."""
+    failed = len(report.retrying) + len(report.given_up) + len(report.unsubscribed)
+    context.bot_data.metrics.count_summaries(sent=len(report.sent), failed=failed)
 
 
 async def start_daily_summaries(

@@ -238,6 +238,8 @@ class running_bot:
         await self.application.updater.stop()
         await self.application.stop()
         await self.application.shutdown()
+        if self.application.post_shutdown:  # as run_polling does, after shutdown
+            await self.application.post_shutdown(self.application)
 
 
 @pytest.fixture
