@@ -66,7 +66,11 @@ async def run_load(
     timeout: float = 30.0,
 ) -> LoadResult:
     """Start the bot, let ``users`` users ask ``per_user`` questions each, and measure."""
-    async with BotApiServer() as api:
+    # Telegram never repeats a bot's update ids or a chat's message ids, and the bot claims
+    # each update in its database for two days: runs on one workdir (a load test, then the
+    # capacity run, or ``--reuse``) must not repeat them either, so each starts at random ids.
+    first = random.SystemRandom().randrange(1, 2**31 - 2**20)
+    async with BotApiServer(first_update_id=first, first_message_id=first) as api:
         arrivals: dict[int, asyncio.Queue[float]] = {}
         api.sent_listeners.append(lambda sent: _arrived(arrivals, sent))
         chats = [FIRST_USER + n for n in range(users)]

@@ -19,14 +19,16 @@ from pydantic import ValidationError
 from bot.replies import answer_html, answer_plain, summary_html, summary_plain
 from config.settings import Settings, get_settings
 from index.ranker import RankerFileError
-from index.search import Answer, Searcher
+from index.search import Searcher
 from index.service import load_searcher
+from index.sources import SourcedAnswer, answer_with_sources
 from index.summary import Summarizer, Summary, day_window, last_24_hours
 from index.vectors import IndexMismatchError
 
 
-def answer_json(answer: Answer) -> dict[str, object]:
+def answer_json(cited: SourcedAnswer) -> dict[str, object]:
     """What ``ask --json`` prints: the question, the quotes and the Telegram reply."""
+    answer = cited.answer
     return {
         "question": answer.question,
         "answered": answer.answered,
@@ -34,7 +36,7 @@ def answer_json(answer: Answer) -> dict[str, object]:
             {"text": q.text, "title": q.title, "path": q.path, "line": q.line, "score": q.score}
             for q in answer.quotes
         ],
-        "reply": answer_html(answer),
+        "reply": answer_html(answer, sources=cited.sources),
     }
 
 
@@ -75,6 +77,7 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
         print("TANYA_TELEGRAM_TOKEN belum diatur: membuka obrolan terminal (Ctrl+D untuk keluar).")
         return chat(settings)
     from bot.app import build_application
+    from bot.metrics import MetricsPortError
 
     # The index is loaded in post_init: a first build there serves its first published version
     # while the rest of it goes on in a thread.
@@ -92,7 +95,7 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
             secret_token=settings.webhook_secret.get_secret_value(),
             allowed_updates=ALLOWED_UPDATES,
         )
-    except (IndexMismatchError, RankerFileError) as error:
+    except (IndexMismatchError, RankerFileError, MetricsPortError) as error:
         sys.exit(f"error: {error}")
     return 0
 
@@ -100,11 +103,11 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
 def ask(settings: Settings, question: str, *, as_json: bool) -> int:
     """Print the reply a Telegram user would get for one question."""
     searcher = _open(settings)
-    answer = searcher.answer(question, limit=settings.max_answer_sentences)
+    cited = answer_with_sources(searcher, question, limit=settings.max_answer_sentences)
     if as_json:
-        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+        print(json.dumps(answer_json(cited), ensure_ascii=False, indent=2))
     else:
-        print(answer_plain(answer))
+        print(answer_plain(cited.answer, sources=cited.sources))
     return 0
 
 
@@ -119,7 +122,8 @@ def chat(settings: Settings) -> int:
             print()
             return 0
         if question.strip():
-            print(answer_plain(searcher.answer(question, limit=settings.max_answer_sentences)))
+            cited = answer_with_sources(searcher, question, limit=settings.max_answer_sentences)
+            print(answer_plain(cited.answer, sources=cited.sources))
 
 
 def summary_json(summary: Summary) -> dict[str, object]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -299,6 +300,7 @@ async def _reload(data: BotData) -> ReloadOutcome:
         return ReloadOutcome(error="the bot has not loaded its index yet")
     if reloads.embedder is None:
         reloads.embedder = embedder_for_builds(serving.embedder)
+    started = time.monotonic()
     try:
         result = await asyncio.to_thread(
             reload_index, settings, embedder=reloads.embedder, serving=serving
@@ -308,7 +310,9 @@ async def _reload(data: BotData) -> ReloadOutcome:
         return ReloadOutcome(busy_elsewhere=str(error).rsplit("(", 1)[-1].rstrip(")"))
     except Exception as error:  # any failure leaves the serving searcher as it was
         log.exception("reload failed; the previous index keeps serving")
+        data.metrics.count_reload(ok=False, seconds=time.monotonic() - started)
         return ReloadOutcome(error=f"{type(error).__name__}: {error}")
+    data.metrics.count_reload(ok=True, seconds=time.monotonic() - started)
     if result.searcher is not None:
         data.searcher = result.searcher  # the swap: questions from now on use the new version
     reloads.last = result

@@ -24,12 +24,15 @@ from telegram.ext import (
 )
 
 from bot import admin, handlers
-from bot.guards import QuestionRateLimit, SeenUpdates
+from bot.guards import QuestionRateLimit, SeenUpdates, schedule_claim_pruning
 from bot.jobs import Clock, DailySummaries, start_daily_summaries
+from bot.metrics import BotMetrics, MetricsServer
 from bot.redact import redact_secrets
 from config.settings import Settings
 from index.search import Searcher
 from index.service import load_searcher
+from index.store import create_schema, make_engine
+from index.update_claims import UpdateClaims
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,11 @@ class BotData:
         self.reloads = admin.Reloads()  # /reload: one at a time; the last report
         self.activity = admin.Activity(zone=dt.UTC)  # uptime, questions today (for /status)
         self.seen_updates = SeenUpdates()  # Telegram may deliver an update twice
+        # ... and to another worker: claims in the shared database (set up in ``post_init``).
+        self.update_claims: UpdateClaims | None = None
         self.rate_limit = QuestionRateLimit(0)  # questions per user per minute
+        self.metrics = BotMetrics()  # for Prometheus; served with TANYA_METRICS_PORT
+        self.metrics_server: MetricsServer | None = None
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
@@ -113,6 +120,15 @@ def build_application(
     redact_secrets(settings.telegram_token.get_secret_value(), webhook_secret)
 
     async def post_init(application: BotApplication) -> None:
+        if settings.metrics_port is not None:  # first: a port in use stops the start at once
+            application.bot_data.metrics_server = MetricsServer.start(
+                application.bot_data.metrics,
+                port=settings.metrics_port,
+                address=settings.metrics_listen,
+            )
+            log.info(
+                "metrics at http://%s:%d/metrics", settings.metrics_listen, settings.metrics_port
+            )
         if application.bot_data.searcher is None:
             loop = asyncio.get_running_loop()
 
@@ -123,7 +139,10 @@ def build_application(
             # A first build serves its first published version; the rest go on in a thread.
             loaded = await asyncio.to_thread(load_searcher, settings, on_new_version=serve)
             admin.serve_newer(application.bot_data, loaded)
-        await start_daily_summaries(application, clock=clock)
+        engine = make_engine(settings.sqlalchemy_url)
+        await asyncio.to_thread(create_schema, engine)
+        application.bot_data.update_claims = UpdateClaims(engine)
+        await start_daily_summaries(application, clock=clock, engine=engine)
         for language, commands in COMMANDS.items():
             await application.bot.set_my_commands(
                 commands, language_code=None if language == "id" else language
@@ -131,6 +150,12 @@ def build_application(
         await admin.show_admin_commands(application, COMMANDS)
         admin.schedule_reloads(application)
         admin.schedule_index_checks(application)
+        schedule_claim_pruning(application)
+
+    async def post_shutdown(application: BotApplication) -> None:
+        if application.bot_data.metrics_server is not None:
+            application.bot_data.metrics_server.stop()
+            application.bot_data.metrics_server = None
 
     application: BotApplication = (
         ApplicationBuilder()
@@ -148,6 +173,7 @@ def build_application(
         .get_updates_write_timeout(settings.telegram_timeout_seconds)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data.settings = settings

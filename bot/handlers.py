@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import time
@@ -18,6 +19,8 @@ from bot.admin import is_admin
 from bot.admin_replies import admin_text
 from bot.guards import Verdict
 from bot.replies import Language, answer_html, clock_time, language_for, summary_html, text
+from index.sources import answer_with_sources
+from index.store import DatabaseUnavailableError
 
 if TYPE_CHECKING:
     from bot.app import BotContext
@@ -92,9 +95,37 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def drop_repeated_update(update: Update, context: BotContext) -> None:
-    """Group -1: an update Telegram delivers a second time goes no further (one reply only)."""
+    """Group -1: an update delivered again, to this worker or another, goes no further.
+
+    The update is claimed in the shared database before anything answers it; a database that
+    cannot take the claim does not keep the question from being answered.
+    """
     if not context.bot_data.seen_updates.first_time(update.update_id):
         log.warning("update %s arrived a second time: ignored", update.update_id)
+        raise ApplicationHandlerStop
+    claims = context.bot_data.update_claims
+    if claims is None:
+        return
+    message = update.message  # a new message; edits and others are known by update id alone
+    try:
+        first = await asyncio.to_thread(
+            claims.claim,
+            update_id=update.update_id,
+            chat_id=message.chat.id if message else None,
+            message_id=message.message_id if message else None,
+            now=dt.datetime.now(dt.UTC),
+        )
+    except DatabaseUnavailableError as error:
+        log.warning("could not claim update %s (%s): answering it anyway", update.update_id, error)
+        return
+    if not first:
+        log.warning(
+            "update %s (chat %s, message %s) was taken on already, by this or another worker: "
+            "ignored",
+            update.update_id,
+            message.chat.id if message else None,
+            message.message_id if message else None,
+        )
         raise ApplicationHandlerStop
 
 
@@ -137,12 +168,17 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
         return
     limit = context.settings.max_answer_sentences
     # Embedding and search block for tens of milliseconds: keep them off the event loop.
-    answer = await asyncio.to_thread(
-        context.searcher.answer, question, limit=limit, arrived=arrived
+    cited = await asyncio.to_thread(
+        answer_with_sources, context.searcher, question, limit=limit, arrived=arrived
     )
+    answer = cited.answer
     in_group = message.chat.type != ChatType.PRIVATE
-    await delivery.reply_html(message, answer_html(answer, language), do_quote=in_group)
+    reply = answer_html(answer, language, sources=cited.sources)
+    await delivery.reply_html(message, reply, do_quote=in_group)
     context.bot_data.activity.count_question(answered=answer.answered, reread=answer.reread)
+    context.bot_data.metrics.count_question(
+        answered=answer.answered, seconds=time.monotonic() - arrived
+    )
 
 
 async def _within_rate_limit(update: Update, context: BotContext) -> bool:

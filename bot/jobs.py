@@ -34,6 +34,8 @@ from index.subscriptions import DueDelivery, SubscriptionStore, due_deliveries
 from index.summary import Summarizer, Summary, last_24_hours
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bot.app import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
@@ -389,7 +391,8 @@ def _seconds(error: RetryAfter) -> float:
 
 async def send_due_summaries(context: BotContext) -> None:
     """Job: send today's summary to every chat that is due."""
-    await context.daily.deliver_due(context.bot, context.job_queue)
+    report = await context.daily.deliver_due(context.bot, context.job_queue)
+    _count(context, report)
 
 
 async def add_new_send_times(context: BotContext) -> None:
@@ -402,18 +405,29 @@ async def add_new_send_times(context: BotContext) -> None:
 async def retry_summary(context: BotContext) -> None:
     """Job: try one chat's summary again."""
     assert context.job is not None and isinstance(context.job.data, RetryData)
-    await context.daily.retry(context.bot, context.job_queue, context.job.data)
+    report = await context.daily.retry(context.bot, context.job_queue, context.job.data)
+    _count(context, report)
+
+
+def _count(context: BotContext, report: DeliveryReport) -> None:
+    """Summaries sent, and attempts that failed (to be retried, given up, or refused)."""
+    failed = len(report.retrying) + len(report.given_up) + len(report.unsubscribed)
+    context.bot_data.metrics.count_summaries(sent=len(report.sent), failed=failed)
 
 
 async def start_daily_summaries(
-    application: BotApplication, *, clock: Clock | None = None
+    application: BotApplication, *, clock: Clock | None = None, engine: Engine | None = None
 ) -> DailySummaries:
-    """Open the subscriptions, schedule the daily jobs and a catch-up run (in ``post_init``)."""
+    """Open the subscriptions, schedule the daily jobs and a catch-up run (in ``post_init``).
+
+    ``engine``: the settings' database with its tables created (default: opened here).
+    """
     settings, searcher = application.bot_data.settings, application.bot_data.searcher
     if settings is None or searcher is None:
         raise RuntimeError("the daily summary needs the settings and the loaded index")
-    engine = make_engine(settings.sqlalchemy_url)
-    await asyncio.to_thread(create_schema, engine)
+    if engine is None:
+        engine = make_engine(settings.sqlalchemy_url)
+        await asyncio.to_thread(create_schema, engine)
     daily = DailySummaries(
         settings=settings,
         store=SubscriptionStore(engine),

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from index.search import Answer, Quote
+from index.sources import ArticleSource, by_article, shown_file
 from index.summary import Summary
 
 Language = Literal["id", "en"]
@@ -23,6 +24,8 @@ MAX_QUOTE_CHARS = 1200
 MAX_ALSO_SHOWN = 3
 #: ... each by its title and path, cut to this length.
 MAX_TITLE_CHARS = 120
+#: An article's title above its quotes is cut to this length.
+MAX_SOURCE_TITLE_CHARS = 300
 
 TEXTS: dict[Language, dict[str, str]] = {
     "id": {
@@ -152,25 +155,47 @@ def _shorten(sentence: str, limit: int = MAX_QUOTE_CHARS) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 
-def _source_html(quote: Quote, language: Language) -> str:
-    title = html.escape(quote.title)
-    if quote.url:
-        title = f'<a href="{html.escape(quote.url, quote=True)}">{title}</a>'
-    where = f"<code>{html.escape(quote.path)}</code>, {TEXTS[language]['line']} {quote.line}"
-    if quote.attribution:
-        where += f" · {TEXTS[language]['source']}: {html.escape(quote.attribution)}"
-    source = f"📰 <b>{title}</b>\n{where}"
+def _quote_html(quote: Quote, language: Language) -> str:
+    """One quote in a blockquote, the line it stands on under it, and other articles having it."""
+    line = f"<i>{TEXTS[language]['line']} {quote.line}</i>"
+    block = f"<blockquote>{html.escape(_shorten(quote.text))}</blockquote>\n{line}"
     if quote.also:
         others = "; ".join(
             f"<b>{html.escape(_shorten(other.title, MAX_TITLE_CHARS))}</b> "
-            f"(<code>{html.escape(_shorten(other.path, MAX_TITLE_CHARS))}</code>, "
+            f"(<code>{html.escape(_shorten(_file_of(other), MAX_TITLE_CHARS))}</code>, "
             f"{TEXTS[language]['line']} {other.line})"
             for other in quote.also[:MAX_ALSO_SHOWN]
         )
         if len(quote.also) > MAX_ALSO_SHOWN:
             others += f" (+{len(quote.also) - MAX_ALSO_SHOWN})"
-        source += f"\n{TEXTS[language]['also_in']}: {others}"
-    return source
+        block += f"\n{TEXTS[language]['also_in']}: {others}"
+    return block
+
+
+def _file_of(quote: Quote) -> str:
+    return shown_file(quote.path, quote.article_key)
+
+
+def _source_facts(source: ArticleSource, language: Language) -> list[str]:
+    """What is known of an article besides its title, as plain text: file, date, publisher."""
+    facts = [source.file]
+    if source.date:
+        facts.append(day_month_year(source.date, language))
+    if source.publisher:
+        facts.append(source.publisher)
+    if source.attribution and source.attribution != source.publisher:
+        facts.append(f"{TEXTS[language]['source']}: {source.attribution}")
+    return facts
+
+
+def _source_html(source: ArticleSource, language: Language) -> str:
+    """The article once, under its quotes: the title (a link with a URL), then file, date, publisher."""
+    title = html.escape(_shorten(source.title, MAX_SOURCE_TITLE_CHARS))
+    if source.url:
+        title = f'<a href="{html.escape(source.url, quote=True)}">{title}</a>'
+    file, *rest = _source_facts(source, language)
+    facts = " · ".join([f"<code>{html.escape(file)}</code>", *map(html.escape, rest)])
+    return f"📰 <b>{title}</b>\n{facts}"
 
 
 def _visible_length(block: str) -> int:
@@ -178,43 +203,80 @@ def _visible_length(block: str) -> int:
     return telegram_length(html.unescape(_strip_tags(block))) + 2
 
 
-def _quote_blocks(quotes: Sequence[Quote], language: Language, *, used: int) -> list[str]:
-    """One blockquote with its source per quote, as many as fit beside ``used`` characters."""
-    blocks: list[str] = []
+def _cited_blocks(
+    quotes: Sequence[Quote],
+    sources: Mapping[str, ArticleSource] | None,
+    language: Language,
+    *,
+    used: int,
+) -> list[str]:
+    """The quotes of each article together above its source, as many as fit beside ``used``.
+
+    Quotes are taken best first; one that would pass Telegram's limit ends the reply.
+    """
+    source_of = {group.quotes[0].article_key: group.source for group in by_article(quotes, sources)}
+    kept: list[Quote] = []
     for quote in quotes:
-        block = f"<blockquote>{html.escape(_shorten(quote.text))}</blockquote>\n{_source_html(quote, language)}"
-        if blocks and used + _visible_length(block) > MAX_MESSAGE_CHARS:
+        cost = _visible_length(_quote_html(quote, language))
+        if not any(other.article_key == quote.article_key for other in kept):
+            cost += _visible_length(_source_html(source_of[quote.article_key], language))
+        if kept and used + cost > MAX_MESSAGE_CHARS:
             break
-        blocks.append(block)
-        used += _visible_length(block)
+        kept.append(quote)
+        used += cost
+    return [
+        "\n".join(
+            [
+                *(_quote_html(quote, language) for quote in group.quotes),
+                _source_html(group.source, language),
+            ]
+        )
+        for group in by_article(kept, source_of)
+    ]
+
+
+def answer_html(
+    answer: Answer, language: Language = "id", *, sources: Mapping[str, ArticleSource] | None = None
+) -> str:
+    """The Telegram reply: the quotes of each article, best first, then that article's source.
+
+    ``sources`` (by article key) adds each article's date and publisher.
+    """
+    if not answer.answered:
+        return text("not_found" if answer.has_words else "no_words", language)
+    return "\n\n".join(_cited_blocks(answer.quotes, sources, language, used=0))
+
+
+def _cited_plain(
+    quotes: Sequence[Quote], sources: Mapping[str, ArticleSource] | None, language: Language
+) -> list[str]:
+    """Plain text: numbered quotes, each with its line, and under them their article once."""
+    blocks, number = [], 0
+    for group in by_article(quotes, sources):
+        lines = []
+        for quote in group.quotes:
+            number += 1
+            lines.append(f"{number}. “{quote.text}” ({TEXTS[language]['line']} {quote.line})")
+            lines += [
+                f"   {TEXTS[language]['also_in']}: {other.title}, {_file_of(other)}, "
+                f"{TEXTS[language]['line']} {other.line}"
+                for other in quote.also
+            ]
+        lines.append(f"   {group.source.title}")
+        lines.append("   " + " · ".join(_source_facts(group.source, language)))
+        blocks.append("\n".join(lines))
     return blocks
 
 
-def answer_html(answer: Answer, language: Language = "id") -> str:
-    """The Telegram reply: each quote in a blockquote with its source, best first."""
-    if not answer.answered:
-        return text("not_found" if answer.has_words else "no_words", language)
-    return "\n\n".join(_quote_blocks(answer.quotes, language, used=0))
-
-
-def answer_plain(answer: Answer, language: Language = "id") -> str:
+def answer_plain(
+    answer: Answer, language: Language = "id", *, sources: Mapping[str, ArticleSource] | None = None
+) -> str:
     """The same reply as plain text, for the terminal."""
     if not answer.answered:
         return html.unescape(
             _strip_tags(text("not_found" if answer.has_words else "no_words", language))
         )
-    blocks = []
-    for number, quote in enumerate(answer.quotes, start=1):
-        source = f"{quote.title}\n   {quote.path}, {TEXTS[language]['line']} {quote.line}"
-        if quote.attribution:
-            source += f" · {TEXTS[language]['source']}: {quote.attribution}"
-        for other in quote.also:
-            source += (
-                f"\n   {TEXTS[language]['also_in']}: {other.title}, {other.path}, "
-                f"{TEXTS[language]['line']} {other.line}"
-            )
-        blocks.append(f"{number}. “{quote.text}”\n   {source}")
-    return "\n\n".join(blocks)
+    return "\n\n".join(_cited_plain(answer.quotes, sources, language))
 
 
 def telegram_length(plain: str) -> int:
@@ -252,8 +314,12 @@ _MONTHS: dict[Language, tuple[str, ...]] = {
 
 def long_date(day: dt.date, language: Language = "id") -> str:
     """``Rabu, 5 April 2017`` / ``Wednesday, 5 April 2017``."""
-    weekday, month = _WEEKDAYS[language][day.weekday()], _MONTHS[language][day.month - 1]
-    return f"{weekday}, {day.day} {month} {day.year}"
+    return f"{_WEEKDAYS[language][day.weekday()]}, {day_month_year(day, language)}"
+
+
+def day_month_year(day: dt.date, language: Language = "id") -> str:
+    """``5 April 2017``: an article's date."""
+    return f"{day.day} {_MONTHS[language][day.month - 1]} {day.year}"
 
 
 def clock_time(time: dt.time, language: Language = "id") -> str:
@@ -275,7 +341,8 @@ def summary_html(summary: Summary, language: Language = "id", *, footer: bool = 
         head.append(text(f"summary_fallback_{period}", language))
     tail = [text("summary_footer", language)] if footer else []
     used = sum(_visible_length(part) for part in head + tail)
-    return "\n\n".join([*head, *_quote_blocks(summary.quotes, language, used=used), *tail])
+    quotes = _cited_blocks(summary.quotes, summary.sources, language, used=used)
+    return "\n\n".join([*head, *quotes, *tail])
 
 
 def summary_plain(summary: Summary, language: Language = "id") -> str:
@@ -287,9 +354,4 @@ def summary_plain(summary: Summary, language: Language = "id") -> str:
         return "\n\n".join([*lines, text("summary_empty", language)])
     if summary.recent_fallback:
         lines.append(html.unescape(_strip_tags(text(f"summary_fallback_{period}", language))))
-    for number, quote in enumerate(summary.quotes, start=1):
-        source = f"{quote.title}\n   {quote.path}, {TEXTS[language]['line']} {quote.line}"
-        if quote.attribution:
-            source += f" · {TEXTS[language]['source']}: {quote.attribution}"
-        lines.append(f"{number}. “{quote.text}”\n   {source}")
-    return "\n\n".join(lines)
+    return "\n\n".join([*lines, *_cited_plain(summary.quotes, summary.sources, language)])

@@ -176,6 +176,18 @@ class Settings(BaseSettings):
             "made by another worker; 0 = never."
         ),
     )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description=(
+            "Port of the Prometheus /metrics endpoint, in polling and webhook mode alike "
+            "(a port of its own, off the public webhook URL); unset = no endpoint."
+        ),
+    )
+    metrics_listen: str = Field(
+        default="0.0.0.0", description="Address the /metrics endpoint listens on."
+    )
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -153,3 +153,20 @@ class SummaryDelivery(SQLModel, table=True):
     sent_at: dt.datetime | None = Field(
         default=None, sa_column=Column(AwareDateTime(), nullable=True)
     )
+
+
+class UpdateClaim(SQLModel, table=True):
+    """A Telegram update one worker took on, so that a copy delivered again is answered once.
+
+    Unique per update id, and per chat and message id (a message may come again under a new
+    update id); rows are pruned once Telegram would no longer deliver the update again.
+    """
+
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    claimed_at: dt.datetime = Field(
+        default_factory=utc_now, sa_column=Column(AwareDateTime(), nullable=False, index=True)
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, event, inspect, update
+from sqlalchemy import Connection, Engine, Select, event, inspect, or_, update
 from sqlalchemy import select as select_columns
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
@@ -303,6 +303,39 @@ def article_times(*, session: Session) -> list[ArticleTime]:
         )
         for article_id, date, added_at in session.exec(statement)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDetails:
+    """What a reply shows of an article beyond the quote itself: its date and publisher."""
+
+    key: str
+    date: dt.date | None
+    source: str | None  #: the publisher (a ``.jsonl`` record's ``source``, a feed's title)
+
+
+def article_details(
+    *, session: Session, keys: Collection[str], version: int = 0
+) -> dict[str, ArticleDetails]:
+    """The date and publisher of each article key, as index version ``version`` knows it.
+
+    A searcher serving an older version may quote an article a later reload changed: its row
+    is the oldest one that version still had (retired after it, or live). ``version`` 0: the
+    live rows only.
+    """
+    if not keys:
+        return {}
+    in_version = LIVE if version <= 0 else or_(LIVE, col(Article.removed_in) > version)
+    statement = (
+        select_columns(col(Article.key), col(Article.date), col(Article.source))
+        .where(col(Article.key).in_(list(keys)), in_version)
+        .order_by(col(Article.id).desc())
+    )
+    # Newest first, so the oldest row of a key is the one that stays.
+    return {
+        key: ArticleDetails(key=key, date=date, source=source)
+        for key, date, source in session.connection().execute(statement)
+    }
 
 
 def article_sentence_rows(

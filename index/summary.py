@@ -21,8 +21,8 @@ import datetime as dt
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from index.embedder import Embedder
 from index.search import Quote
+from index.sources import ArticleSource, article_sources
 from index.store import ArticleTime, SentenceRow, article_sentence_rows, article_times
 
 #: Sentences quoted in one summary.
@@ -98,7 +99,8 @@ class Summary:
     """The quoted sentences for a window: the most important article first, each in text order.
 
     ``recent_fallback`` is True when no article falls in the window and the sentences come
-    from the most recent articles instead; ``day`` is the local day the summary is labelled with.
+    from the most recent articles instead; ``day`` is the local day the summary is labelled with;
+    ``sources`` cites each quoted article, by article key.
     """
 
     window: Window
@@ -106,6 +108,7 @@ class Summary:
     quotes: tuple[Quote, ...]
     article_count: int
     recent_fallback: bool = False
+    sources: Mapping[str, ArticleSource] = field(default_factory=dict)
 
 
 def articles_in_window(
@@ -166,12 +169,15 @@ class Summarizer:
                 session=session, article_ids=article_ids, max_position=CANDIDATE_POSITIONS
             )
         quotes = self.select(candidates(rows), limit=limit)
+        with Session(self.engine) as session:
+            sources = article_sources(quotes, session=session)
         return Summary(
             window=window,
             day=label,
             quotes=quotes,
             article_count=len(article_ids),
             recent_fallback=fallback,
+            sources=sources,
         )
 
     def select(

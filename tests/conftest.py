@@ -9,6 +9,7 @@ that variable the PostgreSQL runs are skipped, except in CI (``CI`` set), where 
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import uuid
@@ -180,10 +181,17 @@ def searcher(corpus_root: Path, embedder: Embedder) -> Searcher:
     return Searcher.open(make_settings(corpus_root), embedder=embedder)
 
 
+#: Where the next test's stand-in starts its update ids and message ids. Telegram never repeats
+#: them for one bot, and the bot claims each update in its database (several tests share the
+#: session corpus's): each test's "Telegram" goes on where the last one stopped.
+_TELEGRAM_IDS = itertools.count(1, 100_000)
+
+
 @pytest.fixture
 async def api() -> AsyncIterator[BotApiServer]:
     """The Bot API stand-in; at the end, no call the bot made may have broken the spec."""
-    async with BotApiServer() as server:
+    first = next(_TELEGRAM_IDS)
+    async with BotApiServer(first_update_id=first, first_message_id=first) as server:
         yield server
     assert server.rejected == [], server.describe_calls()
 
@@ -230,6 +238,8 @@ class running_bot:
         await self.application.updater.stop()
         await self.application.stop()
         await self.application.shutdown()
+        if self.application.post_shutdown:  # as run_polling does, after shutdown
+            await self.application.post_shutdown(self.application)
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ users: they register chats, make users send messages (``send_text``), then read 
 (``rejected``). Once the bot calls ``setWebhook`` with a URL on a loopback address, updates are
 POSTed to it as Telegram does (with the ``X-Telegram-Bot-Api-Secret-Token`` header, one at a
 time, again after ``webhook_retry_seconds`` until the bot answers 2xx) instead of waiting for
-``getUpdates``; ``webhook_deliveries`` records every attempt. ``fail_next``, ``delay_next`` and ``drop_next`` (no answer at all) inject faults,
-``repeat_update`` delivers an update twice; ``block_bot`` and
+``getUpdates``; ``webhook_deliveries`` records every attempt. ``fail_next``, ``delay_next`` and
+``drop_next`` (no answer at all) inject faults, ``repeat_update`` delivers an update twice
+(``deliver_again``: one the webhook answered already); ``block_bot`` and
 ``migrate_to_supergroup`` make a chat answer as a blocked or migrated one does.
 
 Example:
@@ -193,6 +194,7 @@ class BotApiServer:
         *,
         spec: BotApiSpec | None = None,
         first_update_id: int = 1,
+        first_message_id: int = 1,
     ) -> None:
         """Creates the server; `start` makes it listen.
 
@@ -200,6 +202,9 @@ class BotApiServer:
             token: The only token accepted; others get 401 Unauthorized.
             spec: The Bot API spec (default: ``tests/data/telegram/bot-api.json``).
             first_update_id: The update_id of the first update.
+            first_message_id: The message_id of the first message in each chat. Telegram never
+                repeats either for one bot: tests that share a bot's database across several
+                stand-ins start each where the last one stopped.
         """
         self.token = token
         self.spec = spec or load_spec()
@@ -233,7 +238,10 @@ class BotApiServer:
         self._webhook_task: asyncio.Task[None] | None = None
         self._chats: dict[int, _Chat] = {}
         self._updates: list[Json] = []
+        # Updates the webhook answered 2xx, by update_id: ``deliver_again`` posts one anew.
+        self._delivered: dict[int, Json] = {}
         self._update_ids = itertools.count(first_update_id)
+        self._first_message_id = first_message_id
         self._allowed_updates: list[str] | None = None
         self._callback_queries: set[str] = set()
         self._query_ids = itertools.count(4_100_000_000_000_000_001)
@@ -521,6 +529,7 @@ class BotApiServer:
                 status, error = await self._post_update(session, url, update)
                 self.webhook_deliveries.append(WebhookDelivery(update["update_id"], status, error))
                 if error is None:
+                    self._delivered[update["update_id"]] = update
                     if update in self._updates:
                         self._updates.remove(update)
                 else:
@@ -714,7 +723,7 @@ class BotApiServer:
         chat: Json = {"id": user_id, "type": "private", "first_name": first_name}
         if username:
             chat["username"] = username
-        self._chats[user_id] = _Chat(chat)
+        self._chats[user_id] = _Chat(chat, message_ids=itertools.count(self._first_message_id))
         return chat
 
     def group_chat(
@@ -745,7 +754,9 @@ class BotApiServer:
         for user_id in [creator_id, *admin_ids]:
             if user_id is not None and user_id not in self.users and user_id != self.bot_user["id"]:
                 self.user(user_id, f"User {user_id}")
-        self._chats[chat_id] = _Chat(chat, creator_id, set(admin_ids))
+        self._chats[chat_id] = _Chat(
+            chat, creator_id, set(admin_ids), message_ids=itertools.count(self._first_message_id)
+        )
         return chat
 
     def channel_chat(
@@ -755,7 +766,7 @@ class BotApiServer:
         chat: Json = {"id": chat_id, "type": "channel", "title": title}
         if username:
             chat["username"] = username
-        self._chats[chat_id] = _Chat(chat)
+        self._chats[chat_id] = _Chat(chat, message_ids=itertools.count(self._first_message_id))
         return chat
 
     def block_bot(self, chat_id: int, description: str | None = None) -> None:
@@ -930,6 +941,16 @@ class BotApiServer:
         if not queued:
             raise ValueError(f"update {update_id} is not queued (the bot confirmed it already)")
         update = copy.deepcopy(queued[-1])
+        self._updates.append(update)
+        self._notify()
+        return update
+
+    def deliver_again(self, update_id: int) -> Json:
+        """Posts an update the webhook already answered once more, same update_id, as Telegram
+        does when the answer did not reach it (a proxy dropped it, a worker answered late)."""
+        if update_id not in self._delivered:
+            raise ValueError(f"update {update_id} was not delivered to the webhook")
+        update = copy.deepcopy(self._delivered[update_id])
         self._updates.append(update)
         self._notify()
         return update

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 from pathlib import Path
 
 from bot.app import BotApplication
 from config.settings import Settings
+from index.builder import build_index
+from index.embedder import Embedder
 from index.search import Searcher
 from index.store import make_engine
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, make_settings, running_bot
+from tests.conftest import (
+    MISSION_ANSWER,
+    MISSION_QUESTION,
+    SEED,
+    TEST_ARTICLES,
+    make_settings,
+    running_bot,
+)
 from tests.telegram_api import BOT_USERNAME, BotApiServer, SentMessage
 
 USER = 1001
@@ -25,6 +36,24 @@ async def ask(
     already = len([m for m in api.sent_messages if m.chat_id == chat_id])
     api.send_text(chat_id, text, **kwargs)  # type: ignore[arg-type]
     return (await api.wait_for_messages(already + 1, chat_id=chat_id))[-1]
+
+
+def article_blocks(reply: SentMessage) -> list[tuple[list[tuple[str, int]], list[str]]]:
+    """Each article of a reply as readers see it: its quotes with the line under each, then
+    its source (the title line and the file, date, publisher line)."""
+    blocks = []
+    for block in reply.plain_text.split("\n\n"):
+        lines = block.split("\n")
+        title_at = next(i for i, line in enumerate(lines) if line.startswith("📰 "))
+        quotes, body = [], lines[:title_at]
+        while body:
+            text, line, *body = body
+            assert line.startswith("baris "), block
+            quotes.append((text, int(line.removeprefix("baris "))))
+            while body and body[0].startswith("Kalimat yang sama juga di: "):
+                body = body[1:]
+        blocks.append((quotes, lines[title_at:]))
+    return blocks
 
 
 async def no_reply_to(api: BotApiServer, chat_id: int, *, then_ask: str = MISSION_QUESTION) -> None:
@@ -43,11 +72,81 @@ async def test_mission_question_is_answered_with_line_13(
     api.private_chat(USER)
     reply = await ask(api, MISSION_QUESTION)
     assert reply.parse_mode == "HTML"
-    first_quote = reply.plain_text.split("\n")[0]
+    first_quote, its_line = reply.plain_text.split("\n")[:2]
     assert first_quote == MISSION_ANSWER
-    assert "seeds/000_30e2f8887a133a25.txt, baris 13" in reply.plain_text
-    assert "Sumber: Korea JongAng Daily" in reply.plain_text
+    assert its_line == "baris 13"
+    assert "000_30e2f8887a133a25.txt · Sumber: Korea JongAng Daily" in reply.plain_text.split("\n")
     assert reply.text.startswith("<blockquote>")
+
+
+async def test_quotes_of_one_article_stand_above_its_source_shown_once(
+    api: BotApiServer, bot: BotApplication, corpus_root: Path
+) -> None:
+    api.private_chat(USER)
+    reply = await ask(api, MISSION_QUESTION)
+    blocks = article_blocks(reply)
+    assert reply.text.count("📰") == len(blocks) == len({tuple(src) for _, src in blocks})
+    [(quotes, source)] = [block for block in blocks if block[1][1].startswith(SEED.name)]
+    assert len(quotes) >= 2  # several quotes, one source
+    assert quotes[0] == (MISSION_ANSWER, 13)
+    assert source[0].startswith("📰 Presiden Rusia Vladimir Putin mengirim ucapan selamat")
+    assert source[1] == f"{SEED.name} · Sumber: Korea JongAng Daily"
+    assert reply.plain_text.count(SEED.name) == 1
+    seed_lines = SEED.read_text(encoding="utf-8").splitlines()
+    for text, line in quotes:  # each line shown is the one the quote stands on
+        assert text in seed_lines[line - 1], (text, line)
+    # The seeds folder is an absolute path here: the reply shows only the file under it.
+    assert corpus_root.is_absolute() and str(corpus_root) not in reply.text
+    assert "seeds/" not in reply.text
+
+
+NEWS = {
+    "id": "cabai-2024-12-30",
+    "title": "Harga <cabai> rawit naik & pasokan turun",
+    "text": (
+        "Harga cabai rawit di Pasar Induk Kramat Jati naik menjadi Rp 80.000 per kilogram pada "
+        "Senin.\nPedagang menyebut pasokan cabai rawit dari Jawa Tengah berkurang karena hujan "
+        "deras sepanjang pekan."
+    ),
+    "date": "2024-12-30",
+    "source": "Kompas.com",
+    "url": "https://contoh.id/cabai?hari=senin&kota=jakarta",
+}
+
+
+async def test_an_absolute_articles_folder_never_reaches_a_reader(
+    api: BotApiServer, embedder: Embedder, tmp_path: Path
+) -> None:
+    seeds = (tmp_path / "srv" / "tanya" / "seeds").resolve()
+    (seeds / "arsip").mkdir(parents=True)
+    shutil.copy(SEED, seeds)
+    shutil.copy(TEST_ARTICLES / "pasar_saham.txt", seeds / "arsip")
+    (seeds / "berita.jsonl").write_text(json.dumps(NEWS) + "\n", encoding="utf-8")
+    settings = make_settings(
+        tmp_path, seeds_dir=seeds, telegram_token=api.token, telegram_api_url=api.base_url
+    )
+    build_index(settings, embedder=embedder)
+    api.private_chat(USER)
+    async with running_bot(settings, Searcher.open(settings, embedder=embedder)):
+        cabai = await ask(api, "berapa harga cabai rawit di Kramat Jati?")
+        [(quotes, source), *_] = article_blocks(cabai)
+        assert quotes[0] == (NEWS["text"].split("\n")[0], 1)  # a .jsonl record's line
+        assert source == [
+            f"📰 {NEWS['title']}",
+            "berita.jsonl · 30 Desember 2024 · Kompas.com",
+        ]
+        assert (
+            cabai.text.count('<a href="https://contoh.id/cabai?hari=senin&amp;kota=jakarta">') == 1
+        )
+        saham = await ask(api, "berapa persen saham Maju & Jaya naik?")
+        assert article_blocks(saham)[0][1][1].startswith("arsip/pasar_saham.txt")
+        replies = [cabai, saham, await ask(api, MISSION_QUESTION), await ask(api, "/ringkasan")]
+        replies += [await ask(api, "/help"), await ask(api, "siapa juara Liga Champions?")]
+    assert api.sent_messages and all(m.chat_id == USER for m in api.sent_messages)
+    for message in api.sent_messages:
+        for folder in (str(tmp_path), str(seeds), "srv/tanya"):
+            assert folder not in message.text and folder not in message.plain_text
+    assert SEED.name in replies[2].plain_text and SEED.name in replies[3].plain_text
 
 
 async def test_a_question_in_chat_spelling_gets_the_same_answer(
@@ -55,8 +154,8 @@ async def test_a_question_in_chat_spelling_gets_the_same_answer(
 ) -> None:
     api.private_chat(USER)
     reply = await ask(api, "brp tentara korea utara yg dikirim?")  # typed as in a group chat
-    assert reply.plain_text.split("\n")[0] == MISSION_ANSWER
-    assert "seeds/000_30e2f8887a133a25.txt, baris 13" in reply.plain_text
+    assert reply.plain_text.split("\n")[:2] == [MISSION_ANSWER, "baris 13"]
+    assert "000_30e2f8887a133a25.txt · Sumber: Korea JongAng Daily" in reply.plain_text.split("\n")
 
 
 async def test_question_no_article_answers_gets_not_found(

@@ -61,8 +61,8 @@ def test_ask_json_declines_what_no_article_answers(data_dir: Path) -> None:
 def test_ask_plain_prints_quote_and_source(data_dir: Path) -> None:
     result = run(["bot", "ask", MISSION_QUESTION], data_dir)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"1. “{MISSION_ANSWER}”")
-    assert "seeds/000_30e2f8887a133a25.txt, baris 13" in result.stdout
+    assert result.stdout.startswith(f"1. “{MISSION_ANSWER}” (baris 13)\n")
+    assert "   000_30e2f8887a133a25.txt · Sumber: Korea JongAng Daily" in result.stdout.split("\n")
 
 
 def test_run_without_token_opens_terminal_chat(data_dir: Path) -> None:

@@ -120,8 +120,9 @@ async def test_subscriber_gets_the_summary_at_seven_once_and_not_again_after_res
         [summary] = summaries_to(api, USER)
         assert summary.parse_mode == "HTML"
         assert summary.text.count("<blockquote>") >= 1
-        assert ", baris " in summary.plain_text
-        assert "seeds/000_30e2f8887a133a25.txt" in summary.plain_text
+        assert "\nbaris " in summary.plain_text
+        assert "\n000_30e2f8887a133a25.txt" in summary.plain_text
+        assert summary.plain_text.count("000_30e2f8887a133a25.txt") == 1  # its source once
         assert summary.plain_text.endswith("Berhenti berlangganan: /berhenti")
 
         await run_job(application)  # the same job again

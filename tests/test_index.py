@@ -3,6 +3,7 @@ sentence-transformers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import os
@@ -22,7 +23,7 @@ from index.models import Article, Chunk, Sentence
 from index.ranker import RankerFileError
 from index.search import Searcher
 from index.service import load_searcher
-from index.store import make_engine
+from index.store import ArticleDetails, article_details, create_schema, make_engine
 from index.vectors import INDEX_FILE, IndexMismatchError, ReadOnlyIndexError, VectorIndex
 from index.versions import (
     LEXICAL_DIR,
@@ -342,3 +343,23 @@ def test_nul_characters_in_articles_are_stored_on_every_database(
     assert chili.title == "Harga cabai"
     garlic = searcher.answer("berapa harga bawang putih di Brebes?").quotes[0]
     assert garlic.text == "Harga bawang putih di Brebes turun menjadi Rp 30.000."
+
+
+def test_article_details_are_those_of_the_version_served(database_url: str) -> None:
+    engine = make_engine(database_url)
+    create_schema(engine)
+    common = {"key": "berita.jsonl#a1", "path": "seeds/berita.jsonl", "line": 1, "title": "T"}
+    with Session(engine) as session:
+        # Changed in version 3: the row version 2 served is retired, a new one is live.
+        session.add(Article(**common, content_hash="1", source="Lama", removed_in=3))
+        session.add(Article(**common, content_hash="2", source="Baru", date=dt.date(2025, 1, 2)))
+        session.add(Article(**{**common, "key": "lain.txt"}, content_hash="3", source="Lain"))
+        session.commit()
+        keys = {"berita.jsonl#a1", "hilang.txt"}
+        old = article_details(session=session, keys=keys, version=2)
+        assert old == {"berita.jsonl#a1": ArticleDetails("berita.jsonl#a1", None, "Lama")}
+        new = {"berita.jsonl#a1": ArticleDetails("berita.jsonl#a1", dt.date(2025, 1, 2), "Baru")}
+        assert article_details(session=session, keys=keys, version=3) == new
+        assert article_details(session=session, keys=keys, version=0) == new
+        assert article_details(session=session, keys=set(), version=3) == {}
+    engine.dispose()

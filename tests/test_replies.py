@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+from dataclasses import replace
 
 from bot.replies import MAX_MESSAGE_CHARS, answer_html, answer_plain, language_for, telegram_length
 from index.questions import AnswerKind
 from index.search import Answer, Quote
+from index.sources import ArticleSource
 from tests.telegram_spec import ApiError, parse_html  # the stand-in's own HTML parser
 
 
@@ -37,8 +40,12 @@ def test_article_text_is_escaped_and_valid_html() -> None:
     reply = answer_html(_answer(_quote('Harga <naik> 5% & "turun"', attribution="A<B>")))
     visible = _visible(reply)
     assert 'Harga <naik> 5% & "turun"' in visible
-    assert "Judul <b>tebal</b> & co" in visible
-    assert "seeds/a&b.txt, baris 3 · Sumber: A<B>" in visible
+    assert visible.splitlines() == [
+        'Harga <naik> 5% & "turun"',
+        "baris 3",
+        "📰 Judul <b>tebal</b> & co",
+        "a&b.txt · Sumber: A<B>",
+    ]
 
 
 def test_url_becomes_a_link_with_escaped_href() -> None:
@@ -71,8 +78,11 @@ def test_not_answered_replies() -> None:
 
 def test_plain_text_has_quote_and_source_unescaped() -> None:
     plain = answer_plain(_answer(_quote("A & B.", attribution="Kompas")))
-    assert plain.startswith("1. “A & B.”")
-    assert "seeds/a&b.txt, baris 3 · Sumber: Kompas" in plain
+    assert plain.splitlines() == [
+        "1. “A & B.” (baris 3)",
+        "   Judul <b>tebal</b> & co",
+        "   a&b.txt · Sumber: Kompas",
+    ]
     assert html.escape("&") not in plain
 
 
@@ -99,11 +109,132 @@ def test_a_sentence_several_articles_share_names_them_under_one_quote() -> None:
     assert visible.count("Harga naik.") == 1
     assert "Kalimat yang sama juga di: Salinan 1 <i>" in visible
     for n in (1, 2, 3):
-        assert f"(seeds/salinan-{n}.txt, baris {n})" in visible
+        assert f"(salinan-{n}.txt, baris {n})" in visible
     assert "salinan-4" not in visible and "(+2)" in visible
     assert "Lain." in visible  # the next quote still fits: long titles are cut
     assert telegram_length(visible) <= MAX_MESSAGE_CHARS
 
     plain = answer_plain(_answer(_quote("Harga naik.", also=others[:1])), "en")
     assert "The same sentence is also in: Salinan 1 <i>" in plain
-    assert plain.rstrip().endswith("seeds/salinan-1.txt, line 1")
+    assert plain.splitlines()[:2] == [
+        "1. “Harga naik.” (line 3)",
+        f"   The same sentence is also in: {others[0].title}, salinan-1.txt, line 1",
+    ]
+
+
+def _from(article: str, text: str, line: int, *, folder: str = "/srv/berita/seeds") -> Quote:
+    return Quote(
+        text=text,
+        title=f"Judul {article}",
+        path=f"{folder}/{article}.txt",
+        line=line,
+        score=1.0,
+        article_key=f"{article}.txt",
+    )
+
+
+def test_quotes_of_one_article_stand_above_one_source_each_with_its_line() -> None:
+    reply = answer_html(
+        _answer(_from("a", "Satu.", 13), _from("b", "Dua.", 4), _from("a", "Tiga.", 12))
+    )
+    blocks = [_visible(block).splitlines() for block in reply.split("\n\n")]
+    # The article of the best quote comes first, with all its quotes; each source shows once.
+    assert blocks == [
+        ["Satu.", "baris 13", "Tiga.", "baris 12", "📰 Judul a", "a.txt"],
+        ["Dua.", "baris 4", "📰 Judul b", "b.txt"],
+    ]
+    assert reply.count("<blockquote>") == 3
+
+    plain = answer_plain(
+        _answer(_from("a", "Satu.", 13), _from("b", "Dua.", 4), _from("a", "Tiga.", 12))
+    )
+    assert plain.split("\n\n") == [
+        "1. “Satu.” (baris 13)\n2. “Tiga.” (baris 12)\n   Judul a\n   a.txt",
+        "3. “Dua.” (baris 4)\n   Judul b\n   b.txt",
+    ]
+
+
+def test_the_articles_folder_never_shows_only_the_file_below_it() -> None:
+    nested = Quote(
+        text="Bersarang.",
+        title="T",
+        path="/srv/berita/seeds/2024/12/berita.jsonl",
+        line=7,
+        score=1.0,
+        article_key="2024/12/berita.jsonl#abc-1",
+    )
+    feed = Quote(
+        text="Dari feed.",
+        title="F",
+        path="/var/lib/tanya/data/feeds/contoh-id-rss-1a2b.jsonl",
+        line=2,
+        score=1.0,
+        article_key="feeds/contoh-id-rss-1a2b.jsonl#https://contoh.id/a",
+    )
+    # Read from outside any folder: only the file's name is shown.
+    outside = Quote(
+        text="Di luar.",
+        title="L",
+        path="/opt/lain.txt",
+        line=1,
+        score=1.0,
+        article_key="/opt/lain.txt",
+    )
+    answer = _answer(replace(nested, also=(_from("salinan", "Bersarang.", 5),)), feed, outside)
+    for reply in (answer_html(answer), answer_plain(answer), answer_html(answer, "en")):
+        for folder in ("/srv", "/var", "/opt", "seeds/", "data/"):
+            assert folder not in reply
+    visible = _visible(answer_html(answer))
+    assert "2024/12/berita.jsonl" in visible.splitlines()
+    assert "(salinan.txt, baris 5)" in visible
+    assert "feeds/contoh-id-rss-1a2b.jsonl" in visible.splitlines()
+    assert "lain.txt" in visible.splitlines()
+
+
+def test_source_shows_date_publisher_and_link_once() -> None:
+    quotes = (_from("a", "Satu.", 2), _from("a", "Dua.", 3))
+    source = ArticleSource(
+        title="Cabai <naik>",
+        file="a.txt",
+        url="https://contoh.id/cabai?a=1&b=2",
+        date=dt.date(2024, 12, 30),
+        publisher="Kompas & Co",
+        attribution="Antara",
+    )
+    reply = answer_html(_answer(*quotes), sources={"a.txt": source})
+    assert reply.count('<a href="https://contoh.id/cabai?a=1&amp;b=2">') == 1
+    assert _visible(reply).splitlines() == [
+        "Satu.",
+        "baris 2",
+        "Dua.",
+        "baris 3",
+        "📰 Cabai <naik>",
+        "a.txt · 30 Desember 2024 · Kompas & Co · Sumber: Antara",
+    ]
+    english = _visible(answer_html(_answer(*quotes), "en", sources={"a.txt": source}))
+    assert english.splitlines()[-1] == "a.txt · 30 December 2024 · Kompas & Co · Source: Antara"
+    # The same name as publisher and in its "Sumber:" line is said once.
+    same = ArticleSource(title="T", file="a.txt", publisher="Antara", attribution="Antara")
+    assert _visible(answer_html(_answer(*quotes), sources={"a.txt": same})).endswith(
+        "a.txt · Antara"
+    )
+
+
+def test_grouped_reply_stays_under_telegram_limit() -> None:
+    # Many long quotes of two articles whose titles are huge: cut, and no block past the limit.
+    quotes = [
+        Quote(
+            text="kalimat panjang " * 100,
+            title="judul " * 1000,
+            path=f"/srv/seeds/{n % 2}.txt",
+            line=n,
+            score=1.0,
+            article_key=f"{n % 2}.txt",
+        )
+        for n in range(1, 11)
+    ]
+    reply = answer_html(_answer(*quotes))
+    visible = _visible(reply)
+    assert telegram_length(visible) <= MAX_MESSAGE_CHARS
+    assert 2 <= reply.count("<blockquote>") < 10  # some fit, not all
+    assert reply.count("📰") == 2  # each article's source once, even though they alternate

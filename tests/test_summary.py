@@ -212,6 +212,15 @@ def test_day_summary_quotes_central_sentences_of_different_articles(
         assert quote.text in _file_line(corpus, quote.path, quote.line)  # the cited line holds it
         assert "Baca Juga" not in quote.text and "WhatsApp" not in quote.text
         assert quote.title
+        # Each article is cited with its record's date and publisher, its file under seeds/.
+        record = json.loads(_file_line(corpus, quote.path, quote.line))
+        source = summary.sources[quote.article_key]
+        assert (source.file, source.title, source.publisher) == (
+            "berita.jsonl",
+            quote.title,
+            record["source"],
+        )
+        assert source.date == dt.date.fromisoformat(record["date"])
 
 
 def test_fewer_articles_than_slots_gives_several_sentences_of_one(
@@ -352,7 +361,7 @@ def test_cli_summary_of_a_day_in_plain_text(cli_data: Path) -> None:
     # The seed has no date and was added today: 27 December 2024 falls back to it.
     assert result.stdout.startswith("🗞 Ringkasan berita · Jumat, 27 Desember 2024")
     assert "Tidak ada berita pada hari itu" in result.stdout
-    assert "1. “" in result.stdout and ", baris " in result.stdout
+    assert "\n1. “" in result.stdout and "” (baris " in result.stdout
 
 
 def test_summary_html_fits_telegram() -> None:

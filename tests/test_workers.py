@@ -276,6 +276,16 @@ async def test_a_reload_through_one_worker_is_served_by_the_other(
             backends = {f.update_id: f.backend for f in balancer.forwarded if f.status == 200}
             last_question = max(backends)
             assert backends[last_question] == 1  # the worker that did not reload answered it
+
+            # Telegram delivers that question again, to the other worker: answered once.
+            answered = len(api.sent_messages)
+            balancer.pin(0)
+            api.deliver_again(last_question)
+            await workers[0].wait_for_log(f"update {last_question} (chat {USER}", timeout=30)
+            [next_answer] = await say(api, USER, NEW_QUESTION)
+            assert "Rp 15.700" in next_answer.split("\n")[0]
+            assert len(api.sent_messages) == answered + 1
+            assert [f.backend for f in balancer.forwarded if f.update_id == last_question] == [1, 0]
         finally:
             codes = [await worker.stop() for worker in workers]
     logs = {worker.name: worker.log() for worker in workers}
