@@ -467,8 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.0,
         metavar="SHARE",
-        help="also ask this share of every file's questions as readers type in a chat (lower case, "
-        "chat spelling, shorter)",
+        help="also ask this share of every file's questions in lower case and chat spelling",
     )
     tu.add_argument("--limit", type=int, help="at most N questions of each file (fixed sample)")
     tu.add_argument("--output", type=Path, default=RANKER_FILE, help="where to write the weights")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 import re
 from pathlib import Path
 
@@ -14,14 +13,7 @@ from index.__main__ import main
 from index.builder import chunk_vectors
 from index.embedder import Embedder
 from index.evaluate import RankedSentence, is_hit, read_questions
-from index.questions import answer_kind, formal_question
-from index.trainsets import (
-    chat_draw,
-    chat_typed,
-    context_set,
-    news_passages,
-    with_chat_typed,
-)
+from index.trainsets import chat_typed, context_set, news_passages, with_chat_typed
 from index.tune import QuestionSet, ask_all
 from tests.conftest import make_settings
 from tests.test_eval import _article_records, _write
@@ -100,8 +92,7 @@ def test_chat_typed_copies_keep_answers_and_passage(tmp_path: Path) -> None:
     copies = everything[len(found.answerable) :]
     assert [c.id for c in copies] == [f"{q.id}~chat" for q in found.answerable]
     for copy, question in zip(copies, found.answerable, strict=True):
-        assert copy.question == chat_typed(question.question, chat_draw(question))
-        assert copy.question != question.question
+        assert copy.question == chat_typed(question.question) != question.question
         assert (copy.answers, copy.passage_id, copy.context) == (
             question.answers,
             question.passage_id,
@@ -112,46 +103,6 @@ def test_chat_typed_copies_keep_answers_and_passage(tmp_path: Path) -> None:
     assert with_chat_typed(found.answerable, 0.5) == with_chat_typed(found.answerable, 0.5)
     with pytest.raises(ValueError, match="between 0 and 1"):
         with_chat_typed(found.answerable, 1.5)
-
-
-class _EveryTime(random.Random):
-    """A draw that takes every chance to shorten a chat copy but leaving out a name."""
-
-    def random(self) -> float:
-        return 0.1
-
-
-class _Never(random.Random):
-    def random(self) -> float:
-        return 0.99
-
-
-def test_chat_copies_are_short_as_chat_questions_are() -> None:
-    # The question phrase moves to the end, a leading "yang" goes, filler words go, a meN- verb
-    # with a plain stem loses its prefix.
-    assert chat_typed("Siapakah yang mencetak gol tersebut?", _EveryTime()) == "cetak gol siapa"
-    # Words are left out down to four; the question phrase, numbers and (here) names never.
-    formal = "Siapakah yang mencetak gol tersebut pada menit 90 untuk Persib Bandung?"
-    assert chat_typed(formal, _EveryTime()) == "90 persib bandung siapa"
-    assert chat_typed(formal, _Never()) == (
-        "siapa yg mencetak gol tsb pada menit 90 utk persib bandung"
-    )
-    # The phrase moves whole, and only where the question still asks for the same kind.
-    assert (
-        chat_typed("Pada tahun berapa Monas dibangun?", _Never()) == "pada thn brp monas dibangun"
-    )
-    assert chat_typed("Tahun berapa Monas dibangun?", _EveryTime()) == "monas dibangun thn brp"
-    assert chat_typed("Di negara manakah Jiangsu berada?", _EveryTime()) == "jiangsu di negara mana"
-    assert chat_typed("Apa itu wiracarita?", _EveryTime()) == "apa itu wiracarita"
-    # men-, mem- before a vowel keep their prefix: the stem is not plain ("menang", "memakan").
-    assert chat_typed("Siapa yg menang memakan kue?", _EveryTime()) == "menang memakan kue siapa"
-    # A long question loses words but keeps at least four.
-    long = "Berapakah jumlah penduduk yang tinggal di desa kecil dekat sungai besar itu?"
-    assert len(chat_typed(long, _EveryTime()).split()) == 4
-    for question in (formal, long, "Kapan Aristoteles lahir?", "Di mana Ralph tinggal?"):
-        typed = chat_typed(question, random.Random(question))
-        assert answer_kind(formal_question(typed)) == answer_kind(question)
-        assert typed == chat_typed(question, random.Random(question))
 
 
 def test_questions_asked_of_joined_paragraphs_find_their_own(
