@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from bot.__main__ import ALLOWED_UPDATES
 from bot.app import BotApplication
@@ -119,3 +122,33 @@ async def test_past_the_rate_limit_an_inline_query_gets_no_results(
         assert (await inline(api, MISSION_QUESTION, user_id=OTHER)).results  # others may ask
         await asyncio.sleep(0.2)
     assert len(api.sent_messages) == 1
+
+
+class _BrokenSearcher:
+    """A searcher whose every search fails, as a corrupt index would."""
+
+    def answer(self, question: str, **kwargs: object) -> object:
+        raise RuntimeError("the index is broken")
+
+
+async def test_a_failing_search_is_logged_and_the_reader_sees_no_trace(
+    api: BotApiServer, bot: BotApplication, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.enable_inline_mode()
+    working = bot.bot_data.searcher
+    bot.bot_data.searcher = _BrokenSearcher()  # type: ignore[assignment]
+    try:
+        api.send_inline_query(USER, MISSION_QUESTION)
+        await _until(lambda: "the index is broken" in caplog.text)
+    finally:
+        bot.bot_data.searcher = working
+    assert "error while handling an update" in caplog.text
+    assert api.sent_messages == [] and api.inline_answers == []
+    assert (await inline(api, MISSION_QUESTION)).results  # and the next query is answered
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
