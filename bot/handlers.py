@@ -233,12 +233,14 @@ async def answer_inline(update: Update, context: BotContext) -> None:
         return
     if not is_admin(update, context.settings):
         rate_limit = context.bot_data.rate_limit
-        if rate_limit.check(query.from_user.id) is not Verdict.ANSWER:
+        verdict = rate_limit.check(query.from_user.id)
+        if verdict is Verdict.WARN:  # logged once, as for questions in a chat
             log.info(
                 "user %s is over %d questions a minute (inline)",
                 query.from_user.id,
                 rate_limit.limit,
             )
+        if verdict is not Verdict.ANSWER:
             await query.answer([], cache_time=0, is_personal=True)
             return
     cited = await asyncio.to_thread(
