@@ -47,8 +47,9 @@ def _open(settings: Settings) -> Searcher:
         sys.exit(f"error: {error}")
 
 
-#: The updates the bot handles; Telegram sends no others (edits, channel posts ... are left out).
-ALLOWED_UPDATES = ["message"]
+#: The updates the bot handles (messages, and inline queries once inline mode is on with
+#: BotFather); Telegram sends no others (edits, channel posts ... are left out).
+ALLOWED_UPDATES = ["message", "inline_query"]
 
 
 def webhook_problem(settings: Settings) -> str | None:

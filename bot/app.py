@@ -18,6 +18,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     ExtBot,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -215,4 +216,5 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(
         MessageHandler(fresh & filters.ChatType.GROUPS & filters.TEXT, handlers.ask_group)
     )
+    application.add_handler(InlineQueryHandler(handlers.answer_inline))
     application.add_error_handler(handlers.on_error)

@@ -9,8 +9,14 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from telegram import Message, MessageEntity, Update
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram import (
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import Conflict, NetworkError, TimedOut
 from telegram.ext import ApplicationHandlerStop
 
@@ -18,7 +24,16 @@ from bot import delivery
 from bot.admin import is_admin
 from bot.admin_replies import admin_text
 from bot.guards import Verdict
-from bot.replies import Language, answer_html, clock_time, language_for, summary_html, text
+from bot.replies import (
+    MAX_INLINE_RESULTS,
+    Language,
+    answer_html,
+    clock_time,
+    inline_results,
+    language_for,
+    summary_html,
+    text,
+)
 from index.sources import answer_with_sources
 from index.store import DatabaseUnavailableError
 
@@ -193,6 +208,61 @@ async def _within_rate_limit(update: Update, context: BotContext) -> bool:
         reply = text("rate_limited", _language(update), limit=str(rate_limit.limit))
         await message.reply_html(reply, do_quote=message.chat.type != ChatType.PRIVATE)
     return verdict is Verdict.ANSWER
+
+
+#: An inline query shorter than this (after trimming) is not searched: Telegram sends one
+#: as the reader types, and two letters ask nothing yet.
+MIN_INLINE_QUERY_CHARS = 3
+
+
+async def answer_inline(update: Update, context: BotContext) -> None:
+    """``@bot pertanyaan`` in any chat: up to three quotes to pick from, each with its source.
+
+    Results are in Indonesian whatever the reader's language: Telegram may show them to anyone
+    typing the same query (``is_personal`` false), and the message goes to a chat of others.
+    Too short a query gets no results; past the rate limit, none either, and that empty answer
+    is neither cached nor shared.
+    """
+    arrived = time.monotonic()
+    query = update.inline_query
+    if query is None:
+        return
+    question = query.query.strip()
+    if len(question) < MIN_INLINE_QUERY_CHARS:
+        await query.answer([], cache_time=context.settings.inline_cache_seconds, is_personal=False)
+        return
+    if not is_admin(update, context.settings):
+        rate_limit = context.bot_data.rate_limit
+        verdict = rate_limit.check(query.from_user.id)
+        if verdict is Verdict.WARN:  # logged once, as for questions in a chat
+            log.info(
+                "user %s is over %d questions a minute (inline)",
+                query.from_user.id,
+                rate_limit.limit,
+            )
+        if verdict is not Verdict.ANSWER:
+            await query.answer([], cache_time=0, is_personal=True)
+            return
+    cited = await asyncio.to_thread(
+        answer_with_sources, context.searcher, question, limit=MAX_INLINE_RESULTS, arrived=arrived
+    )
+    results = [
+        InlineQueryResultArticle(
+            id=str(number),
+            title=result.title,
+            description=result.description,
+            input_message_content=InputTextMessageContent(
+                result.message_html, parse_mode=ParseMode.HTML
+            ),
+        )
+        for number, result in enumerate(inline_results(cited.answer, "id", sources=cited.sources))
+    ]
+    await query.answer(results, cache_time=context.settings.inline_cache_seconds, is_personal=False)
+    answer = cited.answer
+    context.bot_data.activity.count_question(answered=answer.answered, reread=answer.reread)
+    context.bot_data.metrics.count_question(
+        answered=answer.answered, seconds=time.monotonic() - arrived
+    )
 
 
 def _question_addressed_to_bot(message: Message, username: str, bot_id: int) -> str | None:

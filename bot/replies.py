@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from index.search import Answer, Quote
@@ -56,6 +57,7 @@ TEXTS: dict[Language, dict[str, str]] = {
             "Pelan-pelan ya 🙂 Anda sudah mengirim {limit} pertanyaan dalam satu menit. "
             "Silakan tanya lagi sebentar lagi."
         ),
+        "inline_not_found": "Tidak ditemukan",
         "line": "baris",
         "source": "Sumber",
         "also_in": "Kalimat yang sama juga di",
@@ -111,6 +113,7 @@ TEXTS: dict[Language, dict[str, str]] = {
             "Easy there 🙂 You have sent {limit} questions within a minute. "
             "Please ask again in a moment."
         ),
+        "inline_not_found": "Not found",
         "line": "line",
         "source": "Source",
         "also_in": "The same sentence is also in",
@@ -245,6 +248,58 @@ def answer_html(
     if not answer.answered:
         return text("not_found" if answer.has_words else "no_words", language)
     return "\n\n".join(_cited_blocks(answer.quotes, sources, language, used=0))
+
+
+#: Inline mode (``@bot pertanyaan``) offers at most this many results, one quote each.
+MAX_INLINE_RESULTS = 3
+#: A result's title and description in the list above the keyboard are cut to this length
+#: (clients show a line or two of each).
+MAX_INLINE_TITLE_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class InlineResult:
+    """One result offered to an inline query: what the list shows, and the message it sends."""
+
+    title: str  #: plain text
+    description: str  #: plain text
+    message_html: str  #: Telegram HTML, every article word escaped
+
+
+def inline_results(
+    answer: Answer, language: Language = "id", *, sources: Mapping[str, ArticleSource] | None = None
+) -> list[InlineResult]:
+    """The results of an inline query: one per quote, best first, each with its article's source.
+
+    A declined question gets one result that says so, and sends the question with the answer a
+    chat would have got.
+    """
+    if not answer.answered:
+        reply = text("not_found" if answer.has_words else "no_words", language)
+        plain = html.unescape(_strip_tags(reply))
+        question = html.escape(_shorten(answer.question, MAX_QUOTE_CHARS))
+        return [
+            InlineResult(
+                title=TEXTS[language]["inline_not_found"],
+                description=_shorten(plain, MAX_INLINE_TITLE_CHARS),
+                message_html=f"<i>{question}</i>\n\n{reply}",
+            )
+        ]
+    source_of = {
+        group.quotes[0].article_key: group.source for group in by_article(answer.quotes, sources)
+    }
+    results = []
+    for quote in answer.quotes[:MAX_INLINE_RESULTS]:
+        source = source_of[quote.article_key]
+        facts = [source.title, source.file, f"{TEXTS[language]['line']} {quote.line}"]
+        results.append(
+            InlineResult(
+                title=_shorten(quote.text, MAX_INLINE_TITLE_CHARS),
+                description=_shorten(" · ".join(facts), MAX_INLINE_TITLE_CHARS),
+                message_html=f"{_quote_html(quote, language)}\n{_source_html(source, language)}",
+            )
+        )
+    return results
 
 
 def _cited_plain(

@@ -134,6 +134,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Questions one user may ask per minute (admins exempt); 0 = no limit.",
     )
+    inline_cache_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="Seconds Telegram may keep inline results and show them to anyone typing "
+        "the same query.",
+    )
     telegram_timeout_seconds: float = Field(
         default=10.0,
         gt=0,

@@ -148,6 +148,34 @@ class SentMessage:
 
 
 @dataclass
+class InlineAnswer:
+    """The bot's answer to an inline query (answerInlineQuery).
+
+    Attributes:
+        query_id: The inline query answered.
+        results: The ``results`` parameter: InlineQueryResult objects.
+        cache_time: The ``cache_time`` parameter (Telegram's default 300 when left out).
+        is_personal: The ``is_personal`` parameter (False when left out).
+        params: All parameters of the call.
+    """
+
+    query_id: str
+    results: list[Json]
+    cache_time: int
+    is_personal: bool
+    params: Json
+
+    @property
+    def message_texts(self) -> list[str]:
+        """The text each result would send, as users see it (entities parsed)."""
+        texts = []
+        for result in self.results:
+            text, _ = _message_text(result["input_message_content"])
+            texts.append(text)
+        return texts
+
+
+@dataclass
 class WebhookDelivery:
     """One POST of an update to the bot's webhook.
 
@@ -244,6 +272,9 @@ class BotApiServer:
         self._first_message_id = first_message_id
         self._allowed_updates: list[str] | None = None
         self._callback_queries: set[str] = set()
+        # Inline queries not answered yet, and the answers the bot gave.
+        self._inline_queries: set[str] = set()
+        self.inline_answers: list[InlineAnswer] = []
         self._query_ids = itertools.count(4_100_000_000_000_000_001)
         self._faults: dict[str, list[_Fault]] = {}
         # Chats that answer every call about them with an error (blocked bot, migrated group).
@@ -266,6 +297,7 @@ class BotApiServer:
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "answerCallbackQuery": self._answer_callback_query,
+            "answerInlineQuery": self._answer_inline_query,
             "getChatMember": self._get_chat_member,
             "getChatAdministrators": self._get_chat_administrators,
         }
@@ -661,6 +693,39 @@ class BotApiServer:
         self._callback_queries.discard(params["callback_query_id"])
         return True
 
+    async def _answer_inline_query(self, params: Json) -> bool:
+        if params["inline_query_id"] not in self._inline_queries:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        results = params["results"]
+        if len(results) > 50:
+            raise bad_request("RESULTS_TOO_MUCH")
+        ids = [result["id"] for result in results]
+        if any(not 1 <= len(id_.encode()) <= 64 for id_ in ids):
+            raise bad_request("RESULT_ID_INVALID")
+        if len(set(ids)) != len(ids):
+            raise bad_request("RESULT_ID_DUPLICATE")
+        for result in results:
+            content = result.get("input_message_content")
+            if content is not None and "message_text" in content:
+                text, _ = _message_text(content)
+                if not text.strip():
+                    raise bad_request("MESSAGE_EMPTY")
+                if len(text) > 4096:
+                    raise bad_request("MESSAGE_TOO_LONG")
+        self._inline_queries.discard(params["inline_query_id"])
+        self.inline_answers.append(
+            InlineAnswer(
+                query_id=params["inline_query_id"],
+                results=results,
+                cache_time=params.get("cache_time", 300),
+                is_personal=params.get("is_personal", False),
+                params=params,
+            )
+        )
+        return True
+
     def _member(self, chat: _Chat, user_id: int) -> Json:
         user = self.bot_user if user_id == self.bot_user["id"] else self.users.get(user_id)
         if user is None:
@@ -1012,6 +1077,47 @@ class BotApiServer:
         self.enqueue_update({"callback_query": query})
         return query
 
+    def enable_inline_mode(self) -> None:
+        """Switches inline mode on, as ``/setinline`` with BotFather does."""
+        self.bot_user["supports_inline_queries"] = True
+
+    def send_inline_query(
+        self, user_id: int, query: str, *, chat_type: str | None = "private", offset: str = ""
+    ) -> Json:
+        """A user types ``@bot query`` in a chat; returns the InlineQuery.
+
+        Telegram sends inline queries only to a bot with inline mode on (`enable_inline_mode`).
+        """
+        if not self.bot_user["supports_inline_queries"]:
+            raise ValueError("inline mode is off: call enable_inline_mode first")
+        query_id = str(next(self._query_ids))
+        inline_query: Json = {
+            "id": query_id,
+            "from": self.users.get(user_id) or self.user(user_id, f"User {user_id}"),
+            "query": query,
+            "offset": offset,
+        }
+        if chat_type is not None:
+            inline_query["chat_type"] = chat_type
+        self._inline_queries.add(query_id)
+        self.enqueue_update({"inline_query": inline_query})
+        return inline_query
+
+    async def wait_for_inline_answer(self, query: Json, *, timeout: float = 10.0) -> InlineAnswer:
+        """Waits for the bot's answer to ``query`` (from `send_inline_query`) and returns it."""
+
+        def answer() -> InlineAnswer | None:
+            return next((a for a in self.inline_answers if a.query_id == query["id"]), None)
+
+        if not await self._wait_until(lambda: answer() is not None, timeout):
+            raise TimeoutError(
+                f"no answer to inline query {query['query']!r} within {timeout}s.\n"
+                f"{self.describe_calls()}"
+            )
+        found = answer()
+        assert found is not None
+        return found
+
     @property
     def pending_updates(self) -> list[Json]:
         """Updates queued and not yet confirmed by the bot."""
@@ -1165,6 +1271,13 @@ def _is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _message_text(content: Json) -> tuple[str, list[Json]]:
+    """The visible text and entities of an InputTextMessageContent."""
+    keys = {"message_text": "text", "parse_mode": "parse_mode", "entities": "entities"}
+    params = {name: content[key] for key, name in keys.items() if key in content}
+    return BotApiServer._formatted(params, "text")
 
 
 def _update_kind(update: Json) -> str:
