@@ -39,6 +39,7 @@ from index.store import DatabaseUnavailableError
 
 if TYPE_CHECKING:
     from bot.app import BotContext
+    from index.search import Answer
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,11 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
     in_group = message.chat.type != ChatType.PRIVATE
     reply = answer_html(answer, language, sources=cited.sources)
     await delivery.reply_html(message, reply, do_quote=in_group)
+    _count_question(context, answer, arrived=arrived)
+
+
+def _count_question(context: BotContext, answer: Answer, *, arrived: float) -> None:
+    """A question replied to, in /status and in the metrics."""
     context.bot_data.activity.count_question(answered=answer.answered, reread=answer.reread)
     context.bot_data.metrics.count_question(
         answered=answer.answered, seconds=time.monotonic() - arrived
@@ -258,11 +264,7 @@ async def answer_inline(update: Update, context: BotContext) -> None:
         for number, result in enumerate(inline_results(cited.answer, "id", sources=cited.sources))
     ]
     await query.answer(results, cache_time=context.settings.inline_cache_seconds, is_personal=False)
-    answer = cited.answer
-    context.bot_data.activity.count_question(answered=answer.answered, reread=answer.reread)
-    context.bot_data.metrics.count_question(
-        answered=answer.answered, seconds=time.monotonic() - arrived
-    )
+    _count_question(context, cited.answer, arrived=arrived)
 
 
 def _question_addressed_to_bot(message: Message, username: str, bot_id: int) -> str | None:

@@ -206,6 +206,18 @@ def _visible_length(block: str) -> int:
     return telegram_length(html.unescape(_strip_tags(block))) + 2
 
 
+def _source_of(
+    quotes: Sequence[Quote], sources: Mapping[str, ArticleSource] | None
+) -> dict[str, ArticleSource]:
+    """The source of each quoted article, by article key (:func:`by_article`'s)."""
+    return {group.quotes[0].article_key: group.source for group in by_article(quotes, sources)}
+
+
+def _declined(answer: Answer, language: Language) -> str:
+    """The reply to a question no sentence answers, or one with no words to search."""
+    return text("not_found" if answer.has_words else "no_words", language)
+
+
 def _cited_blocks(
     quotes: Sequence[Quote],
     sources: Mapping[str, ArticleSource] | None,
@@ -217,7 +229,7 @@ def _cited_blocks(
 
     Quotes are taken best first; one that would pass Telegram's limit ends the reply.
     """
-    source_of = {group.quotes[0].article_key: group.source for group in by_article(quotes, sources)}
+    source_of = _source_of(quotes, sources)
     kept: list[Quote] = []
     for quote in quotes:
         cost = _visible_length(_quote_html(quote, language))
@@ -246,7 +258,7 @@ def answer_html(
     ``sources`` (by article key) adds each article's date and publisher.
     """
     if not answer.answered:
-        return text("not_found" if answer.has_words else "no_words", language)
+        return _declined(answer, language)
     return "\n\n".join(_cited_blocks(answer.quotes, sources, language, used=0))
 
 
@@ -275,7 +287,7 @@ def inline_results(
     chat would have got.
     """
     if not answer.answered:
-        reply = text("not_found" if answer.has_words else "no_words", language)
+        reply = _declined(answer, language)
         plain = html.unescape(_strip_tags(reply))
         question = html.escape(_shorten(answer.question, MAX_QUOTE_CHARS))
         return [
@@ -285,9 +297,7 @@ def inline_results(
                 message_html=f"<i>{question}</i>\n\n{reply}",
             )
         ]
-    source_of = {
-        group.quotes[0].article_key: group.source for group in by_article(answer.quotes, sources)
-    }
+    source_of = _source_of(answer.quotes, sources)
     results = []
     for quote in answer.quotes[:MAX_INLINE_RESULTS]:
         source = source_of[quote.article_key]
@@ -328,9 +338,7 @@ def answer_plain(
 ) -> str:
     """The same reply as plain text, for the terminal."""
     if not answer.answered:
-        return html.unescape(
-            _strip_tags(text("not_found" if answer.has_words else "no_words", language))
-        )
+        return html.unescape(_strip_tags(_declined(answer, language)))
     return "\n\n".join(_cited_plain(answer.quotes, sources, language))
 
 
