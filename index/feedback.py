@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, delete, exists, func
+from sqlalchemy import Engine, and_, case, delete, exists, func, inspect
 from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -257,8 +257,10 @@ def export_votes(engine: Engine, *, helpful: Path, wrong: Path | None = None) ->
         .order_by(col(AnswerRecord.id))
     )
     lines: dict[bool, list[str]] = {True: [], False: []}  # by "more 👍 than 👎"
-    with Session(engine) as session:
-        rows = session.connection().execute(statement).all()
+    rows: Sequence[Sequence[Any]] = []
+    if inspect(engine).has_table("answervote"):  # else no bot has run on this database yet
+        with Session(engine) as session:
+            rows = session.connection().execute(statement).all()
     for answer_id, question, quotes, version, votes, up in rows:
         if not quotes:
             continue
