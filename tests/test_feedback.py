@@ -4,6 +4,7 @@ Bot API stand-in, and ``/status`` and ``python -m index feedback`` on what was v
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import threading
@@ -13,6 +14,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bot.__main__ import ALLOWED_UPDATES
+from bot.feedback import PRUNE_EVERY
+from config.settings import Settings
 from index.evaluate import read_questions
 from index.feedback import (
     KEEP_UNVOTED,
@@ -22,12 +26,16 @@ from index.feedback import (
     export_votes,
 )
 from index.models import AnswerRecord, AnswerVote
-from index.search import Quote
+from index.search import Quote, Searcher
 from index.store import create_schema, make_engine
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings, running_bot
+from tests.telegram_api import BotApiServer, SentMessage
+from tests.test_cli import run
 
 NOW = dt.datetime(2025, 3, 10, 7, 0, tzinfo=dt.UTC)
 CHAT = 1001
 GROUP = -1001234567890
+NOT_FOUND_ID = "Maaf, artikel yang saya punya tidak menjawab pertanyaan itu."
 
 
 def quote(text: str, key: str = "arsip.jsonl#berita-7", line: int = 3) -> Quote:
@@ -213,3 +221,200 @@ def test_the_export_is_read_by_the_eval_reader(store: FeedbackStore, tmp_path: P
     # Without a file for them, the 👎 answers are counted and left out.
     assert export_votes(store.engine, helpful=tmp_path / "only.jsonl").wrong == 2
     assert [q.id for q in read_questions(tmp_path / "only.jsonl")] == [f"feedback-{liked}"]
+
+
+# --- In Telegram, through the Bot API stand-in ---------------------------------------------
+
+USER = 2101
+OTHER = 2102
+ADMIN = 2103
+OFF_TOPIC = "siapa juara Liga Champions musim lalu?"
+
+
+def feedback_settings(root: Path, api: BotApiServer, database_url: str, **kw: object) -> Settings:
+    return make_settings(
+        root,
+        telegram_token=api.token,
+        telegram_api_url=api.base_url,
+        database_url=database_url,
+        **kw,
+    )
+
+
+async def ask(api: BotApiServer, chat_id: int, question: str, **kw: object) -> SentMessage:
+    already = len([m for m in api.sent_messages if m.chat_id == chat_id])
+    api.send_text(chat_id, question, **kw)  # type: ignore[arg-type]
+    return (await api.wait_for_messages(already + 1, chat_id=chat_id, timeout=30))[-1]
+
+
+async def press(
+    api: BotApiServer, reply: SentMessage, button: int, *, user_id: int | None = None
+) -> str | None:
+    """A reader presses the reply's 👍 (0) or 👎 (1); the note the bot answered with."""
+    data = reply.reply_markup["inline_keyboard"][0][button]["callback_data"]  # type: ignore[index]
+    query = api.send_callback_query(reply.chat_id, reply.message_id, data, user_id=user_id)
+    return (await api.wait_for_callback_answer(query)).text
+
+
+def answer_id_of(reply: SentMessage) -> int:
+    data = reply.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+    return int(data.split(":")[1])
+
+
+def test_polling_and_webhook_ask_telegram_for_button_presses() -> None:
+    assert "callback_query" in ALLOWED_UPDATES
+
+
+async def test_an_answer_carries_the_two_buttons_and_a_declined_one_none(
+    api: BotApiServer, corpus_root: Path, searcher: Searcher, database_url: str
+) -> None:
+    api.private_chat(USER)
+    settings = feedback_settings(corpus_root, api, database_url)
+    async with running_bot(settings, searcher) as application:
+        reply = await ask(api, USER, MISSION_QUESTION)
+        declined = await ask(api, USER, OFF_TOPIC)
+        assert application.job_queue is not None
+        [job] = application.job_queue.get_jobs_by_name("prune answers")
+        assert job.job.trigger.interval == PRUNE_EVERY  # type: ignore[attr-defined]
+    assert reply.plain_text.split("\n")[0] == MISSION_ANSWER
+    answer_id = answer_id_of(reply)
+    assert reply.reply_markup == {
+        "inline_keyboard": [
+            [
+                {"text": "👍", "callback_data": f"v:{answer_id}:up"},
+                {"text": "👎", "callback_data": f"v:{answer_id}:down"},
+            ]
+        ]
+    }
+    assert api.message(USER, reply.message_id)["reply_markup"] == reply.reply_markup
+    assert declined.plain_text == NOT_FOUND_ID and declined.reply_markup is None
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        [record] = session.exec(select(AnswerRecord)).all()  # the declined one is not kept
+    engine.dispose()
+    assert record.id == answer_id
+    assert (record.question, record.chat_id, record.asked_by) == (MISSION_QUESTION, USER, USER)
+    assert record.index_version == searcher.version
+    first = record.quotes[0]
+    assert (first["text"], first["article_key"], first["line"]) == (MISSION_ANSWER, SEED.name, 13)
+    assert 1 <= len(record.quotes) <= 3
+
+
+async def test_votes_are_stored_one_per_reader_and_changed_when_pressed_again(
+    api: BotApiServer, corpus_root: Path, searcher: Searcher, database_url: str
+) -> None:
+    api.private_chat(USER)
+    api.group_chat(GROUP, creator_id=USER, admin_ids=[OTHER])
+    api.user(OTHER, language_code="en")
+    settings = feedback_settings(corpus_root, api, database_url)
+    async with running_bot(settings, searcher) as application:
+        reply = await ask(api, USER, MISSION_QUESTION)
+        assert await press(api, reply, 0) == "Terima kasih, suara Anda tercatat."
+        assert await press(api, reply, 1) == "Terima kasih, suara Anda diubah menjadi 👎."
+        assert await press(api, reply, 1) == "Suara Anda (👎) sudah tercatat."
+        in_group = await ask(api, GROUP, f"/tanya {MISSION_QUESTION}", user_id=USER)
+        assert await press(api, in_group, 0, user_id=USER) == "Terima kasih, suara Anda tercatat."
+        assert await press(api, in_group, 1, user_id=OTHER) == "Thank you, your vote is recorded."
+        store = application.bot_data.feedback
+        assert store is not None
+        figures = store.figures()
+    assert votes(store) == [
+        (answer_id_of(reply), USER, USER, reply.message_id, "down"),
+        (answer_id_of(in_group), USER, GROUP, in_group.message_id, "up"),
+        (answer_id_of(in_group), OTHER, GROUP, in_group.message_id, "down"),
+    ]
+    assert (figures.up, figures.down) == (1, 2)
+    assert api.unanswered_callback_queries == set()
+    assert len(api.sent_messages) == 2  # a press sends no message
+
+
+async def test_an_unknown_or_foreign_answer_id_gets_a_short_note(
+    api: BotApiServer,
+    corpus_root: Path,
+    searcher: Searcher,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api.private_chat(USER)
+    api.private_chat(OTHER)
+    settings = feedback_settings(corpus_root, api, database_url)
+    unknown = "Jawaban ini sudah tidak tersimpan; suara tidak dapat dicatat."
+    async with running_bot(settings, searcher):
+        reply = await ask(api, USER, MISSION_QUESTION)
+        others = await ask(api, OTHER, MISSION_QUESTION)
+        for data in (
+            f"v:{answer_id_of(reply) + 1000}:up",  # pruned, or never kept
+            f"v:{answer_id_of(others)}:down",  # another chat's answer
+            "v:1:sideways",
+            "x" * 64,
+        ):
+            query = api.send_callback_query(USER, reply.message_id, data)
+            assert (await api.wait_for_callback_answer(query)).text == unknown, data
+        await asyncio.sleep(0.2)
+        store = FeedbackStore(make_engine(database_url))
+        assert votes(store) == []
+        store.engine.dispose()
+    assert len(api.sent_messages) == 2  # no error message in the chat
+    assert api.unanswered_callback_queries == set()
+    assert "error while handling an update" not in caplog.text
+
+
+async def test_status_shows_the_share_of_up_votes_and_the_latest_down_votes(
+    api: BotApiServer, corpus_root: Path, searcher: Searcher, database_url: str
+) -> None:
+    for user in (USER, OTHER, ADMIN):
+        api.private_chat(user)
+    settings = feedback_settings(corpus_root, api, database_url, admin_ids=[ADMIN])
+    long_question = (
+        "berapa persen saham Maju & Jaya naik menurut berita pasar modal yang saya baca "
+        "pagi ini di grup keluarga?"
+    )
+    async with running_bot(settings, searcher):
+        status = await ask(api, ADMIN, "/status")
+        assert status.plain_text.splitlines()[-1] == "Suara pembaca: belum ada"
+        liked = await ask(api, USER, MISSION_QUESTION)
+        await press(api, liked, 0)
+        await press(api, await ask(api, OTHER, MISSION_QUESTION), 0)
+        disliked = await ask(api, USER, long_question)
+        await press(api, disliked, 1)
+        status = await ask(api, ADMIN, "/status")
+    lines = status.plain_text.splitlines()
+    at = lines.index("Suara pembaca: 67% 👍 (2 dari 3 suara; 1 👎)")
+    assert lines[at + 1] == "👎 terbaru:"
+    question, quote = lines[at + 2].removeprefix("• ").split(" → ")
+    assert question == long_question[:79].rstrip() + "…"  # cut at 80 characters
+    first_quote = disliked.plain_text.split("\n")[0]
+    assert quote.startswith("“") and quote.endswith("”")
+    assert first_quote.startswith(quote.strip("“”").removesuffix("…"))
+    assert "&amp;" not in status.plain_text  # escaped once: shown as written
+    assert len(lines) == at + 3
+
+
+async def test_the_cli_exports_what_readers_voted_as_eval_questions(
+    api: BotApiServer, corpus_root: Path, searcher: Searcher, database_url: str, tmp_path: Path
+) -> None:
+    api.private_chat(USER)
+    settings = feedback_settings(corpus_root, api, database_url)
+    async with running_bot(settings, searcher):
+        liked = await ask(api, USER, MISSION_QUESTION)
+        await press(api, liked, 0)
+        disliked = await ask(api, USER, "berapa persen saham Maju & Jaya naik?")
+        await press(api, disliked, 1)
+        await ask(api, USER, "siapa presiden Rusia?")  # nobody votes: not exported
+    export, wrong = tmp_path / "feedback.jsonl", tmp_path / "wrong.jsonl"
+    result = run(
+        ["index", "feedback", "--export", str(export), "--wrong", str(wrong)],
+        tmp_path / "data",
+        TANYA_DATABASE_URL=database_url,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"1 voted answers with more 👍 than 👎 written to {export}")
+    assert f"1 with as many 👎 or more written to {wrong}" in result.stdout
+    [question] = read_questions(export)
+    assert (question.question, question.answers) == (MISSION_QUESTION, (MISSION_ANSWER,))
+    assert question.passage_id == SEED.name
+    assert question.id == f"feedback-{answer_id_of(liked)}"
+    [down] = read_questions(wrong)
+    assert down.answers == () and down.id == f"feedback-{answer_id_of(disliked)}"
+    [line] = [json.loads(text) for text in wrong.read_text(encoding="utf-8").splitlines()]
+    assert line["wrong"] == [disliked.plain_text.split("\n")[0]]
