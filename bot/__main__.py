@@ -47,9 +47,10 @@ def _open(settings: Settings) -> Searcher:
         sys.exit(f"error: {error}")
 
 
-#: The updates the bot handles (messages, and inline queries once inline mode is on with
-#: BotFather); Telegram sends no others (edits, channel posts ... are left out).
-ALLOWED_UPDATES = ["message", "inline_query"]
+#: The updates the bot handles (messages, inline queries once inline mode is on with
+#: BotFather, presses of the 👍 / 👎 buttons); Telegram sends no others (edits, channel posts ...
+#: are left out).
+ALLOWED_UPDATES = ["message", "inline_query", "callback_query"]
 
 
 def webhook_problem(settings: Settings) -> str | None:

@@ -155,7 +155,7 @@ async def reload_command(update: Update, context: BotContext) -> None:
 
 
 async def status_command(update: Update, context: BotContext) -> None:
-    """``/status``: articles, sentences, chunks, model, size, last build, uptime, questions."""
+    """``/status``: the index's figures, uptime, questions today, readers' votes."""
     message = update.effective_message
     if message is None or not await _admin_only(update, context, "status"):
         return
@@ -164,6 +164,8 @@ async def status_command(update: Update, context: BotContext) -> None:
     activity = context.bot_data.activity
     questions, answered = activity.today()
     reread, skipped = activity.rereading_today()
+    store = context.bot_data.feedback
+    votes = await asyncio.to_thread(store.figures) if store is not None else None
     figures = StatusFigures(
         stats=stats,
         serving_version=searcher.version,
@@ -174,6 +176,7 @@ async def status_command(update: Update, context: BotContext) -> None:
         reload_running=context.bot_data.reloads.lock.locked(),
         zone=settings.zone,
         rereading_today=(reread, skipped) if searcher.reads_again else None,
+        votes=votes,
     )
     await message.reply_html(status_html(figures))
 

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.replies import MAX_MESSAGE_CHARS, Language, telegram_length
+from index.feedback import FeedbackFigures
 from index.reload import ReloadResult, format_number, report_lines
+
+#: In ``/status``, a 👎 question and its first quote are cut to these lengths.
+MAX_STATUS_QUESTION_CHARS = 80
+MAX_STATUS_QUOTE_CHARS = 100
 
 ADMIN_TEXTS: dict[Language, dict[str, str]] = {
     "id": {
@@ -61,6 +66,7 @@ class StatusFigures:
     zone: ZoneInfo
     # With the cross-encoder: (questions it read again, questions that skipped it) today.
     rereading_today: tuple[int, int] | None = None
+    votes: FeedbackFigures | None = None  #: readers' 👍 / 👎, all of them
 
 
 def admin_text(key: str, language: Language, **values: str) -> str:
@@ -85,7 +91,7 @@ def reload_failed_html(error: str, language: Language = "id") -> str:
 
 
 def status_html(figures: StatusFigures) -> str:
-    """``/status`` (in Indonesian, as the reload report): index figures, uptime, questions."""
+    """``/status`` (in Indonesian, as the reload report): index, uptime, questions, votes."""
     stats = figures.stats
     version = int(str(stats.get("version") or 0))
     lines = [
@@ -106,11 +112,37 @@ def status_html(figures: StatusFigures) -> str:
             f"Cross-encoder hari ini: {format_number(reread)} dibaca ulang · "
             f"{format_number(skipped)} dilewati karena antre"
         )
+    if figures.votes is not None:
+        lines += _votes_lines(figures.votes)
     if version != figures.serving_version:
         lines.append(f"Versi {version} sudah dibangun tetapi belum dipakai: kirim /reload.")
     if figures.reload_running:
         lines.append("⏳ Pemuatan ulang sedang berjalan.")
     return "\n".join(lines)
+
+
+def _votes_lines(votes: FeedbackFigures) -> list[str]:
+    """The share of 👍 among readers' votes, then the latest 👎: question and first quote."""
+    if votes.up_share is None:
+        return ["Suara pembaca: belum ada"]
+    lines = [
+        f"Suara pembaca: {format_number(100 * votes.up_share, 0)}% 👍 "
+        f"({format_number(votes.up)} dari {format_number(votes.votes)} suara; "
+        f"{format_number(votes.down)} 👎)"
+    ]
+    if votes.latest_down:
+        lines.append("👎 terbaru:")
+    for down in votes.latest_down:
+        question = html.escape(_cut(down.question, MAX_STATUS_QUESTION_CHARS))
+        quote = html.escape(_cut(down.first_quote, MAX_STATUS_QUOTE_CHARS))
+        lines.append(f"• <i>{question}</i> → “{quote}”")
+    return lines
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _fit(headline: str, lines: Sequence[str], language: Language) -> str:

@@ -14,6 +14,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackContext,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -24,12 +25,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, handlers
+from bot import admin, feedback, handlers
 from bot.guards import QuestionRateLimit, SeenUpdates, schedule_claim_pruning
 from bot.jobs import Clock, DailySummaries, start_daily_summaries
 from bot.metrics import BotMetrics, MetricsServer
 from bot.redact import redact_secrets
 from config.settings import Settings
+from index.feedback import FeedbackStore
 from index.search import Searcher
 from index.service import load_searcher
 from index.store import create_schema, make_engine
@@ -50,6 +52,7 @@ class BotData:
         self.seen_updates = SeenUpdates()  # Telegram may deliver an update twice
         # ... and to another worker: claims in the shared database (set up in ``post_init``).
         self.update_claims: UpdateClaims | None = None
+        self.feedback: FeedbackStore | None = None  # answers kept for 👍 / 👎, and the votes
         self.rate_limit = QuestionRateLimit(0)  # questions per user per minute
         self.metrics = BotMetrics()  # for Prometheus; served with TANYA_METRICS_PORT
         self.metrics_server: MetricsServer | None = None
@@ -143,6 +146,7 @@ def build_application(
         engine = make_engine(settings.sqlalchemy_url)
         await asyncio.to_thread(create_schema, engine)
         application.bot_data.update_claims = UpdateClaims(engine)
+        application.bot_data.feedback = FeedbackStore(engine)
         await start_daily_summaries(application, clock=clock, engine=engine)
         for language, commands in COMMANDS.items():
             await application.bot.set_my_commands(
@@ -152,6 +156,7 @@ def build_application(
         admin.schedule_reloads(application)
         admin.schedule_index_checks(application)
         schedule_claim_pruning(application)
+        feedback.schedule_answer_pruning(application)
 
     async def post_shutdown(application: BotApplication) -> None:
         if application.bot_data.metrics_server is not None:
@@ -217,4 +222,5 @@ def add_handlers(application: BotApplication) -> None:
         MessageHandler(fresh & filters.ChatType.GROUPS & filters.TEXT, handlers.ask_group)
     )
     application.add_handler(InlineQueryHandler(handlers.answer_inline))
+    application.add_handler(CallbackQueryHandler(feedback.record_vote))  # every press answered
     application.add_error_handler(handlers.on_error)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Message
+from telegram import InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 log = logging.getLogger(__name__)
@@ -22,8 +22,14 @@ REPLY_ATTEMPTS = 4
 FIRST_PAUSE_SECONDS = 0.5
 
 
-async def reply_html(message: Message, html: str, *, do_quote: bool) -> Message | None:
-    """Reply to ``message``; None when the reply timed out (it may have arrived).
+async def reply_html(
+    message: Message,
+    html: str,
+    *,
+    do_quote: bool,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Reply to ``message`` (with ``reply_markup``'s buttons); None when the reply timed out.
 
     Raises:
         NetworkError: Telegram failed ``REPLY_ATTEMPTS`` times in a row.
@@ -32,7 +38,7 @@ async def reply_html(message: Message, html: str, *, do_quote: bool) -> Message 
     pause = FIRST_PAUSE_SECONDS
     for attempt in range(1, REPLY_ATTEMPTS + 1):
         try:
-            return await message.reply_html(html, do_quote=do_quote)
+            return await message.reply_html(html, do_quote=do_quote, reply_markup=reply_markup)
         except TimedOut:
             log.warning(
                 "reply to chat %s timed out; not sent again (Telegram may have delivered it)",

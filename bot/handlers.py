@@ -20,7 +20,7 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import Conflict, NetworkError, TimedOut
 from telegram.ext import ApplicationHandlerStop
 
-from bot import delivery
+from bot import delivery, feedback
 from bot.admin import is_admin
 from bot.admin_replies import admin_text
 from bot.guards import Verdict
@@ -183,14 +183,22 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
     if not await _within_rate_limit(update, context):
         return
     limit = context.settings.max_answer_sentences
+    searcher = context.searcher  # one version for the answer and its record, even mid-swap
     # Embedding and search block for tens of milliseconds: keep them off the event loop.
     cited = await asyncio.to_thread(
-        answer_with_sources, context.searcher, question, limit=limit, arrived=arrived
+        answer_with_sources, searcher, question, limit=limit, arrived=arrived
     )
     answer = cited.answer
     in_group = message.chat.type != ChatType.PRIVATE
     reply = answer_html(answer, language, sources=cited.sources)
-    await delivery.reply_html(message, reply, do_quote=in_group)
+    buttons = await feedback.vote_buttons(
+        context,
+        answer,
+        index_version=searcher.version,
+        chat_id=message.chat.id,
+        asked_by=update.effective_user.id if update.effective_user else None,
+    )
+    await delivery.reply_html(message, reply, do_quote=in_group, reply_markup=buttons)
     _count_question(context, answer, arrived=arrived)
 
 

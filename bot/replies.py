@@ -84,6 +84,11 @@ TEXTS: dict[Language, dict[str, str]] = {
         ),
         "summary_empty": "Belum ada artikel untuk diringkas.",
         "summary_footer": "Berhenti berlangganan: /berhenti",
+        "vote_recorded": "Terima kasih, suara Anda tercatat.",
+        "vote_changed": "Terima kasih, suara Anda diubah menjadi {vote}.",
+        "vote_unchanged": "Suara Anda ({vote}) sudah tercatat.",
+        "vote_unknown": "Jawaban ini sudah tidak tersimpan; suara tidak dapat dicatat.",
+        "vote_failed": "Maaf, suara Anda belum dapat dicatat. Silakan coba lagi sebentar lagi.",
     },
     "en": {
         "start": (
@@ -139,6 +144,11 @@ TEXTS: dict[Language, dict[str, str]] = {
         ),
         "summary_empty": "There are no articles to summarise yet.",
         "summary_footer": "Unsubscribe: /unsubscribe",
+        "vote_recorded": "Thank you, your vote is recorded.",
+        "vote_changed": "Thank you, your vote is now {vote}.",
+        "vote_unchanged": "Your vote ({vote}) is already recorded.",
+        "vote_unknown": "This answer is no longer kept; the vote cannot be recorded.",
+        "vote_failed": "Sorry, your vote could not be recorded. Please try again in a moment.",
     },
 }
 

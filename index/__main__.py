@@ -1,4 +1,4 @@
-"""``python -m index build | stats | eval | tune``: the index from the shell."""
+"""``python -m index build | stats | eval | tune | feedback``: the index from the shell."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from index.evaluate import (
     read_questions,
     write_article_passages,
 )
+from index.feedback import export_votes
 from index.ranker import CROSS_RANKER_FILE, RANKER_FILE, Ranker
 from index.reload import collect_garbage, reload_index, report_lines
 from index.stats import index_stats
@@ -98,6 +99,23 @@ def _stats(settings: Settings, args: argparse.Namespace) -> int:
     else:
         for key, value in stats.items():
             print(f"{key}: {value}")
+    return 0
+
+
+def _feedback(settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_engine(settings.sqlalchemy_url)
+    counts = export_votes(engine, helpful=args.export, wrong=args.wrong)
+    engine.dispose()
+    wrong = (
+        f"written to {args.wrong}"
+        if args.wrong
+        else "left out (--wrong FILE writes them, to be labelled)"
+    )
+    print(
+        f"{counts.helpful} voted answers with more 👍 than 👎 written to {args.export} "
+        f"(score them with: python -m index eval --questions {args.export} ...); "
+        f"{counts.wrong} with as many 👎 or more {wrong}"
+    )
     return 0
 
 
@@ -509,6 +527,25 @@ def main(argv: list[str] | None = None) -> int:
         "judge a change here, not on dev",
     )
     tu.set_defaults(run=_tune)
+    fb = commands.add_parser(
+        "feedback", help="export readers' 👍 / 👎 on answers as eval questions (a dev set)"
+    )
+    fb.add_argument(
+        "--export",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="write the answers with more 👍 than 👎 here, one eval question per line: "
+        "answers = the first quoted sentence, article_id = its article",
+    )
+    fb.add_argument(
+        "--wrong",
+        type=Path,
+        metavar="FILE",
+        help="write the others here, in the same format with answers empty and wrong = the "
+        "first quoted sentence readers voted down (for a person to label)",
+    )
+    fb.set_defaults(run=_feedback)
     args = parser.parse_args(argv)
     if args.run is _tune and not (args.set or args.contexts):
         parser.error("tune needs train questions: --set or --contexts")

@@ -13,8 +13,10 @@ queries for the current articles must filter on it (``store.LIVE``).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Column,
     DateTime,
@@ -168,5 +170,41 @@ class UpdateClaim(SQLModel, table=True):
     chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     claimed_at: dt.datetime = Field(
+        default_factory=utc_now, sa_column=Column(AwareDateTime(), nullable=False, index=True)
+    )
+
+
+class AnswerRecord(SQLModel, table=True):
+    """An answer the bot sent in a chat, kept so that a reader's vote on it says what was judged.
+
+    Its id is what the vote buttons under the answer carry. ``quotes`` holds the quoted
+    sentences, best first: ``{"text", "article_key", "path", "line"}`` each.
+    """
+
+    __table_args__ = {"sqlite_autoincrement": True}  # an old button never names a newer answer
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str
+    quotes: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    index_version: int
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    asked_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    answered_at: dt.datetime = Field(
+        default_factory=utc_now, sa_column=Column(AwareDateTime(), nullable=False, index=True)
+    )
+
+
+class AnswerVote(SQLModel, table=True):
+    """One reader's 👍 or 👎 on one answer: a row per reader and answer, changed when they change it."""
+
+    __table_args__ = (UniqueConstraint("answer_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answerrecord.id", index=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    vote: str  # "up" or "down"
+    voted_at: dt.datetime = Field(
         default_factory=utc_now, sa_column=Column(AwareDateTime(), nullable=False, index=True)
     )

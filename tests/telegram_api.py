@@ -13,6 +13,9 @@ time, again after ``webhook_retry_seconds`` until the bot answers 2xx) instead o
 ``drop_next`` (no answer at all) inject faults, ``repeat_update`` delivers an update twice
 (``deliver_again``: one the webhook answered already); ``block_bot`` and
 ``migrate_to_supergroup`` make a chat answer as a blocked or migrated one does.
+``send_callback_query`` presses an inline button; ``wait_for_callback_answer`` returns what the
+bot answered (answerCallbackQuery), and ``unanswered_callback_queries`` lists presses it left
+unanswered (Telegram's client shows a spinner until the answer comes).
 
 Example:
     async with BotApiServer() as api:
@@ -176,6 +179,23 @@ class InlineAnswer:
 
 
 @dataclass
+class CallbackAnswer:
+    """The bot's answer to a callback query (answerCallbackQuery).
+
+    Attributes:
+        query_id: The callback query answered.
+        text: The ``text`` parameter: the notification shown to the user (None: nothing).
+        show_alert: The ``show_alert`` parameter (False when left out).
+        params: All parameters of the call.
+    """
+
+    query_id: str
+    text: str | None
+    show_alert: bool
+    params: Json
+
+
+@dataclass
 class WebhookDelivery:
     """One POST of an update to the bot's webhook.
 
@@ -271,7 +291,9 @@ class BotApiServer:
         self._update_ids = itertools.count(first_update_id)
         self._first_message_id = first_message_id
         self._allowed_updates: list[str] | None = None
+        # Callback queries not answered yet, and the answers the bot gave.
         self._callback_queries: set[str] = set()
+        self.callback_answers: list[CallbackAnswer] = []
         # Inline queries not answered yet, and the answers the bot gave.
         self._inline_queries: set[str] = set()
         self.inline_answers: list[InlineAnswer] = []
@@ -414,10 +436,17 @@ class BotApiServer:
         return web.json_response(body, status=status)
 
     def _check_rules(self, method: str, params: Json) -> None:
-        """The checks beyond the spec: known chats, text length and formatting."""
+        """The checks beyond the spec: known chats, text length and formatting, button data."""
         for key in ("chat_id", "from_chat_id"):
             if key in params:
                 self._chat(params[key])
+        for row in params.get("reply_markup", {}).get("inline_keyboard", []):
+            for button in row:
+                if (
+                    "callback_data" in button
+                    and not 1 <= len(button["callback_data"].encode()) <= 64
+                ):
+                    raise bad_request("BUTTON_DATA_INVALID")
         if "parse_mode" in self.spec.fields(method):
             for key, limit in _TEXT_LIMITS.items():
                 if key in params:
@@ -690,7 +719,17 @@ class BotApiServer:
             raise bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
             )
+        if len(params.get("text", "")) > 200:  # the spec: 0-200 characters
+            raise bad_request("MESSAGE_TOO_LONG")
         self._callback_queries.discard(params["callback_query_id"])
+        self.callback_answers.append(
+            CallbackAnswer(
+                query_id=params["callback_query_id"],
+                text=params.get("text"),
+                show_alert=params.get("show_alert", False),
+                params=params,
+            )
+        )
         return True
 
     async def _answer_inline_query(self, params: Json) -> bool:
@@ -1076,6 +1115,28 @@ class BotApiServer:
         self._callback_queries.add(query_id)
         self.enqueue_update({"callback_query": query})
         return query
+
+    async def wait_for_callback_answer(
+        self, query: Json, *, timeout: float = 10.0
+    ) -> CallbackAnswer:
+        """Waits for the bot's answer to ``query`` (from `send_callback_query`) and returns it."""
+
+        def answer() -> CallbackAnswer | None:
+            return next((a for a in self.callback_answers if a.query_id == query["id"]), None)
+
+        if not await self._wait_until(lambda: answer() is not None, timeout):
+            raise TimeoutError(
+                f"no answer to callback query {query['data']!r} within {timeout}s.\n"
+                f"{self.describe_calls()}"
+            )
+        found = answer()
+        assert found is not None
+        return found
+
+    @property
+    def unanswered_callback_queries(self) -> set[str]:
+        """Ids of the callback queries the bot has not answered (yet)."""
+        return set(self._callback_queries)
 
     def enable_inline_mode(self) -> None:
         """Switches inline mode on, as ``/setinline`` with BotFather does."""

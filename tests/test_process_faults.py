@@ -178,6 +178,7 @@ async def test_read_only_database_reload_tells_the_admin_and_questions_go_on(
         assert "still answered from the current index" in failed.plain_text
         [answer] = await say(api, USER, MISSION_QUESTION)
         assert answer.plain_text.split("\n")[0] == MISSION_ANSWER
+        assert answer.reply_markup is None  # the answer could not be kept for votes: no buttons
         [new] = await say(api, USER, NEW_QUESTION)
         assert "15.700" not in new.plain_text
         assert application.bot_data.searcher is not None

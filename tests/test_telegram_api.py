@@ -581,9 +581,28 @@ async def test_callback_query_is_answered_once(
     )
     assert sent["result"]["reply_markup"] == markup
     query = api.send_callback_query(USER, sent["result"]["message_id"], "more")
+    assert api.unanswered_callback_queries == {query["id"]}
+    too_long = {"callback_query_id": query["id"], "text": "x" * 201}
+    assert_error(await call(client, api, "answerCallbackQuery", too_long), 400, "MESSAGE_TOO_LONG")
     answer = {"callback_query_id": query["id"], "text": "Oke"}
     assert (await call(client, api, "answerCallbackQuery", answer))[0] == 200
     assert_error(await call(client, api, "answerCallbackQuery", answer), 400, "query is too old")
+    [answered] = api.callback_answers
+    assert (answered.query_id, answered.text, answered.show_alert) == (query["id"], "Oke", False)
+    assert (await api.wait_for_callback_answer(query)) is answered
+    assert api.unanswered_callback_queries == set()
+
+
+async def test_callback_data_must_be_1_to_64_bytes(
+    api: BotApiServer, client: httpx.AsyncClient
+) -> None:
+    for data in ("", "é" * 33):  # 0 bytes, 66 bytes
+        markup = {"inline_keyboard": [[{"text": "Lagi", "callback_data": data}]]}
+        params = {"chat_id": USER, "text": "x", "reply_markup": markup}
+        assert_error(await call(client, api, "sendMessage", params), 400, "BUTTON_DATA_INVALID")
+    markup = {"inline_keyboard": [[{"text": "Lagi", "callback_data": "é" * 32}]]}  # 64 bytes
+    params = {"chat_id": USER, "text": "x", "reply_markup": markup}
+    assert (await call(client, api, "sendMessage", params))[0] == 200
 
 
 async def test_chat_action_must_be_known(api: BotApiServer, client: httpx.AsyncClient) -> None:

@@ -188,7 +188,11 @@ async def test_webhook_refuses_requests_without_the_secret_and_answers_telegrams
         [set_webhook] = api.calls_to("setWebhook")
         assert set_webhook.params["url"] == hook
         assert set_webhook.params["secret_token"] == SECRET
-        assert set_webhook.params["allowed_updates"] == ["message", "inline_query"]
+        assert set_webhook.params["allowed_updates"] == [
+            "message",
+            "inline_query",
+            "callback_query",
+        ]
 
         # Someone who found the URL posts an update of their own: refused, never answered.
         sender = {"id": USER, "is_bot": False, "first_name": "Ani"}
