@@ -256,6 +256,8 @@ _NOT_NAMES = frozenset(
         *"senin selasa rabu kamis jumat jum'at sabtu minggu ahad rp wib wita wit".split(),
     }
 )
+# A company's legal form, standing apart from its name only when something came between.
+_LEGAL_FORMS = frozenset({"tbk", "persero", "ltd", "inc", "corp", "plc", "llc", "gmbh"})
 #: Offices and ranks: what follows may be the office's place or body before the name
 #: ("Menteri Keuangan Sri Mulyani"), so a name after one is sure only when the question
 #: holds those words.
@@ -354,6 +356,8 @@ def names(sentence: str, question_words: frozenset[str]) -> Found:
     doubtful = 0
     for run in _runs(sentence):
         taken = list(run.words)
+        if all(word.group(0).lower() in _LEGAL_FORMS for word in taken):
+            continue  # the "Tbk" of "PT <Maju & Jaya> Tbk"
         before = sentence[: taken[0].start()]
         place = _PLACE_BEFORE.search(before)
         if place is not None and place.group("prep").lower() in {"di", "ke"}:

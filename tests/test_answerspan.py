@@ -6,6 +6,7 @@ import pytest
 
 from index.answerspan import answer_span
 from index.questions import answer_kind, formal_question
+from index.search import Searcher
 from index.tokens import words
 
 
@@ -236,3 +237,25 @@ def test_a_doubtful_phrase_leaves_nothing_marked(question: str, sentence: str) -
 )
 def test_a_question_word_without_a_phrase_kind_marks_nothing(question: str) -> None:
     assert marked(question, "Sebanyak 11.000 tentara dikirim ke Jakarta pada Senin (8/1).") is None
+
+
+def test_a_company_s_legal_form_alone_is_no_name() -> None:
+    sentence = "Saham PT <Maju & Jaya> Tbk naik 7,5 persen di Bursa Efek Indonesia."
+    assert marked("siapa yang sahamnya naik di PT Maju & Jaya?", sentence) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("siapa direktur utama PT Maju & Jaya?", "Rina Hartono"),
+        ("kapan KCNA mengungkap pesan Putin?", "Jumat (27/12/2024)"),
+        ("di mana Putin bertemu Kim Jong-un?", "di Pyongyang"),
+    ],
+)
+def test_the_searcher_marks_the_answer_in_its_quotes(
+    searcher: Searcher, question: str, answer: str
+) -> None:
+    found = searcher.answer(question)
+    assert found.answered
+    shown = [quote.text[slice(*quote.mark)] for quote in found.quotes if quote.mark]
+    assert answer in shown
