@@ -1,6 +1,8 @@
 """Pure functions from answers to what the user reads: Telegram HTML or plain text.
 
-Every article word is escaped; a reply never exceeds Telegram's 4096 characters.
+Every article word is escaped; a reply never exceeds Telegram's 4096 characters. In HTML, the
+words of a quote that answer the question word (``Quote.mark``) are bold; the quote's text is
+the same with or without them.
 """
 
 from __future__ import annotations
@@ -168,10 +170,26 @@ def _shorten(sentence: str, limit: int = MAX_QUOTE_CHARS) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 
+def _quoted_html(quote: Quote) -> str:
+    """The quote's text (cut if too long), escaped, with its marked answer in bold.
+
+    A mark the cut would split or drop is left out: the bold words are always whole.
+    """
+    shown = _shorten(quote.text)
+    kept = len(shown) if shown == quote.text else len(shown) - 1  # before the "…"
+    if quote.mark is None or not 0 <= quote.mark[0] < quote.mark[1] <= kept:
+        return html.escape(shown)
+    start, end = quote.mark
+    return (
+        f"{html.escape(shown[:start])}<b>{html.escape(shown[start:end])}</b>"
+        f"{html.escape(shown[end:])}"
+    )
+
+
 def _quote_html(quote: Quote, language: Language) -> str:
     """One quote in a blockquote, the line it stands on under it, and other articles having it."""
     line = f"<i>{TEXTS[language]['line']} {quote.line}</i>"
-    block = f"<blockquote>{html.escape(_shorten(quote.text))}</blockquote>\n{line}"
+    block = f"<blockquote>{_quoted_html(quote)}</blockquote>\n{line}"
     if quote.also:
         others = "; ".join(
             f"<b>{html.escape(_shorten(other.title, MAX_TITLE_CHARS))}</b> "

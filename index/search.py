@@ -34,6 +34,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from config.settings import Settings
+from index.answerspan import answer_span
 from index.cleaning import visible
 from index.embedder import Embedder
 from index.features import FEATURES, ParsedQuestion, sentence_features
@@ -85,6 +86,9 @@ class Quote:
     url: str | None = None
     # The same sentence where other articles have it too (wire copy republished), best first.
     also: tuple[Quote, ...] = ()
+    # Character offsets in ``text`` of the words that answer the question word ("11.000
+    # tentara" for "berapa"), when exactly one phrase can: ``index.answerspan``.
+    mark: tuple[int, int] | None = None
 
     @classmethod
     def of(cls, row: SentenceRow, score: float) -> Quote:
@@ -156,6 +160,7 @@ class Ranking:
     confident: bool
     has_words: bool = True
     reread: bool | None = None  # as ``Answer.reread``
+    question_words: frozenset[str] = frozenset()  # the question's words, as it was searched
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +359,8 @@ class Searcher:
         """The best sentences answering ``question``, or ``answered=False`` when none does.
 
         A sentence several articles share is quoted once, with the others' sources in
-        ``Quote.also``; the ``limit`` quotes are distinct sentences. ``arrived``: see
+        ``Quote.also``; the ``limit`` quotes are distinct sentences. Each quote's ``mark`` is
+        the phrase that answers the question word, when it is sure. ``arrived``: see
         :meth:`rank`.
         """
         ranking = self.rank(
@@ -368,7 +374,12 @@ class Searcher:
                 has_words=ranking.has_words,
                 reread=ranking.reread,
             )
-        quotes = merge_repeated(ranking.quotes)[:limit]
+        quotes = tuple(
+            dataclasses.replace(
+                quote, mark=answer_span(quote.text, ranking.kind, ranking.question_words)
+            )
+            for quote in merge_repeated(ranking.quotes)[:limit]
+        )
         return Answer(
             question=question,
             answered=True,
@@ -439,7 +450,13 @@ class Searcher:
             Quote.of(found.rows[i], score)
             for i, score in zip(ordering.order[:limit], ordering.scores[:limit], strict=True)
         )
-        return Ranking(kind=found.query.kind, quotes=quotes, confident=confident, reread=reread)
+        return Ranking(
+            kind=found.query.kind,
+            quotes=quotes,
+            confident=confident,
+            reread=reread,
+            question_words=frozenset(found.query.words),
+        )
 
     def candidates(self, question: str) -> Candidates:
         """The sentences worth scoring for ``question``, with their features (unranked)."""

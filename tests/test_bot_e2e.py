@@ -190,6 +190,39 @@ async def test_article_html_is_escaped(api: BotApiServer, bot: BotApplication) -
     assert "naik 7,5 persen" in reply.plain_text.split("\n")[0]
 
 
+async def test_the_number_that_answers_berapa_is_bold_and_the_quote_unchanged(
+    api: BotApiServer, bot: BotApplication
+) -> None:
+    api.private_chat(USER)
+    reply = await ask(api, MISSION_QUESTION)
+    assert reply.text.startswith(
+        "<blockquote>Kim Jong-un dituduh menempatkan <b>11.000 tentara</b> Korea Utara untuk"
+    )
+    assert reply.plain_text.split("\n")[0] == MISSION_ANSWER  # the quote, word for word
+    start = MISSION_ANSWER.index("11.000 tentara")
+    bold = {"type": "bold", "offset": start, "length": len("11.000 tentara")}
+    assert bold in reply.message["entities"]
+    # Only the answer is marked: the other quotes hold no number of soldiers.
+    assert reply.text.count("<b>") == 1 + reply.text.count("📰 <b>")
+
+
+async def test_a_marked_answer_beside_escaped_article_html_stays_valid(
+    api: BotApiServer, bot: BotApplication
+) -> None:
+    api.private_chat(USER)
+    reply = await ask(api, "berapa persen saham Maju & Jaya naik?")
+    first = reply.plain_text.split("\n")[0]
+    assert first == (
+        "Saham PT <Maju & Jaya> Tbk naik 7,5 persen pada perdagangan Senin (6/1/2025) di Bursa "
+        "Efek Indonesia."
+    )
+    assert reply.text.startswith(
+        "<blockquote>Saham PT &lt;Maju &amp; Jaya&gt; Tbk naik <b>7,5 persen</b> pada"
+    )
+    bold = {"type": "bold", "offset": first.index("7,5 persen"), "length": len("7,5 persen")}
+    assert bold in reply.message["entities"]  # the stand-in parsed it: valid Telegram HTML
+
+
 async def test_html_in_question_is_harmless(api: BotApiServer, bot: BotApplication) -> None:
     api.private_chat(USER)
     reply = await ask(api, 'berapa tentara <Korea Utara> & "dikirim"?')

@@ -57,6 +57,19 @@ async def test_an_inline_question_offers_the_quote_and_its_source(
     assert api.sent_messages == []  # an inline answer is no message of the bot's
 
 
+async def test_an_inline_result_marks_the_number_that_answers_berapa(
+    api: BotApiServer, bot: BotApplication
+) -> None:
+    api.enable_inline_mode()
+    answer = await inline(api, MISSION_QUESTION)
+    content = answer.results[0]["input_message_content"]
+    assert content["message_text"].startswith(
+        "<blockquote>Kim Jong-un dituduh menempatkan <b>11.000 tentara</b> Korea Utara"
+    )
+    assert answer.message_texts[0].split("\n")[0] == MISSION_ANSWER
+    assert answer.results[0]["title"] == MISSION_ANSWER  # the list shows plain text
+
+
 async def test_results_are_in_indonesian_for_every_reader(
     api: BotApiServer, bot: BotApplication
 ) -> None:

@@ -6,7 +6,14 @@ import datetime as dt
 import html
 from dataclasses import replace
 
-from bot.replies import MAX_MESSAGE_CHARS, answer_html, answer_plain, language_for, telegram_length
+from bot.replies import (
+    MAX_MESSAGE_CHARS,
+    answer_html,
+    answer_plain,
+    inline_results,
+    language_for,
+    telegram_length,
+)
 from index.questions import AnswerKind
 from index.search import Answer, Quote
 from index.sources import ArticleSource
@@ -238,3 +245,55 @@ def test_grouped_reply_stays_under_telegram_limit() -> None:
     assert telegram_length(visible) <= MAX_MESSAGE_CHARS
     assert 2 <= reply.count("<blockquote>") < 10  # some fit, not all
     assert reply.count("📰") == 2  # each article's source once, even though they alternate
+
+
+def _unmarked(reply: str) -> str:
+    """``reply`` with the first bold tags taken out: the mark's, which comes before any title."""
+    start = reply.index("<b>")
+    end = reply.index("</b>", start)
+    return reply[:start] + reply[start + 3 : end] + reply[end + 4 :]
+
+
+def test_the_marked_answer_is_bold_and_the_quote_unchanged() -> None:
+    text = "Kim Jong-un dituduh menempatkan 11.000 tentara di perbatasan."
+    start = text.index("11.000 tentara")
+    marked = _quote(text, mark=(start, start + len("11.000 tentara")))
+    reply = answer_html(_answer(marked))
+    assert "<blockquote>Kim Jong-un dituduh menempatkan <b>11.000 tentara</b> di" in reply
+    assert _unmarked(reply) == answer_html(_answer(_quote(text)))
+    visible, entities = parse_html(reply)
+    assert visible.splitlines()[0] == text
+    bold = {"type": "bold", "offset": start, "length": len("11.000 tentara")}
+    assert bold in entities
+    # The terminal's plain text has no markup, and the same words.
+    assert answer_plain(_answer(marked)) == answer_plain(_answer(_quote(text)))
+
+
+def test_a_mark_next_to_characters_html_needs_escaped_stays_valid() -> None:
+    text = 'Saham PT <Maju & Jaya> naik 7,5% & "Rp 5 juta" <lagi>.'
+    for phrase in ("7,5%", "<Maju & Jaya>", '"Rp 5 juta"', "<lagi>."):
+        start = text.index(phrase)
+        reply = answer_html(_answer(_quote(text, mark=(start, start + len(phrase)))))
+        assert f"<b>{html.escape(phrase)}</b>" in reply
+        visible, entities = parse_html(reply)  # raises on invalid Telegram HTML
+        assert visible.splitlines()[0] == text
+        assert {"type": "bold", "offset": start, "length": len(phrase)} in entities
+        assert _unmarked(reply) == answer_html(_answer(_quote(text)))
+
+
+def test_a_mark_the_cut_of_a_long_quote_would_split_is_left_out() -> None:
+    text = "kata " * 400 + "berjumlah 35 orang."
+    late = text.index("35 orang")
+    reply = answer_html(_answer(_quote(text, mark=(late, late + len("35 orang")))))
+    assert "35 orang" not in reply and reply.count("<b>") == 1  # only the source's title
+    early = _quote("35 orang " + text, mark=(0, len("35 orang")))
+    assert answer_html(_answer(early)).startswith("<blockquote><b>35 orang</b> kata kata")
+
+
+def test_inline_results_show_the_mark_too() -> None:
+    text = "Banjir merendam 35 rumah di Jakarta Timur."
+    start = text.index("35 rumah")
+    [result] = inline_results(_answer(_quote(text, mark=(start, start + len("35 rumah")))))
+    assert result.message_html.startswith("<blockquote>Banjir merendam <b>35 rumah</b> di")
+    assert result.title == text  # the list above the keyboard shows plain text
+    assert _visible(result.message_html).splitlines()[0] == text
