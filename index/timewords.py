@@ -58,9 +58,6 @@ class Period:
     first: dt.date
     last: dt.date
 
-    def __contains__(self, day: object) -> bool:
-        return isinstance(day, dt.date) and self.first <= day <= self.last
-
 
 @dataclass(frozen=True, slots=True)
 class TimedQuestion:
