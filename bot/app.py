@@ -82,6 +82,10 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Bo
             raise RuntimeError("the daily summary is not set up yet")
         return self.bot_data.daily
 
+    def today(self) -> dt.date:
+        """Today in ``TANYA_TIMEZONE``, by the bot's clock (the one the daily summary keeps)."""
+        return self.daily.now().date()
+
 
 BotApplication = Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
@@ -116,7 +120,8 @@ def build_application(
     """The bot, ready for ``run_polling`` (or ``initialize``/``start`` in tests).
 
     Without a ``searcher`` the index is loaded (and built on first start) in ``post_init``.
-    ``clock`` (aware datetimes) is what the daily summary takes as now; default the real time.
+    ``clock`` (aware datetimes) is what the daily summary and questions naming a time
+    ("kemarin", "hari ini") take as now; default the real time.
     """
     if settings.telegram_token is None:
         raise ValueError("TANYA_TELEGRAM_TOKEN is not set")

@@ -32,14 +32,15 @@ from bot.replies import (
     inline_results,
     language_for,
     summary_html,
+    summary_inline_result,
     text,
 )
 from index.sources import answer_with_sources
 from index.store import DatabaseUnavailableError
+from index.timewords import asks_for_todays_news
 
 if TYPE_CHECKING:
     from bot.app import BotContext
-    from index.search import Answer
 
 log = logging.getLogger(__name__)
 
@@ -182,14 +183,24 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
     language = _language(update)
     if not await _within_rate_limit(update, context):
         return
+    in_group = message.chat.type != ChatType.PRIVATE
+    if asks_for_todays_news(question):  # "ada berita apa hari ini?": the day's summary
+        summary = await context.daily.summary_now()
+        await delivery.reply_html(message, summary_html(summary, language), do_quote=in_group)
+        _count_question(context, answered=bool(summary.quotes), arrived=arrived)
+        return
     limit = context.settings.max_answer_sentences
     searcher = context.searcher  # one version for the answer and its record, even mid-swap
     # Embedding and search block for tens of milliseconds: keep them off the event loop.
     cited = await asyncio.to_thread(
-        answer_with_sources, searcher, question, limit=limit, arrived=arrived
+        answer_with_sources,
+        searcher,
+        question,
+        limit=limit,
+        arrived=arrived,
+        today=context.today(),
     )
     answer = cited.answer
-    in_group = message.chat.type != ChatType.PRIVATE
     reply = answer_html(answer, language, sources=cited.sources)
     buttons = await feedback.vote_buttons(
         context,
@@ -199,15 +210,15 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
         asked_by=update.effective_user.id if update.effective_user else None,
     )
     await delivery.reply_html(message, reply, do_quote=in_group, reply_markup=buttons)
-    _count_question(context, answer, arrived=arrived)
+    _count_question(context, answered=answer.answered, reread=answer.reread, arrived=arrived)
 
 
-def _count_question(context: BotContext, answer: Answer, *, arrived: float) -> None:
+def _count_question(
+    context: BotContext, *, answered: bool, arrived: float, reread: bool | None = None
+) -> None:
     """A question replied to, in /status and in the metrics."""
-    context.bot_data.activity.count_question(answered=answer.answered, reread=answer.reread)
-    context.bot_data.metrics.count_question(
-        answered=answer.answered, seconds=time.monotonic() - arrived
-    )
+    context.bot_data.activity.count_question(answered=answered, reread=reread)
+    context.bot_data.metrics.count_question(answered=answered, seconds=time.monotonic() - arrived)
 
 
 async def _within_rate_limit(update: Update, context: BotContext) -> bool:
@@ -231,6 +242,8 @@ MIN_INLINE_QUERY_CHARS = 3
 
 async def answer_inline(update: Update, context: BotContext) -> None:
     """``@bot pertanyaan`` in any chat: up to three quotes to pick from, each with its source.
+
+    A query for today's news ("berita hari ini") offers one result instead: the day's summary.
 
     Results are in Indonesian whatever the reader's language: Telegram may show them to anyone
     typing the same query (``is_personal`` false), and the message goes to a chat of others.
@@ -257,9 +270,21 @@ async def answer_inline(update: Update, context: BotContext) -> None:
         if verdict is not Verdict.ANSWER:
             await query.answer([], cache_time=0, is_personal=True)
             return
-    cited = await asyncio.to_thread(
-        answer_with_sources, context.searcher, question, limit=MAX_INLINE_RESULTS, arrived=arrived
-    )
+    if asks_for_todays_news(question):  # one result: the day's summary
+        summary = await context.daily.summary_now()
+        offered = [summary_inline_result(summary, "id")]
+        answered, reread = bool(summary.quotes), None
+    else:
+        cited = await asyncio.to_thread(
+            answer_with_sources,
+            context.searcher,
+            question,
+            limit=MAX_INLINE_RESULTS,
+            arrived=arrived,
+            today=context.today(),
+        )
+        offered = inline_results(cited.answer, "id", sources=cited.sources)
+        answered, reread = cited.answer.answered, cited.answer.reread
     results = [
         InlineQueryResultArticle(
             id=str(number),
@@ -269,10 +294,10 @@ async def answer_inline(update: Update, context: BotContext) -> None:
                 result.message_html, parse_mode=ParseMode.HTML
             ),
         )
-        for number, result in enumerate(inline_results(cited.answer, "id", sources=cited.sources))
+        for number, result in enumerate(offered)
     ]
     await query.answer(results, cache_time=context.settings.inline_cache_seconds, is_personal=False)
-    _count_question(context, cited.answer, arrived=arrived)
+    _count_question(context, answered=answered, reread=reread, arrived=arrived)
 
 
 def _question_addressed_to_bot(message: Message, username: str, bot_id: int) -> str | None:

@@ -311,6 +311,8 @@ def inline_results(
 ) -> list[InlineResult]:
     """The results of an inline query: one per quote, best first, each with its article's source.
 
+    A result's description names the article's date and publisher, when known, first.
+
     A declined question gets one result that says so, and sends the question with the answer a
     chat would have got.
     """
@@ -329,7 +331,17 @@ def inline_results(
     results = []
     for quote in answer.quotes[:MAX_INLINE_RESULTS]:
         source = source_of[quote.article_key]
-        facts = [source.title, source.file, f"{TEXTS[language]['line']} {quote.line}"]
+        # The date and publisher first: picking one of several articles, the reader looks
+        # for the newest.
+        dated = [day_month_year(source.date, language)] if source.date else []
+        published = [source.publisher] if source.publisher else []
+        facts = [
+            *dated,
+            *published,
+            source.title,
+            source.file,
+            f"{TEXTS[language]['line']} {quote.line}",
+        ]
         results.append(
             InlineResult(
                 title=_shorten(quote.text, MAX_INLINE_TITLE_CHARS),
@@ -338,6 +350,17 @@ def inline_results(
             )
         )
     return results
+
+
+def summary_inline_result(summary: Summary, language: Language = "id") -> InlineResult:
+    """The one result offered to an inline query asking for today's news: the summary."""
+    message = summary_html(summary, language)
+    title, _, rest = html.unescape(_strip_tags(message)).partition("\n\n")
+    return InlineResult(
+        title=_shorten(title, MAX_INLINE_TITLE_CHARS),
+        description=_shorten(" ".join(rest.split()), MAX_INLINE_TITLE_CHARS),
+        message_html=message,
+    )
 
 
 def _cited_plain(

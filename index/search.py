@@ -18,6 +18,7 @@ never queued.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import math
 import re
@@ -50,6 +51,7 @@ from index.ranker import (
 )
 from index.shortforms import ShortForms, load_definitions, shipped, shipped_list
 from index.store import SentenceRow, lead_tokens, make_engine, sentence_rows
+from index.timewords import prefer_by_time, read_time
 from index.tokens import WORD, root_words, tokenize, words
 from index.vectors import VectorIndex
 from index.versions import current_version, load_version, version_folder
@@ -84,6 +86,7 @@ class Quote:
     article_key: str
     attribution: str | None = None
     url: str | None = None
+    date: dt.date | None = None  # the article's date, when it has one
     # The same sentence where other articles have it too (wire copy republished), best first.
     also: tuple[Quote, ...] = ()
     # Character offsets in ``text`` of the words that answer the question word ("11.000
@@ -102,6 +105,7 @@ class Quote:
             article_key=row.article_key,
             attribution=row.attribution,
             url=row.url,
+            date=row.date,
         )
 
 
@@ -286,6 +290,7 @@ class Searcher:
         max_question_chars: int = 500,
         cross_encoder_max_wait: float = MAX_WAIT,
         shortforms: ShortForms | None = None,
+        zone: dt.tzinfo = dt.UTC,
     ) -> None:
         self.embedder = embedder
         self.vectors = vectors
@@ -302,6 +307,8 @@ class Searcher:
         self.shortforms = shortforms or shipped()
         #: Turns at the cross-encoder, and the counts of questions read again and skipped.
         self.rereading = Rereading(cross_encoder_max_wait)
+        #: Where "today" is when a question names a time and the caller gives no date.
+        self.zone = zone
 
     @property
     def reads_again(self) -> bool:
@@ -351,20 +358,35 @@ class Searcher:
                     *load_definitions(version_folder(settings.index_dir, version)),
                 ]
             ),
+            zone=settings.zone,
         )
         searcher.version = version
         return searcher
 
-    def answer(self, question: str, *, limit: int = 3, arrived: float | None = None) -> Answer:
+    def answer(
+        self,
+        question: str,
+        *,
+        limit: int = 3,
+        arrived: float | None = None,
+        today: dt.date | None = None,
+    ) -> Answer:
         """The best sentences answering ``question``, or ``answered=False`` when none does.
 
         A sentence several articles share is quoted once, with the others' sources in
         ``Quote.also``; the ``limit`` quotes are distinct sentences. Each quote's ``mark`` is
         the phrase that answers the question word, when it is sure. ``arrived``: see
         :meth:`rank`.
+
+        When several articles answer about equally well, the one of the time the question
+        names ("kemarin", "bulan Maret", "2016") comes first, else the most recent
+        (:func:`index.timewords.prefer_by_time`); the ranking and the decision to answer are
+        the weights' alone. ``today``: the day "hari ini" is (default: now in ``zone``).
         """
+        today = today or dt.datetime.now(self.zone).date()
+        timed = read_time(question, today)
         ranking = self.rank(
-            question, limit=max(limit, MERGED_FROM), arrived=arrived, read_declined=False
+            timed.search_text, limit=max(limit, MERGED_FROM), arrived=arrived, read_declined=False
         )
         if not ranking.confident:
             return Answer(
@@ -378,7 +400,9 @@ class Searcher:
             dataclasses.replace(
                 quote, mark=answer_span(quote.text, ranking.kind, ranking.question_words)
             )
-            for quote in merge_repeated(ranking.quotes)[:limit]
+            for quote in merge_repeated(prefer_by_time(ranking.quotes, timed.period, today=today))[
+                :limit
+            ]
         )
         return Answer(
             question=question,

@@ -114,10 +114,15 @@ def article_sources(
 
 
 def answer_with_sources(
-    searcher: Searcher, question: str, *, limit: int = 3, arrived: float | None = None
+    searcher: Searcher,
+    question: str,
+    *,
+    limit: int = 3,
+    arrived: float | None = None,
+    today: dt.date | None = None,
 ) -> SourcedAnswer:
     """:meth:`Searcher.answer`, with the source of each article it quotes."""
-    answer = searcher.answer(question, limit=limit, arrived=arrived)
+    answer = searcher.answer(question, limit=limit, arrived=arrived, today=today)
     if not answer.quotes:
         return SourcedAnswer(answer=answer, sources={})
     with Session(searcher.engine) as session:
