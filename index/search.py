@@ -37,6 +37,7 @@ from sqlmodel import Session
 from config.settings import Settings
 from index.answerspan import answer_span
 from index.cleaning import visible
+from index.colloquial import written_forms
 from index.embedder import Embedder
 from index.features import FEATURES, ParsedQuestion, sentence_features
 from index.lexical import BM25Index
@@ -523,7 +524,10 @@ class Searcher:
         # "timnas" also matches "tim nasional", and "pemadam kebakaran" "damkar": such a word
         # is no typing slip, and is known when the article writes the other form.
         alternatives = self.shortforms.alternatives(tokens)
-        tokens = [token if token in alternatives else self._spelled(token) for token in tokens]
+        tokens = [
+            token if token in alternatives else (tokenize(self._spelled(token)) or [token])[0]
+            for token in tokens
+        ]
         # A word no article has is the rarest of all: it must count against a match, not vanish.
         rarest = math.log1p((len(self.lexical) + 0.5) / 0.5)
         weights = {token: self.lexical.idf(token) or rarest for token in tokens}
@@ -579,7 +583,19 @@ class Searcher:
             or token in root_words()
         ):
             return token
-        return self.lexical.nearest_known(token) or token
+        return self._written(token) or self.lexical.nearest_known(token) or token
+
+    def _written(self, token: str) -> str | None:
+        """The article spelling of a chat-typed word, if the index knows one.
+
+        "nyebar" is "menyebar", "prnh" "pernah" (:mod:`index.colloquial`). Of several, the most common token wins, and of one token's forms the likeliest.
+        """
+        known = []
+        for rank, form in enumerate(written_forms(token)):
+            parts = tokenize(form)
+            if len(parts) == 1 and (idf := self.lexical.idf(parts[0])) > 0:
+                known.append((idf, rank, form))
+        return min(known)[2] if known else None
 
 
 def merge_repeated(quotes: Sequence[Quote]) -> tuple[Quote, ...]:

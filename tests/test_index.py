@@ -190,6 +190,23 @@ def test_a_typing_slip_in_a_question_is_read_as_the_word_the_articles_have(
     assert searcher.candidates("berapa tentara zxqwv dikirim?").query.unknown > 0
 
 
+def test_a_chat_typed_word_is_read_as_the_articles_write_it(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    settings = make_settings(_seeded(tmp_path))
+    build_index(settings, embedder=embedder)
+    searcher = Searcher.open(settings, embedder=embedder)
+    typed = "kim jong un dituduh nempatin brp tentara korea utara"
+    query = searcher.candidates(typed).query
+    # "nempatin" is no word of the index; "menempatkan" is the seed's, so nothing is unknown.
+    assert query.text == "kim jong un dituduh menempatkan berapa tentara korea utara"
+    assert query.unknown == 0.0
+    answer = searcher.answer(typed)
+    assert answer.answered and answer.quotes[0].text == MISSION_ANSWER
+    # A chat form of a word no article has stays as typed, and counts against a match.
+    assert "nyanyiin" in searcher.candidates("kim jong un nyanyiin lagu apa").query.text
+
+
 def test_with_the_cross_encoder_on_the_best_sentences_are_read_again(
     corpus_root: Path, embedder: Embedder
 ) -> None:
