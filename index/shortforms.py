@@ -161,14 +161,29 @@ def load_definitions(folder: Path) -> list[tuple[str, str]]:
 
 
 def shipped_list(path: Path = SHIPPED_FILE) -> list[tuple[str, str]]:
-    """The (short, long) pairs of the shipped list."""
+    """The (short, long) pairs of the shipped list, with its ministries' ministers."""
     pairs = []
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             short, long = line.split("\t", 1)
             pairs.append((short.strip(), long.strip()))
-    return pairs
+    return pairs + _ministers(pairs)
+
+
+def _ministers(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The minister of each ministry in ``pairs`` not listed yet: "kemenag" gives "menag".
+
+    News writes both by one rule: "Kemenag" (Kementerian Agama), "Menag" (Menteri Agama).
+    """
+    listed = {short.lower() for short, _ in pairs}
+    found = []
+    for short, long in pairs:
+        office = long.lower().removeprefix("kementerian ")
+        minister = short.lower().removeprefix("kemen")
+        if office != long.lower() and minister != short.lower() and f"men{minister}" not in listed:
+            found.append((f"men{minister}", f"menteri {office}"))
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,18 @@ def test_shipped_list_is_read_both_ways() -> None:
     assert both.alternatives(tokenize("DPR Daerah"))["daerah"] == {frozenset({"dprd"})}
 
 
+def test_each_ministry_listed_gives_its_minister() -> None:
+    pairs = dict(shipped_list())
+    assert pairs["kemensos"] == "kementerian sosial"
+    assert pairs["mensos"] == "menteri sosial"  # not in the file: made from the ministry
+    assert pairs["menkeu"] == "menteri keuangan"  # in the file, kept as written
+    assert [short for short, _ in shipped_list()].count("menkeu") == 1
+    # A minister's short form is no typing slip of another word: "menag" is not "menang".
+    assert shipped().alternatives(tokenize("menag siapa")) == {
+        "menag": frozenset({frozenset({"menteri", "agama"})})
+    }
+
+
 def test_u22_is_one_way_of_writing() -> None:
     assert tokenize("u22") == tokenize("U-22") == tokenize("U - 22") == ["u", "22"]
     assert words("timnas u22") == ["timnas", "u", "22"]
