@@ -154,10 +154,19 @@ def chat_spelling(question: str) -> str:
     return _WORD.sub(lambda m: CHAT_SPELLING.get(m.group(0), m.group(0)), question.lower())
 
 
+#: Particles a chat sentence carries for its tone alone ("kok", "sih", "dong"): no article
+#: writes them about its subject, so a question loses nothing without them.
+CHAT_PARTICLES = frozenset({"kok", "sih", "dong", "deh", "nih", "tuh", "lho", "loh", "yah", "toh"})
+_PARTICLE = re.compile(
+    r"\s*\b(?:" + "|".join(sorted(CHAT_PARTICLES)) + r")\b(?=\s|[?!.,]|$)", re.IGNORECASE
+)
+
+
 def formal_question(question: str) -> str:
     """``question`` with its chat spellings written out ("brp" -> "berapa", "yg" -> "yang").
 
-    An all-capital word ("GA", "PD") is a name and stays as it is.
+    An all-capital word ("GA", "PD") is a name and stays as it is. Chat particles
+    (``CHAT_PARTICLES``) are left out, unless they are all the question has.
     """
 
     def written_out(match: re.Match[str]) -> str:
@@ -167,7 +176,13 @@ def formal_question(question: str) -> str:
             return word
         return full.capitalize() if word[0].isupper() else full
 
-    return _LATIN_WORD.sub(written_out, question)
+    def particle(match: re.Match[str]) -> str:
+        word = match.group(0).strip()
+        return match.group(0) if word.isupper() and len(word) > 1 else ""
+
+    written = _LATIN_WORD.sub(written_out, question)
+    plain = _PARTICLE.sub(particle, written).lstrip(" ,").strip()
+    return plain if plain else written
 
 
 def answer_kind(question: str) -> AnswerKind:

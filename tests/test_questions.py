@@ -143,6 +143,15 @@ def test_chat_spellings_are_written_out() -> None:
     assert formal_question("Siapa yang membuat 11.000 unit?") == "Siapa yang membuat 11.000 unit?"
 
 
+def test_chat_particles_are_left_out() -> None:
+    assert (
+        formal_question("kok bisa brp org yg ditangkap sih?") == "bisa berapa orang yang ditangkap?"
+    )
+    assert formal_question("deh, siapa pelakunya dong") == "siapa pelakunya"
+    assert formal_question("sih") == "sih"  # nothing else to ask: kept
+    assert formal_question("nihil tuhan") == "nihil tuhan"  # words that begin like one stay
+
+
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
