@@ -103,6 +103,16 @@ def test_an_answer_is_kept_with_its_question_quotes_and_index_version(
     assert keep(store) > answer_id  # every answer has an id of its own
 
 
+def test_a_question_is_kept_as_the_bot_read_it_without_control_characters(
+    store: FeedbackStore,
+) -> None:
+    # PostgreSQL takes no NUL in a text field; a reader's message may hold one.
+    answer_id = keep(store, question="berapa\x00 harga\u200b cabai?\n")
+    with Session(store.engine) as session:
+        record = session.get(AnswerRecord, answer_id)
+    assert record is not None and record.question == "berapa harga cabai?"
+
+
 def test_one_vote_per_reader_and_answer_which_the_reader_may_change(
     store: FeedbackStore,
 ) -> None:
