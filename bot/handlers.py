@@ -29,6 +29,7 @@ from bot.replies import (
     Language,
     answer_html,
     clock_time,
+    help_text,
     inline_results,
     language_for,
     summary_html,
@@ -59,10 +60,14 @@ async def start(update: Update, context: BotContext) -> None:
 async def show_help(update: Update, context: BotContext) -> None:
     """How to ask, in private chats and in groups; admins also see the admin commands."""
     if update.effective_message:
-        help_text = text("help", _language(update), username=context.bot.username)
+        shown = help_text(
+            _language(update),
+            username=context.bot.username,
+            inline=bool(context.bot.supports_inline_queries),
+        )
         if is_admin(update, context.settings):
-            help_text += admin_text("help", _language(update))
-        await update.effective_message.reply_html(help_text)
+            shown += admin_text("help", _language(update))
+        await update.effective_message.reply_html(shown)
 
 
 async def ask_command(update: Update, context: BotContext) -> None:

@@ -41,13 +41,19 @@ TEXTS: dict[Language, dict[str, str]] = {
             "<b>Cara bertanya</b>\n"
             "• Di obrolan pribadi: kirim pertanyaan Anda.\n"
             "• Di grup: sebut saya (@{username}), balas pesan saya, atau pakai "
-            "<code>/tanya pertanyaan</code>.\n\n"
+            "<code>/tanya pertanyaan</code>.\n"
+            "{inline}"
+            "• <i>ada berita apa hari ini?</i> — ringkasan berita hari ini.\n\n"
+            "Tekan 👍 atau 👎 di bawah jawaban untuk memberi tahu apakah kutipannya tepat.\n\n"
             "Saya hanya mengutip kalimat dari artikel; saya tidak mengarang jawaban. "
             "Jika artikel tidak menjawab, saya akan bilang.\n\n"
             "<b>Perintah</b>\n/tanya &lt;pertanyaan&gt; — bertanya\n"
             "/ringkasan — ringkasan berita hari ini\n"
             "/langganan [jam] — ringkasan setiap pagi, atau pada jam pilihan Anda\n"
             "/berhenti — berhenti berlangganan\n/help — bantuan ini"
+        ),
+        "help_inline": (
+            "• Di obrolan mana pun: ketik <code>@{username} pertanyaan</code> dan pilih kutipannya.\n"
         ),
         "not_found": "Maaf, artikel yang saya punya tidak menjawab pertanyaan itu.",
         "no_words": "Tulis pertanyaan Anda dengan kata-kata, misalnya: <i>siapa presiden Rusia?</i>",
@@ -102,13 +108,19 @@ TEXTS: dict[Language, dict[str, str]] = {
             "<b>How to ask</b>\n"
             "• In a private chat: send your question.\n"
             "• In a group: mention me (@{username}), reply to my message, or use "
-            "<code>/tanya question</code>.\n\n"
+            "<code>/tanya question</code>.\n"
+            "{inline}"
+            "• <i>ada berita apa hari ini?</i> — today's news summary.\n\n"
+            "Press 👍 or 👎 under an answer to tell whether the quote was right.\n\n"
             "I only quote sentences from the articles; I never make up an answer. "
             "When the articles do not answer, I say so.\n\n"
             "<b>Commands</b>\n/tanya &lt;question&gt; — ask\n"
             "/summary — today's news summary\n"
             "/subscribe [hour] — the summary every morning, or at the hour you pick\n"
             "/unsubscribe — stop it\n/help — this help"
+        ),
+        "help_inline": (
+            "• In any chat: type <code>@{username} question</code> and pick a quote.\n"
         ),
         "not_found": "Sorry, none of my articles answers that question.",
         "no_words": "Please write your question in words, for example: <i>siapa presiden Rusia?</i>",
@@ -164,6 +176,12 @@ def text(key: str, language: Language, **values: str) -> str:
     """A fixed message (Telegram HTML), with ``values`` escaped into it."""
     escaped = {name: html.escape(value) for name, value in values.items()}
     return TEXTS[language][key].format(**escaped) if escaped else TEXTS[language][key]
+
+
+def help_text(language: Language, *, username: str, inline: bool) -> str:
+    """``/help``, with the line on inline mode when the bot has it on (BotFather's /setinline)."""
+    line = text("help_inline", language, username=username) if inline else ""
+    return TEXTS[language]["help"].format(username=html.escape(username), inline=line)
 
 
 def _shorten(sentence: str, limit: int = MAX_QUOTE_CHARS) -> str:

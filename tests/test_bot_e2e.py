@@ -180,6 +180,9 @@ async def test_start_and_help_in_indonesian(api: BotApiServer, bot: BotApplicati
     help_text = (await ask(api, "/help")).plain_text
     assert "Cara bertanya" in help_text
     assert f"@{BOT_USERNAME}" in help_text
+    assert "👍" in help_text and "ada berita apa hari ini?" in help_text
+    # Inline mode is off for this bot (BotFather's /setinline): /help does not offer it.
+    assert f"@{BOT_USERNAME} pertanyaan" not in help_text
 
 
 async def test_article_html_is_escaped(api: BotApiServer, bot: BotApplication) -> None:

@@ -6,13 +6,18 @@ import datetime as dt
 import html
 from dataclasses import replace
 
+import pytest
+
 from bot.replies import (
     MAX_MESSAGE_CHARS,
+    Language,
     answer_html,
     answer_plain,
+    help_text,
     inline_results,
     language_for,
     telegram_length,
+    text,
 )
 from index.questions import AnswerKind
 from index.search import Answer, Quote
@@ -297,3 +302,11 @@ def test_inline_results_show_the_mark_too() -> None:
     assert result.message_html.startswith("<blockquote>Banjir merendam <b>35 rumah</b> di")
     assert result.title == text  # the list above the keyboard shows plain text
     assert _visible(result.message_html).splitlines()[0] == text
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_help_offers_inline_mode_only_when_the_bot_has_it(language: Language) -> None:
+    on = help_text(language, username="tanya_bot", inline=True)
+    off = help_text(language, username="tanya_bot", inline=False)
+    assert "<code>@tanya_bot " in on and "<code>@tanya_bot " not in off
+    assert on.replace(text("help_inline", language, username="tanya_bot"), "") == off
