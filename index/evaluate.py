@@ -11,6 +11,7 @@ spread distractors) into that passages file.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
@@ -200,6 +202,8 @@ def write_article_passages(
     with target.open("w", encoding="utf-8") as out:
         for key, record in records.items():
             passage = {"passage_id": key, "title": record.get("title"), "text": record["text"]}
+            # The date orders answers as the bot does (the most recent of those alike first).
+            passage.update({k: record[k] for k in ("date", "source") if record.get(k)})
             out.write(json.dumps(passage, ensure_ascii=False) + "\n")
     return list(records)
 
@@ -225,6 +229,7 @@ def prepare_corpus(
                         "id": record["passage_id"],
                         "title": record.get("title"),
                         "text": record["text"],
+                        **{k: record[k] for k in ("date", "source") if record.get(k)},
                     }
                     out.write(json.dumps(article, ensure_ascii=False) + "\n")
     if distractors is not None and not (articles / "distractors.jsonl").exists():
@@ -274,6 +279,10 @@ def evaluate(
         log.info("%d chunks embedded, %d reused", building.embedded, building.reused)
     searcher = Searcher.open(corpus, embedder=embedder, ranker=ranker, cross_encoder=cross_encoder)
     with Session(searcher.engine) as session:
+        # Answers are ordered as on the day after the newest article: the most recent first
+        # among those that answer alike, as a reader gets them.
+        newest = session.exec(select(func.max(Article.date))).one()
+        today = (newest or dt.date.today()) + dt.timedelta(days=1)
         table = session.exec(
             select(Sentence.id, Sentence.text, Sentence.chunk_id, Article.key)
             .join(Article, col(Sentence.article_id) == col(Article.id))
@@ -291,7 +300,7 @@ def evaluate(
     answering: list[float] = []
     for n, question in enumerate(everything, start=1):
         started = time.perf_counter()
-        ranking = searcher.rank(question.question, limit=RANK_DEPTH)
+        ranking = searcher.rank_in_time(question.question, today=today, limit=RANK_DEPTH)
         answering.append(time.perf_counter() - started)
         shipped.append(
             [RankedSentence(q.text, passage_id(q.article_key), q.score) for q in ranking.quotes]

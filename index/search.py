@@ -384,10 +384,12 @@ class Searcher:
         (:func:`index.timewords.prefer_by_time`); the ranking and the decision to answer are
         the weights' alone. ``today``: the day "hari ini" is (default: now in ``zone``).
         """
-        today = today or dt.datetime.now(self.zone).date()
-        timed = read_time(question, today)
-        ranking = self.rank(
-            timed.search_text, limit=max(limit, MERGED_FROM), arrived=arrived, read_declined=False
+        ranking = self.rank_in_time(
+            question,
+            today=today or dt.datetime.now(self.zone).date(),
+            limit=max(limit, MERGED_FROM),
+            arrived=arrived,
+            read_declined=False,
         )
         if not ranking.confident:
             return Answer(
@@ -401,9 +403,7 @@ class Searcher:
             dataclasses.replace(
                 quote, mark=answer_span(quote.text, ranking.kind, ranking.question_words)
             )
-            for quote in merge_repeated(prefer_by_time(ranking.quotes, timed.period, today=today))[
-                :limit
-            ]
+            for quote in merge_repeated(ranking.quotes)[:limit]
         )
         return Answer(
             question=question,
@@ -411,6 +411,29 @@ class Searcher:
             kind=ranking.kind,
             quotes=quotes,
             reread=ranking.reread,
+        )
+
+    def rank_in_time(
+        self,
+        question: str,
+        *,
+        today: dt.date,
+        limit: int = 10,
+        arrived: float | None = None,
+        read_declined: bool = True,
+    ) -> Ranking:
+        """:meth:`rank` in the order a reader gets: time words read, as :meth:`answer` does.
+
+        A relative time word ("kemarin", "bulan lalu") is not searched for; among the quotes
+        that answer alike, those of the time the question names come first, else the most
+        recent (:func:`index.timewords.prefer_by_time`). ``today``: the day "hari ini" is.
+        """
+        timed = read_time(question, today)
+        ranking = self.rank(
+            timed.search_text, limit=limit, arrived=arrived, read_declined=read_declined
+        )
+        return dataclasses.replace(
+            ranking, quotes=prefer_by_time(ranking.quotes, timed.period, today=today)
         )
 
     def rank(

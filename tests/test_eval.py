@@ -16,6 +16,7 @@ from index.builder import chunk_vectors
 from index.embedder import Embedder, KnownVectors
 from index.evaluate import evaluate, read_questions, write_article_passages
 from index.ranker import RANKER_FILE, Ranker
+from tests import test_time_e2e as tol
 from tests.conftest import make_settings
 from tests.score_predictions import first_hit_rank, score
 
@@ -250,6 +251,7 @@ def test_article_passages_are_the_named_articles_and_evenly_spread_distractors(
     passages = [json.loads(line) for line in target.read_text().splitlines()]
     assert [p["passage_id"] for p in passages] == written
     assert passages[0]["text"] == ARTICLES[1][1]
+    assert (passages[0]["date"], passages[0]["source"]) == ("2018-01-01", "uji")
     assert write_article_passages(articles, ["a-timnas"], target, distractors=2) == written
     with pytest.raises(ValueError, match="1 article ids"):
         write_article_passages(articles, ["a-gempa", "a-hilang"], target)
@@ -315,6 +317,45 @@ def test_eval_on_articles_named_by_the_questions(
     # r3 can never be a hit: at most two of three, before and after the decline.
     assert methods["ranking (no decline)"]["hit1"] <= 2 / 3
     assert shipped["hit1"] <= methods["ranking (no decline)"]["hit1"]
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_eval_orders_answers_by_date_as_a_reader_gets_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two days' reports of one tariff, asked after both: the newer first, unless the question
+    names the day of the older, as the bot answers (tests/test_time_e2e.py)."""
+    articles = _write(tmp_path / "articles.jsonl", [tol.OLDER, tol.NEWER])
+    on_the_6th = tol.QUESTION.replace("?", " pada 6/1/2025?")
+    questions = _write(
+        tmp_path / "questions.jsonl",
+        [
+            {
+                "id": "new",
+                "question": tol.QUESTION,
+                "answers": ["Rp 16.000"],
+                "article_id": tol.NEWER["id"],
+            },
+            {
+                "id": "old",
+                "question": on_the_6th,
+                "answers": ["Rp 14.500"],
+                "article_id": tol.OLDER["id"],
+            },
+        ],
+    )
+    predictions = tmp_path / "predictions.jsonl"
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
+    argv = ["eval", "--articles", str(articles), "--questions", str(questions), "--json"]
+    assert main([*argv, "--predictions", str(predictions)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    first = {
+        line["id"]: line["sentences"][0]["text"]
+        for line in map(json.loads, predictions.read_text().splitlines())
+    }
+    assert first == {"new": tol.NEWER_ANSWER, "old": tol.OLDER_ANSWER}
+    methods = {m["name"]: m for m in result["methods"]}
+    assert methods["ranking (no decline)"]["hit1"] == 1.0
 
 
 @pytest.mark.usefixtures("isolated_env")
