@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import logging
 import math
 import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -68,6 +69,8 @@ LEXICAL_SENTENCES = 50
 MERGED_FROM = 10
 #: A question word this long that no sentence has is read as a typing slip of a known one.
 MIN_CORRECTED = 4
+#: The shortest part a compound word is cut into ("kerjasama": "kerja" and "sama").
+MIN_PART = 3
 #: Default of ``TANYA_CROSS_ENCODER_MAX_WAIT_MS``, in seconds.
 MAX_WAIT = 0.25
 #: Questions that skip the cross-encoder are logged at most once in this many seconds.
@@ -551,6 +554,7 @@ class Searcher:
             token if token in alternatives else (tokenize(self._spelled(token)) or [token])[0]
             for token in tokens
         ]
+        alternatives = _joined(alternatives, self._compounds(tokens, alternatives))
         # A word no article has is the rarest of all: it must count against a match, not vanish.
         rarest = math.log1p((len(self.lexical) + 0.5) / 0.5)
         weights = {token: self.lexical.idf(token) or rarest for token in tokens}
@@ -572,6 +576,32 @@ class Searcher:
             known=frozenset(known),
             alternatives=alternatives,
         )
+
+    def _compounds(
+        self, tokens: Sequence[str], taken: Mapping[str, frozenset[frozenset[str]]]
+    ) -> dict[str, set[frozenset[str]]]:
+        """Compound words written in one or two words: "sepak bola" and "sepakbola".
+
+        Two neighbouring question tokens stand for the one token they make when some article
+        writes it; a token no article has stands for the two dictionary words it is made of
+        ("kerjasama": "kerja" and "sama") when the articles have both. Tokens a short form
+        already covers are left to it.
+        """
+        found: dict[str, set[frozenset[str]]] = {}
+        for first, second in itertools.pairwise(tokens):
+            joined = first + second
+            if first not in taken and second not in taken and self.lexical.idf(joined) > 0:
+                for token in (first, second):
+                    found.setdefault(token, set()).add(frozenset({joined}))
+        for token in tokens:
+            if token in taken or self.lexical.idf(token) > 0 or not token.isalpha():
+                continue
+            for cut in range(MIN_PART, len(token) - MIN_PART + 1):
+                head, tail = token[:cut], token[cut:]
+                roots = head in root_words() and tail in root_words()
+                if roots and self.lexical.idf(head) > 0 and self.lexical.idf(tail) > 0:
+                    found.setdefault(token, set()).add(frozenset({head, tail}))
+        return found
 
     def _respelled(self, question: str) -> str:
         """``question`` with each typing slip written as the articles write the word.
@@ -619,6 +649,17 @@ class Searcher:
             if len(parts) == 1 and (idf := self.lexical.idf(parts[0])) > 0:
                 known.append((idf, rank, form))
         return min(known)[2] if known else None
+
+
+def _joined(
+    *maps: Mapping[str, Iterable[frozenset[str]]],
+) -> dict[str, frozenset[frozenset[str]]]:
+    """The alternatives of every map, token by token."""
+    joined: dict[str, set[frozenset[str]]] = {}
+    for alternatives in maps:
+        for token, sets in alternatives.items():
+            joined.setdefault(token, set()).update(sets)
+    return {token: frozenset(sets) for token, sets in joined.items()}
 
 
 def merge_repeated(quotes: Sequence[Quote]) -> tuple[Quote, ...]:

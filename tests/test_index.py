@@ -207,6 +207,31 @@ def test_a_chat_typed_word_is_read_as_the_articles_write_it(
     assert "nyanyiin" in searcher.candidates("kim jong un nyanyiin lagu apa").query.text
 
 
+def test_a_compound_word_matches_it_written_in_one_word_or_two(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    root = _seeded(tmp_path)
+    (root / "seeds" / "olahraga.txt").write_text(
+        "Klub sepakbola putri Sukamaju menang di Osaka\n\n"
+        "Klub sepakbola putri Sukamaju menjalin kerja sama dengan Klub Sakura dari Jepang.\n"
+        "Kerja sama itu berlangsung tiga tahun.\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(root)
+    build_index(settings, embedder=embedder)
+    searcher = Searcher.open(settings, embedder=embedder)
+    query = searcher.candidates("klub sepak bola putri sukamaju kerjasama dengan siapa").query
+    # "sepak bola" is the articles' "sepakbola"; "kerjasama" their "kerja sama".
+    assert query.alternatives["sepak"] == {frozenset({"sepakbola"})}
+    assert query.alternatives["kerjasama"] == {frozenset({"kerja", "sama"})}
+    assert query.unknown == 0.0
+    answer = searcher.answer("klub sepak bola putri sukamaju kerjasama dengan siapa")
+    assert answer.answered
+    assert answer.quotes[0].text.startswith("Klub sepakbola putri Sukamaju menjalin kerja sama")
+    # A word no article has and no two dictionary words make stays unknown.
+    assert searcher.candidates("klub sepakbola zxqwvbola").query.unknown > 0
+
+
 def test_with_the_cross_encoder_on_the_best_sentences_are_read_again(
     corpus_root: Path, embedder: Embedder
 ) -> None:
