@@ -23,6 +23,7 @@ from index.search import Searcher
 from index.service import load_searcher
 from index.sources import SourcedAnswer, answer_with_sources
 from index.summary import Summarizer, Summary, day_window, last_24_hours
+from index.timewords import asks_for_todays_news
 from index.vectors import IndexMismatchError
 
 
@@ -103,8 +104,19 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
 
 
 def ask(settings: Settings, question: str, *, as_json: bool) -> int:
-    """Print the reply a Telegram user would get for one question."""
+    """Print the reply a Telegram user would get for one question.
+
+    "ada berita apa hari ini?" and the like get today's summary, as in Telegram.
+    """
     searcher = _open(settings)
+    if asks_for_todays_news(question):
+        summary = _summary(settings, searcher)
+        print(
+            json.dumps(summary_json(summary), ensure_ascii=False, indent=2)
+            if as_json
+            else summary_plain(summary)
+        )
+        return 0
     cited = answer_with_sources(searcher, question, limit=settings.max_answer_sentences)
     if as_json:
         print(json.dumps(answer_json(cited), ensure_ascii=False, indent=2))
@@ -123,7 +135,9 @@ def chat(settings: Settings) -> int:
         except (EOFError, KeyboardInterrupt):
             print()
             return 0
-        if question.strip():
+        if asks_for_todays_news(question):
+            print(summary_plain(_summary(settings, searcher)))
+        elif question.strip():
             cited = answer_with_sources(searcher, question, limit=settings.max_answer_sentences)
             print(answer_plain(cited.answer, sources=cited.sources))
 
@@ -141,13 +155,17 @@ def summary_json(summary: Summary) -> dict[str, object]:
     }
 
 
-def summarize(settings: Settings, *, day: dt.date | None, as_json: bool) -> int:
-    """Print the summary of one local day, or of the last 24 hours (what ``/ringkasan`` sends)."""
-    searcher = _open(settings)
+def _summary(settings: Settings, searcher: Searcher, day: dt.date | None = None) -> Summary:
+    """The summary of one local day, or of the last 24 hours (what ``/ringkasan`` sends)."""
     summarizer = Summarizer(engine=searcher.engine, embedder=searcher.embedder)
     zone = settings.zone
     window = day_window(day, zone) if day else last_24_hours(dt.datetime.now(zone))
-    summary = summarizer.summarize(window, zone=zone)
+    return summarizer.summarize(window, zone=zone)
+
+
+def summarize(settings: Settings, *, day: dt.date | None, as_json: bool) -> int:
+    """Print the summary of one local day, or of the last 24 hours (what ``/ringkasan`` sends)."""
+    summary = _summary(settings, _open(settings), day)
     if as_json:
         print(json.dumps(summary_json(summary), ensure_ascii=False, indent=2))
     else:

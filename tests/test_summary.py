@@ -364,6 +364,16 @@ def test_cli_summary_of_a_day_in_plain_text(cli_data: Path) -> None:
     assert "\n1. “" in result.stdout and "” (baris " in result.stdout
 
 
+def test_cli_ask_for_todays_news_prints_the_summary(cli_data: Path) -> None:
+    summary = run(["bot", "summary", "--json"], cli_data)
+    asked = run(["bot", "ask", "ada berita apa hari ini?", "--json"], cli_data)
+    assert asked.returncode == 0, asked.stderr
+    # The same as /ringkasan (and as a Telegram reader asking this gets), not a search.
+    assert json.loads(asked.stdout) == json.loads(summary.stdout)
+    plain = run(["bot", "ask", "berita terbaru apa"], cli_data)
+    assert plain.stdout.startswith("🗞 Ringkasan berita")
+
+
 def test_summary_html_fits_telegram() -> None:
     from index.search import Quote
 
