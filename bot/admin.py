@@ -31,6 +31,7 @@ from bot.admin_replies import (
     reload_html,
     status_html,
 )
+from bot.repeating import run_every
 from bot.replies import language_for
 from config.settings import Settings
 from index.embedder import Embedder
@@ -247,15 +248,10 @@ def serve_newer(data: BotData, searcher: Searcher) -> None:
 def schedule_index_checks(application: BotApplication) -> None:
     """Check for another worker's new index version every ``TANYA_SYNC_SECONDS`` (0: never)."""
     settings = application.bot_data.settings
-    if settings is None or settings.sync_seconds <= 0 or application.job_queue is None:
+    if settings is None or settings.sync_seconds <= 0:
         return
-    application.job_queue.run_repeating(
-        follow_index,
-        interval=settings.sync_seconds,
-        first=settings.sync_seconds,
-        name="follow index",
-        job_kwargs={"coalesce": True, "max_instances": 1},
-    )
+    seconds = settings.sync_seconds
+    run_every(application, follow_index, interval=seconds, first=seconds, name="follow index")
 
 
 async def show_admin_commands(

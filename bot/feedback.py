@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.repeating import run_every
 from bot.replies import language_for, text
 from index.feedback import Vote, VoteOutcome
 from index.store import DatabaseUnavailableError
@@ -138,12 +139,4 @@ async def prune_answers(context: BotContext) -> None:
 
 def schedule_answer_pruning(application: BotApplication) -> None:
     """Prune answers nobody voted on a minute after start, then every :data:`PRUNE_EVERY`."""
-    if application.job_queue is None:
-        return
-    application.job_queue.run_repeating(
-        prune_answers,
-        interval=PRUNE_EVERY,
-        first=60,
-        name="prune answers",
-        job_kwargs={"coalesce": True, "max_instances": 1},
-    )
+    run_every(application, prune_answers, interval=PRUNE_EVERY, first=60, name="prune answers")

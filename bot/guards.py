@@ -20,6 +20,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from bot.repeating import run_every
 from index.update_claims import KEEP
 
 if TYPE_CHECKING:
@@ -108,12 +109,6 @@ async def prune_update_claims(context: BotContext) -> None:
 
 def schedule_claim_pruning(application: BotApplication) -> None:
     """Prune old update claims a minute after start, then every :data:`PRUNE_EVERY`."""
-    if application.job_queue is None:
-        return
-    application.job_queue.run_repeating(
-        prune_update_claims,
-        interval=PRUNE_EVERY,
-        first=60,
-        name="prune update claims",
-        job_kwargs={"coalesce": True, "max_instances": 1},
+    run_every(
+        application, prune_update_claims, interval=PRUNE_EVERY, first=60, name="prune update claims"
     )
