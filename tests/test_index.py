@@ -159,23 +159,25 @@ def test_a_sentence_two_articles_share_is_quoted_once_with_both_sources(
     assert len({q.text for q in answer.quotes}) == 3
 
 
-def test_a_number_typed_without_dots_finds_it_written_with_them(
-    tmp_path: Path, embedder: Embedder
-) -> None:
-    settings = make_settings(_seeded(tmp_path))
+@pytest.fixture(scope="module")
+def seed_searcher(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Searcher:
+    """The seed article alone, indexed once for the tests that only ask it."""
+    settings = make_settings(_seeded(tmp_path_factory.mktemp("seed-only")))
     build_index(settings, embedder=embedder)
-    found = Searcher.open(settings, embedder=embedder).candidates("siapa menempatkan 11000 tentara")
+    return Searcher.open(settings, embedder=embedder)
+
+
+def test_a_number_typed_without_dots_finds_it_written_with_them(seed_searcher: Searcher) -> None:
+    found = seed_searcher.candidates("siapa menempatkan 11000 tentara")
     assert found.query.unknown == 0.0  # "11000" is a word of the index: the seed's "11.000"
     answering = next(row for row in found.rows if row.text == MISSION_ANSWER)
     assert "11000" in answering.tokens
 
 
 def test_a_typing_slip_in_a_question_is_read_as_the_word_the_articles_have(
-    tmp_path: Path, embedder: Embedder
+    seed_searcher: Searcher,
 ) -> None:
-    settings = make_settings(_seeded(tmp_path))
-    build_index(settings, embedder=embedder)
-    searcher = Searcher.open(settings, embedder=embedder)
+    searcher = seed_searcher
     slipped = searcher.candidates("berapa tentera korea utra dikirim?").query
     assert set(slipped.weights) == set(searcher.candidates(MISSION_QUESTION).query.weights)
     # The embedding and the cross-encoder read the words as the articles write them; a word
@@ -190,12 +192,8 @@ def test_a_typing_slip_in_a_question_is_read_as_the_word_the_articles_have(
     assert searcher.candidates("berapa tentara zxqwv dikirim?").query.unknown > 0
 
 
-def test_a_chat_typed_word_is_read_as_the_articles_write_it(
-    tmp_path: Path, embedder: Embedder
-) -> None:
-    settings = make_settings(_seeded(tmp_path))
-    build_index(settings, embedder=embedder)
-    searcher = Searcher.open(settings, embedder=embedder)
+def test_a_chat_typed_word_is_read_as_the_articles_write_it(seed_searcher: Searcher) -> None:
+    searcher = seed_searcher
     typed = "kim jong un dituduh nempatin brp tentara korea utara"
     query = searcher.candidates(typed).query
     # "nempatin" is no word of the index; "menempatkan" is the seed's, so nothing is unknown.
@@ -204,7 +202,8 @@ def test_a_chat_typed_word_is_read_as_the_articles_write_it(
     answer = searcher.answer(typed)
     assert answer.answered and answer.quotes[0].text == MISSION_ANSWER
     # A chat form of a word no article has stays as typed, and counts against a match.
-    assert "nyanyiin" in searcher.candidates("kim jong un nyanyiin lagu apa").query.text
+    sung = searcher.candidates("kim jong un nyanyiin lagu apa").query
+    assert "nyanyiin" in sung.text and sung.unknown > 0
 
 
 def test_a_compound_word_matches_it_written_in_one_word_or_two(
