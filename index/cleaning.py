@@ -94,6 +94,11 @@ def visible(text: str) -> str:
     )
 
 
+def visible_line(text: str) -> str:
+    """:func:`visible` on one line, each run of white space one space: a question as searched."""
+    return " ".join(visible(text).split())
+
+
 def clean_line(text: str) -> str:
     """Normalise one line: invisible characters, residue, and whitespace collapsed.
 

@@ -26,7 +26,7 @@ from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from index.cleaning import visible
+from index.cleaning import visible_line
 from index.evaluate import passage_id
 from index.models import AnswerRecord, AnswerVote
 from index.search import Quote
@@ -122,7 +122,7 @@ class FeedbackStore:
             DatabaseUnavailableError: The database cannot take the row (read-only, locked).
         """
         record = AnswerRecord(
-            question=" ".join(visible(question).split()),  # as searched: no NUL, one line
+            question=visible_line(question),  # as searched: no NUL, one line
             quotes=[quote_record(quote) for quote in quotes],
             index_version=index_version,
             chat_id=chat_id,

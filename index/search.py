@@ -37,7 +37,7 @@ from sqlmodel import Session
 
 from config.settings import Settings
 from index.answerspan import answer_span
-from index.cleaning import visible
+from index.cleaning import visible_line
 from index.colloquial import written_forms
 from index.embedder import Embedder
 from index.features import FEATURES, ParsedQuestion, sentence_features
@@ -511,7 +511,7 @@ class Searcher:
 
     def candidates(self, question: str) -> Candidates:
         """The sentences worth scoring for ``question``, with their features (unranked)."""
-        question = formal_question(" ".join(visible(question).split())[: self.max_question_chars])
+        question = formal_question(visible_line(question)[: self.max_question_chars])
         question = self._respelled(question)
         query = self._parse(question)
         if not query.weights or len(self.vectors) == 0:
