@@ -175,7 +175,9 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-_LAST = r"(?:lalu|kemarin|yang\s+lalu|sebelumnya)"
+#: "Kemarin" as chats type it too.
+_YESTERDAY = r"(?:kemarin|kemaren|kmrn|kmarin)"
+_LAST = r"(?:lalu|" + _YESTERDAY + r"|yang\s+lalu|sebelumnya)"
 _PATTERNS = (
     _TimePattern(
         _compile(_NOT_AFTER_NUMBER + r"\b(\d{1,2})\s+" + _MONTH + r"\b(?:\s+" + _YEAR + r"\b)?"),
@@ -196,8 +198,10 @@ _PATTERNS = (
         _compile(r"(?:\btahun\s+)?" + _NOT_AFTER_NUMBER + r"\b" + _YEAR + _NOT_BEFORE_NUMBER),
         _named_year,
     ),
-    _TimePattern(_compile(r"\bkemarin\s+lusa\b"), _relative(_days_back(2)), relative=True),
-    _TimePattern(_compile(r"\bkemarin\b"), _relative(_days_back(1)), relative=True),
+    _TimePattern(
+        _compile(r"\b" + _YESTERDAY + r"\s+lusa\b"), _relative(_days_back(2)), relative=True
+    ),
+    _TimePattern(_compile(r"\b" + _YESTERDAY + r"\b"), _relative(_days_back(1)), relative=True),
     _TimePattern(_compile(r"\bhari\s+ini\b"), _relative(_days_back(0)), relative=True),
     _TimePattern(
         _compile(r"\b(?:minggu|pekan)\s+" + _LAST + r"\b"),

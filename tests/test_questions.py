@@ -138,7 +138,11 @@ def test_a_named_focus_stands_before_a_name() -> None:
 
 def test_chat_spellings_are_written_out() -> None:
     assert formal_question("brp tentara yg dikirim?") == "berapa tentara yang dikirim?"
-    assert formal_question("Gmn cara dpt KTP? gak tau") == "Bagaimana cara dapat KTP? tidak tau"
+    assert formal_question("Gmn cara dpt KTP? gak tau") == "Bagaimana cara dapat KTP? tidak tahu"
+    assert (
+        formal_question("jd brp org yg msh ditahan td")
+        == "jadi berapa orang yang masih ditahan tadi"
+    )
     assert formal_question("kpn GA terbang ke Jeddah") == "kapan GA terbang ke Jeddah"  # a name
     assert formal_question("Siapa yang membuat 11.000 unit?") == "Siapa yang membuat 11.000 unit?"
 

@@ -38,6 +38,8 @@ D = dt.date
         ("pemenang pilkada 2018 siapa", "2018", D(2018, 1, 1), D(2018, 12, 31)),
         ("berapa harga cabai kemarin?", "kemarin", D(2025, 1, 6), D(2025, 1, 6)),
         ("kemarin lusa ada gempa di mana", "kemarin lusa", D(2025, 1, 5), D(2025, 1, 5)),
+        ("brp harga cabai kmrn", "kmrn", D(2025, 1, 6), D(2025, 1, 6)),  # as chats type it
+        ("kemaren ada gempa di mana", "kemaren", D(2025, 1, 6), D(2025, 1, 6)),
         ("tarif tol hari ini berapa", "hari ini", TODAY, TODAY),
         # Last week is the calendar week before this one, Monday to Sunday.
         ("siapa yang ditangkap minggu lalu", "minggu lalu", D(2024, 12, 30), D(2025, 1, 5)),
