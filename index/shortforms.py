@@ -1,8 +1,9 @@
 """Short forms and their long forms: "KPK" is "Komisi Pemberantasan Korupsi", "timnas" too.
 
 Two sources: the definitions the articles give once in parentheses ("Pemadam Kebakaran
-(Damkar)", "KPK (Komisi Pemberantasan Korupsi)"), found when they are indexed and stored with
-the index version (``shortforms.json``), and a small shipped list of common Indonesian news
+(Damkar)", "KPK (Komisi Pemberantasan Korupsi)") and the names they write with a hyphen that
+readers type as one word ("GO-JEK" or "GO - JEK": "gojek"; "e-KTP": "ektp"), found when they
+are indexed and stored with the index version (``shortforms.json``), and a small shipped list of common Indonesian news
 short forms (``index/shortforms.tsv``). A question's short form then also matches the long
 form's words, and a long form the short one (``ShortForms.alternatives``). Only the lexical
 side is widened; the quoted sentences stay as they are.
@@ -32,6 +33,8 @@ _SKIPPABLE = frozenset("dan dari di ke untuk atas bagi serta the of and for".spl
 # "(" with what stands inside, and the text before it.
 _PARENTHESES = re.compile(r"\(([^()]{1,80})\)")
 _LONG_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+# A name written with a hyphen, with or without spaces around it: "GO-JEK", "GO - JEK".
+_HYPHENED = re.compile(r"(?<![\w-])([A-Za-z]{1,12})(?:-| - )([A-Za-z]{1,12})(?![\w-])")
 # What ends the text a long form before "(" may come from: a clause or sentence break.
 _BREAK = re.compile(r"[.;:!?\"“”()\[\]]|,\s")
 
@@ -135,13 +138,45 @@ def find_definitions(sentence: str) -> list[tuple[str, str]]:
     return found
 
 
+def find_joined_names(sentence: str) -> list[tuple[str, str]]:
+    """The names ``sentence`` writes with a hyphen, with the one word readers type for them.
+
+    "GO-JEK", "GO - JEK" and "Go-Jek" give ("gojek", "GO-JEK"); "e-KTP" gives ("ektp",
+    "e-KTP"). A hyphenated word without a capital ("sehari-hari", "kereta-api") or a repeated
+    one ("Anak-anak") is a word form, not a name.
+    """
+    found = []
+    for match in _HYPHENED.finditer(sentence):
+        first, second = match.groups()
+        name = first + second
+        if first.lower() == second.lower() or name == name.lower():
+            continue
+        # With spaces, a dash may part a dateline from its story ("JAKARTA - Presiden"): the
+        # two parts must be written alike ("GO - JEK", "Go - Jek"), or the first a prefix.
+        spaced = " " in match.group(0)
+        if spaced and len(first) > 2 and _style(first) != _style(second):
+            continue
+        found.append((name.lower(), f"{first}-{second}"))
+    return found
+
+
+def _style(word: str) -> str:
+    return "upper" if word.isupper() else "title" if word.istitle() else "other"
+
+
 def find_all_definitions(sentences: Iterable[str]) -> list[tuple[str, str]]:
-    """Every distinct (short, long) definition of ``sentences``, in order of first finding."""
+    """Every distinct (short, long) definition of ``sentences``, in order of first finding.
+
+    Definitions in parentheses (:func:`find_definitions`) and hyphenated names
+    (:func:`find_joined_names`).
+    """
     found: dict[tuple[str, str], None] = {}
     for sentence in sentences:
-        if "(" in sentence:
-            for short, long in find_definitions(sentence):
-                found.setdefault((short, long), None)
+        pairs = find_definitions(sentence) if "(" in sentence else []
+        if "-" in sentence:
+            pairs += find_joined_names(sentence)
+        for pair in pairs:
+            found.setdefault(pair, None)
     return list(found)
 
 

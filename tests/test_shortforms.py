@@ -15,6 +15,7 @@ from index.shortforms import (
     ShortForms,
     find_all_definitions,
     find_definitions,
+    find_joined_names,
     is_definition,
     load_definitions,
     shipped,
@@ -43,6 +44,13 @@ Pelatih tim nasional U-22 Indonesia, Bambang Sugiarto, memanggil 30 pemain untuk
 Klub Persada Jaya melepas dua pemainnya untuk mengikuti seleksi tersebut.
 Latihan dijadwalkan berlangsung selama tiga pekan di stadion kampus.
 Para pemain diminta melapor paling lambat Senin depan.
+"""
+# A name written with a hyphen, spaced as some archives write it; readers type "gojek".
+RIDES = """\
+Ratusan pengemudi ojek daring berunjuk rasa di depan kantor gubernur pada Kamis siang.
+Mereka menuntut tarif dasar dinaikkan menjadi Rp 2.500 per kilometer.
+Jumlah mitra pengemudi GO - JEK di kota itu kini mencapai 41.000 orang.
+Pemerintah daerah berjanji mempertemukan mereka dengan perusahaan aplikasi.
 """
 
 
@@ -133,7 +141,12 @@ def built(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
     root = tmp_path_factory.mktemp("shortforms")
     seeds = root / "seeds"
     seeds.mkdir()
-    for name, text in (("kebakaran", FIRE), ("banjir", FLOOD), ("timnas", FOOTBALL)):
+    for name, text in (
+        ("kebakaran", FIRE),
+        ("banjir", FLOOD),
+        ("timnas", FOOTBALL),
+        ("ojol", RIDES),
+    ):
         (seeds / f"{name}.txt").write_text(text, encoding="utf-8")
     build_index(make_settings(root), embedder=embedder)
     return root
@@ -145,7 +158,11 @@ def test_article_definition_finds_either_form(built: Path, embedder: Embedder) -
         settings.index_dir, current_version(make_engine(settings.sqlalchemy_url))
     )
     definitions = load_definitions(folder)
-    assert sorted(definitions) == [("Damkar", "Pemadam Kebakaran"), ("KBL", "Kota Bandar Lestari")]
+    assert sorted(definitions) == [
+        ("Damkar", "Pemadam Kebakaran"),
+        ("KBL", "Kota Bandar Lestari"),
+        ("gojek", "GO-JEK"),
+    ]
     searcher = Searcher.open(settings, embedder=embedder)
     assert searcher.shortforms.equal[("kbl",)] == {("kota", "bandar", "lestari")}
     # The shipped list knows "damkar" too: here only what the articles define counts.
@@ -162,6 +179,23 @@ def test_article_definition_finds_either_form(built: Path, embedder: Embedder) -
     assert "Rudi Hartono" in searcher.rank(question).quotes[0].text
     covered, best = _coverage(searcher, question, "Rudi Hartono")
     assert covered == best == 1.0
+
+
+def test_hyphenated_name_found_as_one_word(built: Path, embedder: Embedder) -> None:
+    assert find_joined_names("Jumlah mitra GO - JEK naik.") == [("gojek", "GO-JEK")]
+    assert find_joined_names("Layanan Go-Jek dan e-KTP.") == [
+        ("gojek", "Go-Jek"),
+        ("ektp", "e-KTP"),
+    ]
+    # Word forms and a dateline's dash are no names.
+    assert find_joined_names("Anak-anak bermain sehari-hari di kereta-api.") == []
+    assert find_joined_names("JAKARTA - Presiden membuka rapat.") == []
+    searcher = Searcher.open(make_settings(built), embedder=embedder)
+    question = "driver gojek di kota itu ada brp"
+    assert "41.000" in searcher.rank(question).quotes[0].text
+    covered, best = _coverage(searcher, question, "41.000")
+    assert covered == best
+    assert "gojek" in searcher.candidates(question).query.known
 
 
 def test_shipped_short_form_finds_long_form(built: Path, embedder: Embedder) -> None:
