@@ -3,10 +3,11 @@
 Two sources: the definitions the articles give once in parentheses ("Pemadam Kebakaran
 (Damkar)", "KPK (Komisi Pemberantasan Korupsi)") and the names they write with a hyphen that
 readers type as one word ("GO-JEK" or "GO - JEK": "gojek"; "e-KTP": "ektp"), found when they
-are indexed and stored with the index version (``shortforms.json``), and a small shipped list of common Indonesian news
-short forms (``index/shortforms.tsv``). A question's short form then also matches the long
-form's words, and a long form the short one (``ShortForms.alternatives``). Only the lexical
-side is widened; the quoted sentences stay as they are.
+are indexed and stored with the index version (``shortforms.json``); and a small shipped list
+of common Indonesian news short forms (``index/shortforms.tsv``). A question's short form then
+also matches the long form's words, and a long form the short one
+(``ShortForms.alternatives``). Only the lexical side is widened; the quoted sentences stay as
+they are.
 """
 
 from __future__ import annotations
