@@ -15,12 +15,8 @@ of it first or nothing at all. Two ways to fit on what readers meet:
   the other sets' questions are asked: no article there answers them, so the "not found"
   model sees how sure it gets among thousands of full articles that do not answer
   (:func:`news_passages`).
-- **Typed as in a chat**: a share of the questions is asked again as readers type in a group
-  (:func:`chat_typed`), with the same answers: lower case, chat spelling, no question mark,
-  no "apakah"/"adalah"; half of them with the question word last ("pelatih argentina sapa"),
-  a third with one long word shortened to its consonants ("pnddk"), a word no article
-  writes. Readers' questions have such words (nicknames, slang, their own short forms);
-  a "not found" model that never met one in an answerable question declines them all.
+- **Typed as in a chat**: a share of the questions is asked again in lower case, in chat
+  spelling, without the question mark (:func:`chat_typed`), with the same answers.
 """
 
 from __future__ import annotations
@@ -28,30 +24,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from index.evaluate import Question, write_article_passages
-from index.questions import CHAT_WORDS, chat_spelling
+from index.questions import chat_spelling
 
 #: Paragraphs joined into one article: about as many sentences as a news article has.
 PARAGRAPHS = 5
 #: Seed of the draw of the questions typed again as in a chat.
 CHAT_SEED = 7
-#: Shares of the chat-typed copies with the question word last, and with a word shortened.
-ASKED_LAST = 0.5
-SHORTENED = 0.3
-#: Words a chat question leaves out (after chat spelling).
-_LEFT_OUT = frozenset({"apakah", "adalah", "merupakan"})
-#: A question word first, possibly with "yg": what a chat question may put last.
-_ASKED_FIRST = re.compile(
-    r"^((?:brp|sapa|kpn|dmn|knp|gmn|mengapa|apa|di mana(?:kah)?)(?:\s+yg)?)\s+(\S.*)$"
-)
-#: Question words, which a reader does not shorten.
-_ASKING = frozenset({"mengapa", "bagaimana", "manakah", "apakah", "siapakah"})
-#: The shortest word shortened to its consonants.
-SHORTEST_SHORTENED = 6
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -119,50 +101,16 @@ def news_passages(articles: Path, *, folder: Path, count: int) -> Path:
     return target
 
 
-def chat_typed(question: str, *, asked_last: bool = False, shortened: str | None = None) -> str:
-    """``question`` as a reader types it in a chat: lower case, chat spelling, no "?".
-
-    "apakah", "adalah" and "merupakan" are left out. ``asked_last``: a first question word
-    goes last ("siapa yang menang" -> "yg menang sapa"). ``shortened``: that word of the
-    question is typed as its first letter and consonants ("penduduk" -> "pnddk").
-    """
-    typed = [
-        word for word in chat_spelling(question).replace("?", " ").split() if word not in _LEFT_OUT
-    ]
-    if shortened is not None:
-        typed = [_consonants(word) if word == shortened.lower() else word for word in typed]
-    text = " ".join(typed)
-    first = _ASKED_FIRST.match(text) if asked_last else None
-    if first is not None:
-        asked, rest = first.groups()
-        word, yg = (asked[:-3], "yg ") if asked.endswith(" yg") else (asked, "")
-        text = f"{yg}{rest} {word}"  # "sapa yg menang" -> "yg menang sapa"
-    return text if text else question
-
-
-def shortenable(question: str) -> list[str]:
-    """Words of ``question`` a reader may shorten: long, lower case (not a name), no chat word."""
-    return [
-        word
-        for word in dict.fromkeys(re.findall(r"\b[a-z]+\b", question))
-        if len(word) >= SHORTEST_SHORTENED
-        and word not in CHAT_WORDS.values()
-        and word not in _LEFT_OUT | _ASKING
-        and not word.endswith("kah")
-    ]
-
-
-def _consonants(word: str) -> str:
-    return word[0] + "".join(letter for letter in word[1:] if letter not in "aeiou")
+def chat_typed(question: str) -> str:
+    """``question`` as a reader types it in a chat: lower case, chat spelling, no "?"."""
+    return " ".join(chat_spelling(question).replace("?", " ").split())
 
 
 def with_chat_typed(questions: Sequence[Question], share: float) -> list[Question]:
     """``questions`` plus a chat-typed copy of ``share`` of them (a fixed draw).
 
     A copy keeps its question's answers and passage; its id ends in ``~chat``. A question
-    already typed so gets no copy. How each copy is typed (:func:`chat_typed`: the question
-    word last, a word shortened) is drawn from its question's id, so a copy is the same
-    whatever other questions are asked.
+    already typed so gets no copy.
     """
     if not 0.0 <= share <= 1.0:
         raise ValueError("the share of questions typed again must be between 0 and 1")
@@ -170,11 +118,7 @@ def with_chat_typed(questions: Sequence[Question], share: float) -> list[Questio
     copies = []
     for question in questions:
         if draw.random() < share:
-            shape = random.Random(f"{CHAT_SEED}:{question.id}")
-            asked_last = shape.random() < ASKED_LAST
-            words = shortenable(question.question)
-            shortened = shape.choice(words) if words and shape.random() < SHORTENED else None
-            typed = chat_typed(question.question, asked_last=asked_last, shortened=shortened)
+            typed = chat_typed(question.question)
             if typed != question.question:
                 copies.append(
                     dataclasses.replace(question, id=f"{question.id}~chat", question=typed)

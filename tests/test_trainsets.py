@@ -12,14 +12,8 @@ import pytest
 from index.__main__ import main
 from index.builder import chunk_vectors
 from index.embedder import Embedder
-from index.evaluate import Question, RankedSentence, is_hit, read_questions
-from index.trainsets import (
-    chat_typed,
-    context_set,
-    news_passages,
-    shortenable,
-    with_chat_typed,
-)
+from index.evaluate import RankedSentence, is_hit, read_questions
+from index.trainsets import chat_typed, context_set, news_passages, with_chat_typed
 from index.tune import QuestionSet, ask_all
 from tests.conftest import make_settings
 from tests.test_eval import _article_records, _write
@@ -98,41 +92,17 @@ def test_chat_typed_copies_keep_answers_and_passage(tmp_path: Path) -> None:
     copies = everything[len(found.answerable) :]
     assert [c.id for c in copies] == [f"{q.id}~chat" for q in found.answerable]
     for copy, question in zip(copies, found.answerable, strict=True):
-        typings = {
-            chat_typed(question.question, asked_last=last, shortened=word)
-            for last in (False, True)
-            for word in (None, *shortenable(question.question))
-        }
-        assert copy.question in typings and copy.question != question.question
+        assert copy.question == chat_typed(question.question) != question.question
         assert (copy.answers, copy.passage_id, copy.context) == (
             question.answers,
             question.passage_id,
             question.context,
         )
-    # A copy is typed the same whatever other questions are asked with it.
-    alone = with_chat_typed(found.answerable[-1:], 1.0)[-1]
-    assert alone == copies[-1]
-
-
-def test_chat_typing_moves_the_question_word_and_shortens_a_word() -> None:
-    question = "Siapakah yang melatih tim nasional Argentina?"
-    assert chat_typed(question) == "sapa yg melatih tim nasional argentina"
-    assert chat_typed(question, asked_last=True) == "yg melatih tim nasional argentina sapa"
-    assert chat_typed("Kapan Budi lahir?", asked_last=True) == "budi lahir kpn"
-    assert chat_typed("Apakah Budi adalah ketua RT?") == "budi ketua rt"
-    # Names (capitalised), question words and chat words are never shortened.
-    assert shortenable(question) == ["melatih", "nasional"]
-    assert shortenable("Di manakah Budi Santoso tinggal sekarang?") == ["tinggal"]
-    assert chat_typed(question, shortened="nasional") == "sapa yg melatih tim nsnl argentina"
-    # Over many questions, both shapes are drawn, each for part of the copies only.
-    questions = [
-        Question(id=f"q{i}", question=question, answers=("x",), passage_id="p") for i in range(200)
-    ]
-    typed = [q.question for q in with_chat_typed(questions, 1.0)[200:]]
-    last = sum(text.endswith(" sapa") for text in typed)
-    short = sum("mlth" in text or "nsnl" in text for text in typed)
-    assert 60 < last < 140
-    assert 30 < short < 100
+    assert with_chat_typed(found.answerable, 0.0) == found.answerable
+    # The same share draws the same questions every time.
+    assert with_chat_typed(found.answerable, 0.5) == with_chat_typed(found.answerable, 0.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        with_chat_typed(found.answerable, 1.5)
 
 
 def test_questions_asked_of_joined_paragraphs_find_their_own(
