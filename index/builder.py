@@ -361,9 +361,7 @@ def _publish(
             updated = _lexical_from_database(session)
         # The folder first, then the commit that names it: a build that dies in between leaves
         # an unnamed folder, and the database still names the previous version.
-        definitions = find_all_definitions(
-            [*sentence_texts_with("(", session=session), *sentence_texts_with("-", session=session)]
-        )
+        definitions = find_all_definitions(sentence_texts_with("(", "-", session=session))
         write_version(settings.index_dir, version, vectors, updated, definitions)
         session.commit()
     return version, vectors, updated

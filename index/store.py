@@ -220,12 +220,16 @@ def sentence_tokens(*, session: Session) -> tuple[list[int], list[int], list[lis
     return ids, chunk_ids, tokens
 
 
-def sentence_texts_with(marker: str, *, session: Session) -> list[str]:
-    """The text of every live sentence that holds ``marker`` (such as "("), in id order."""
+def sentence_texts_with(*markers: str, session: Session) -> list[str]:
+    """The text of every live sentence that holds one of ``markers`` (such as "("), in id order.
+
+    A sentence holding several is listed once.
+    """
+    holds = [col(Sentence.text).contains(marker, autoescape=True) for marker in markers]
     statement = (
         select(Sentence.text)
         .join(Article, col(Sentence.article_id) == col(Article.id))
-        .where(LIVE, col(Sentence.text).contains(marker, autoescape=True))
+        .where(LIVE, or_(*holds))
         .order_by(col(Sentence.id))
     )
     return list(session.exec(statement))
