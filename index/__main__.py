@@ -352,7 +352,46 @@ def _question_sets(
             args.news, folder=settings.data_dir / "tune-sets", count=args.news_articles
         )
         sets.append(QuestionSet(passages=passages, questions=[]))
+    if args.news_questions:
+        sets.append(_news_question_set(settings, args, others=sets, unanswerable=unanswerable))
     return sets
+
+
+def _news_question_set(
+    settings: Settings, args: argparse.Namespace, *, others: list[QuestionSet], unanswerable: bool
+) -> QuestionSet:
+    """``--news-questions``: asked of their whole articles, weighed as an average other file.
+
+    The weight counts in the ranking's fit only (``QuestionSet.weight``).
+
+    It comes after every other set, so adding it leaves the others' parts
+    (``tune.passage_parts``) as they were.
+    """
+    from index.trainsets import article_passages
+    from index.tune import QuestionSet
+
+    if args.news is None:
+        raise SystemExit("--news-questions needs --news (the articles its questions name)")
+    questions_file, *unanswerable_files = args.news_questions
+    questions = read_questions(questions_file)
+    sizes = [len(item.questions) for item in others if item.questions]
+    weight = max(1.0, sum(sizes) / len(sizes) / len(questions)) if sizes and questions else 1.0
+    print(
+        f"{questions_file.name}: {len(questions)} questions on full articles, "
+        f"each counted {weight:.2f} times",
+        file=sys.stderr,
+    )
+    return QuestionSet(
+        passages=article_passages(
+            args.news, questions_file, folder=settings.data_dir / "tune-sets"
+        ),
+        questions=questions,
+        unanswerable=[q for path in unanswerable_files for q in read_questions(path)]
+        if unanswerable
+        else [],
+        weight=weight,
+        held_out=True,
+    )
 
 
 def _sample(questions: list[Question], *, limit: int | None) -> list[Question]:
@@ -472,6 +511,15 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=2000,
         help="articles taken from --news, spread evenly over the file (default 2000)",
+    )
+    tu.add_argument(
+        "--news-questions",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="QUESTIONS [UNANSWERABLE ...] .jsonl written on full articles of --news (their "
+        "article_id): asked of those articles, weighed as an average other file in the "
+        "ranking's fit, never lessons of the cross-encoder",
     )
     tu.add_argument(
         "--vectors-from",

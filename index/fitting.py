@@ -35,29 +35,39 @@ def minimise(
 
 
 def listwise_objective(
-    matrices: Sequence[np.ndarray], labels: Sequence[np.ndarray], *, l2: float = 1e-3
+    matrices: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+    *,
+    l2: float = 1e-3,
+    counts: Sequence[float] | None = None,
 ) -> Objective:
     """Softmax over each question's candidates: minus the log of the mass on correct ones.
 
     Questions with no correct candidate teach nothing about the order and are left out.
+    ``counts``: how many times each question counts (default once each), as if repeated.
     """
-    kept = [(m, y) for m, y in zip(matrices, labels, strict=True) if y.any() and len(y) > 1]
+    every = counts if counts is not None else [1.0] * len(labels)
+    kept = [
+        (m, y, c) for m, y, c in zip(matrices, labels, every, strict=True) if y.any() and len(y) > 1
+    ]
     if not kept:
         raise ValueError("no question has a correct candidate to learn from")
-    features = np.vstack([m for m, _ in kept]).astype(np.float64)
-    correct = np.concatenate([y for _, y in kept]).astype(np.float64)
-    group = np.repeat(np.arange(len(kept)), [len(y) for _, y in kept])
-    starts = np.r_[0, np.cumsum([len(y) for _, y in kept])[:-1]]
+    features = np.vstack([m for m, _, _ in kept]).astype(np.float64)
+    correct = np.concatenate([y for _, y, _ in kept]).astype(np.float64)
+    group = np.repeat(np.arange(len(kept)), [len(y) for _, y, _ in kept])
+    starts = np.r_[0, np.cumsum([len(y) for _, y, _ in kept])[:-1]]
     count = len(kept)
+    share = np.asarray([c for _, _, c in kept], dtype=np.float64)
+    share /= share.sum()
 
     def objective(weights: np.ndarray) -> tuple[float, np.ndarray]:
         scores = features @ weights
         shifted = np.exp(scores - np.maximum.reduceat(scores, starts)[group])
         total = np.bincount(group, shifted, minlength=count)
         good = np.bincount(group, shifted * correct, minlength=count)
-        value = -float(np.mean(np.log(good / total))) + l2 * float(weights @ weights)
-        coefficient = shifted * correct / good[group] - shifted / total[group]
-        gradient = -(features.T @ coefficient) / count + 2 * l2 * weights
+        value = -float(share @ np.log(good / total)) + l2 * float(weights @ weights)
+        coefficient = (shifted * correct / good[group] - shifted / total[group]) * share[group]
+        gradient = -(features.T @ coefficient) + 2 * l2 * weights
         return value, gradient
 
     return objective

@@ -27,7 +27,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from index.evaluate import Question, write_article_passages
+from index.evaluate import Question, read_questions, write_article_passages
 from index.questions import chat_spelling
 
 #: Paragraphs joined into one article: about as many sentences as a news article has.
@@ -98,6 +98,22 @@ def news_passages(articles: Path, *, folder: Path, count: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{articles.name.split('.')[0]}.n{count}.passages.jsonl"
     write_article_passages(articles, (), target, distractors=count)
+    return target
+
+
+def article_passages(articles: Path, questions: Path, *, folder: Path) -> Path:
+    """The articles a questions file names (``article_id``), written as a passages file.
+
+    Questions written on full news articles are asked of their whole articles, as a reader
+    asks them; the file is named after the questions file.
+    """
+    named = dict.fromkeys(q.passage_id for q in read_questions(questions) if q.passage_id)
+    if not named:
+        raise ValueError(f"{questions.name} names no article (article_id)")
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = questions.name.split(".")[0]
+    target = folder / f"{questions.parent.name}.{stem}.articles.passages.jsonl"
+    write_article_passages(articles, named, target)
     return target
 
 

@@ -92,6 +92,13 @@ class QuestionSet:
     passages: Path
     questions: Sequence[Question]
     unanswerable: Sequence[Question] = ()
+    # How many times each of its own questions counts in the ranking's fit, as if repeated: a
+    # small set of questions typed as readers type, on full news articles, weighs as much as a
+    # large file there. The decisions count every question once.
+    weight: float = 1.0
+    # Its questions are never lessons of the cross-encoder: they judge its weight and the
+    # decision after reading, beside the third of the other sets it never read.
+    held_out: bool = False
 
 
 @dataclass(slots=True)
@@ -104,6 +111,8 @@ class Asked:
     elsewhere: bool = False  # a question of another set: its answer is in no indexed text
     source: str = ""  # what its figures are reported under: set folder and questions file
     cross: dict[int, float] = field(default_factory=dict)  # cross-encoder score by row, once read
+    weight: float = 1.0  # how many times it counts in the ranking's fit (its set's ``weight``)
+    held_out: bool = False  # never a lesson of the cross-encoder (its set's ``held_out``)
 
 
 def ask_all(
@@ -134,6 +143,9 @@ def ask_all(
         for question, has_answer, other_set in kinds + [(q, False, True) for q in sample]:
             item_asked = _ask(searcher, question, answerable=has_answer)
             item_asked.elsewhere = other_set
+            if not other_set:
+                item_asked.weight = item.weight
+                item_asked.held_out = item.held_out
             # Sets often name their files alike (train.questions.jsonl): the folder tells apart.
             item_asked.source = (
                 ELSEWHERE if other_set else f"{item.passages.parent.name}/{question.source}"
@@ -216,10 +228,13 @@ def passage_parts(asked: Sequence[Asked], *, parts: int = 3) -> list[int]:
 
 
 def split_thirds(asked: Sequence[Asked]) -> tuple[list[Asked], list[Asked]]:
-    """``asked`` by :func:`passage_parts`: parts 1 and 2 (the cross-encoder's lessons), part 0."""
+    """``asked`` by :func:`passage_parts`: parts 1 and 2 (the cross-encoder's lessons), part 0.
+
+    A ``held_out`` question is always judged, never a lesson.
+    """
     parts = passage_parts(asked)
-    read = [a for a, part in zip(asked, parts, strict=True) if part != 0]
-    judged = [a for a, part in zip(asked, parts, strict=True) if part == 0]
+    read = [a for a, part in zip(asked, parts, strict=True) if part != 0 and not a.held_out]
+    judged = [a for a, part in zip(asked, parts, strict=True) if part == 0 or a.held_out]
     return read, judged
 
 
@@ -334,7 +349,11 @@ def fit(asked: Sequence[Asked]) -> Ranker:
     answerable = [a for a in with_rows if a.answerable]
     start = np.zeros(len(FEATURES))
     weights = minimise(
-        listwise_objective([a.found.features for a in answerable], [a.labels for a in answerable]),
+        listwise_objective(
+            [a.found.features for a in answerable],
+            [a.labels for a in answerable],
+            counts=[a.weight for a in answerable],
+        ),
         start,
     )
     draft = Ranker(

@@ -193,6 +193,24 @@ def test_network_gradient_matches_finite_differences() -> None:
         assert gradient[i] == pytest.approx(numeric, rel=1e-4, abs=1e-7)
 
 
+def test_a_question_counted_twice_weighs_as_if_it_were_asked_twice() -> None:
+    """``counts`` stand for repeated questions: the same loss and gradient as the repeats."""
+    rng = np.random.default_rng(4)
+    matrices = [rng.normal(size=(5, 3)) for _ in range(4)]
+    labels = [np.array([i == j for i in range(5)]) for j in range(4)]
+    weights = rng.normal(size=3)
+    counted = listwise_objective(matrices, labels, counts=[1, 3, 1, 2])
+    repeated = listwise_objective(
+        [*matrices, matrices[1], matrices[1], matrices[3]],
+        [*labels, labels[1], labels[1], labels[3]],
+    )
+    value, gradient = counted(weights)
+    same_value, same_gradient = repeated(weights)
+    assert value == pytest.approx(same_value)
+    assert gradient == pytest.approx(same_gradient)
+    assert counted(weights)[0] != pytest.approx(listwise_objective(matrices, labels)(weights)[0])
+
+
 def _layered_ranker(solution: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> Ranker:
     layer, layer_bias, output, skip, bias = unpack_network(solution, len(mean), 4)
     return _ranker(

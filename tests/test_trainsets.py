@@ -226,6 +226,52 @@ def test_tune_reuses_the_vectors_of_another_index_for_its_news_archive(
     assert json.loads(out.splitlines()[0]) == fresh
 
 
+@pytest.mark.usefixtures("isolated_env")
+def test_tune_asks_questions_written_on_full_news_articles_of_those_articles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--news-questions``: asked of the whole articles they name, weighed as a whole file."""
+    articles = _write(tmp_path / "articles.jsonl", _article_records())
+    questions = _write(
+        tmp_path / "written.questions.jsonl",
+        [
+            {
+                "id": "w1",
+                "question": "brp org meninggal krn gempa lombok",
+                "answers": ["98 orang"],
+                "article_id": "a-gempa",
+            },
+            {
+                "id": "w2",
+                "question": "Siapa pencetak dua gol timnas?",
+                "answers": ["Evan Dimas"],
+                "article_id": "a-timnas",
+            },
+        ],
+    )
+    offtopic = _write(
+        tmp_path / "written.offtopic.jsonl",
+        [{"id": "o1", "question": "resep rendang gimana", "answers": [], "article_id": None}],
+    )
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
+    news = ["--news", str(articles), "--news-articles", "2"]
+    argv = _tune_argv(tmp_path, *news, "--news-questions", str(questions), str(offtopic))
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    fitted = json.loads(out.splitlines()[0])
+    # The paragraphs file's 5 answerable and 1 unanswerable questions, and these 2 and 1.
+    assert (fitted["questions"], fitted["unanswerable"]) == (7, 2)
+    # Each is counted as often as the paragraphs file's 5 questions over its own 2.
+    assert "written.questions.jsonl: 2 questions on full articles, each counted 2.50 times" in err
+    written = tmp_path / "data" / "tune-sets" / f"{tmp_path.name}.written.articles.passages.jsonl"
+    taken = [json.loads(line) for line in written.read_text().splitlines()]
+    assert [t["passage_id"] for t in taken] == ["a-gempa", "a-timnas"]
+    assert taken[0]["text"] == _article_records()[0]["text"]
+
+    with pytest.raises(SystemExit, match="needs --news"):
+        main(_tune_argv(tmp_path, "--news-questions", str(questions)))
+
+
 def test_tune_needs_train_questions(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["tune"])

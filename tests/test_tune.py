@@ -27,6 +27,7 @@ from index.tune import (
     format_held_out,
     passage_parts,
     reading_pairs,
+    split_thirds,
     weigh_cross_encoder,
 )
 from tests.conftest import make_settings
@@ -208,6 +209,40 @@ def test_the_cross_encoder_is_fitted_and_weighed_on_questions_of_other_passages(
     figures = cross_validate(asked[:9], folds=3, reader=reader, also_ranked=asked[9:])
     assert sum(f.questions for f in figures) == 9
     assert all(0.0 <= f.answered_right <= f.ranked_first <= 1.0 for f in figures)
+
+
+def test_a_held_out_set_is_never_a_lesson_and_counts_its_weight(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """A set's ``weight`` and ``held_out`` reach its own questions, not others' asked there."""
+    passages = _write_facts(tmp_path)
+    questions = [
+        Question(id=key, question=q, answers=(a,), passage_id=key, source="train.jsonl")
+        for key, _, q, a in FACTS
+    ]
+    written = [dataclasses.replace(q, id=f"{q.id}-w", source="written.jsonl") for q in questions]
+    asked = ask_all(
+        make_settings(tmp_path),
+        embedder=embedder,
+        sets=[
+            QuestionSet(passages=passages, questions=questions),
+            QuestionSet(passages=passages, questions=written, weight=2.5, held_out=True),
+        ],
+    )
+    own = [item for item in asked if item.source.endswith("written.jsonl")]
+    assert len(own) == len(FACTS)
+    assert all(item.weight == 2.5 and item.held_out for item in own)
+    others = [item for item in asked if not item.source.endswith("written.jsonl")]
+    assert others and all(item.weight == 1.0 and not item.held_out for item in others)
+    read, judged = split_thirds(asked)
+    judged_ids = {id(item) for item in judged}
+    assert {id(item) for item in own} <= judged_ids
+    # The other set's questions are parted by passage as before: a third judged, the rest read.
+    parts = passage_parts(asked)
+    assert {id(item) for item in read} == {
+        id(item) for item, part in zip(asked, parts, strict=True) if part != 0 and not item.held_out
+    }
+    assert read and any(id(item) in judged_ids for item in others)
 
 
 @pytest.mark.usefixtures("isolated_env")
