@@ -14,7 +14,13 @@ import pytest
 from index.__main__ import main
 from index.builder import chunk_vectors
 from index.embedder import Embedder, KnownVectors
-from index.evaluate import evaluate, read_questions, write_article_passages
+from index.evaluate import (
+    EvalResult,
+    evaluate,
+    format_table,
+    read_questions,
+    write_article_passages,
+)
 from index.ranker import RANKER_FILE, Ranker
 from tests import test_time_e2e as tol
 from tests.conftest import make_settings
@@ -311,6 +317,8 @@ def test_eval_on_articles_named_by_the_questions(
     # The answer time: a median at most its 95th percentile, both measured.
     assert 0 < result["answer_ms_p50"] <= result["answer_ms_p95"]
     assert result["seconds_per_question"] > 0
+    # The cross-encoder (on by default) read every question's best sentences again.
+    assert result["read_again"] == 5
     # The ranking before the decline, read again with every question answered.
     first = [first_hit_rank(ranked[i], gold[i]) for i, *_ in ARTICLE_QUESTIONS]
     assert methods["ranking (no decline)"]["hit1"] == pytest.approx(first.count(1) / 3)
@@ -376,3 +384,15 @@ def test_eval_judges_weights_given_instead_of_the_shipped_ones(
         methods = json.loads(capsys.readouterr().out)["methods"]
         answered[name] = next(m for m in methods if m["name"] == "shipped path")["answered"]
     assert answered["refusing"] == 0.0 < answered["shipped"]
+
+
+def test_the_table_says_how_many_questions_the_cross_encoder_read() -> None:
+    """The answer time is of a path with or without the cross-encoder: the table says which."""
+
+    def said(read_again: int) -> str:
+        table = format_table(EvalResult(3, 2, 4, 20, read_again=read_again))
+        return table.splitlines()[-1]
+
+    assert said(5).endswith("(the cross-encoder read every question again)")
+    assert said(0).endswith("(the cross-encoder read none: the ranking alone)")
+    assert said(4).endswith("(the cross-encoder read 4 of 5 questions again)")
