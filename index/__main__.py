@@ -364,8 +364,8 @@ def _news_question_set(
 
     The weight counts in the ranking's fit only (``QuestionSet.weight``).
 
-    It comes after every other set, so adding it leaves the others' parts
-    (``tune.passage_parts``) as they were.
+    It comes after every other set, so the others' questions keep their places, and with them
+    their parts (``tune.passage_parts`` places a question without a hit by its position).
     """
     from index.trainsets import article_passages
     from index.tune import QuestionSet
