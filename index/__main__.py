@@ -383,7 +383,7 @@ def _news_question_set(
     )
     return QuestionSet(
         passages=article_passages(
-            args.news, questions_file, folder=settings.data_dir / "tune-sets"
+            args.news, questions, source=questions_file, folder=settings.data_dir / "tune-sets"
         ),
         questions=questions,
         unanswerable=[q for path in unanswerable_files for q in read_questions(path)]

@@ -27,7 +27,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from index.evaluate import Question, read_questions, write_article_passages
+from index.evaluate import Question, write_article_passages
 from index.questions import chat_spelling
 
 #: Paragraphs joined into one article: about as many sentences as a news article has.
@@ -101,18 +101,20 @@ def news_passages(articles: Path, *, folder: Path, count: int) -> Path:
     return target
 
 
-def article_passages(articles: Path, questions: Path, *, folder: Path) -> Path:
-    """The articles a questions file names (``article_id``), written as a passages file.
+def article_passages(
+    articles: Path, questions: Sequence[Question], *, source: Path, folder: Path
+) -> Path:
+    """The articles ``questions`` name (``article_id``), written as a passages file.
 
     Questions written on full news articles are asked of their whole articles, as a reader
-    asks them; the file is named after the questions file.
+    asks them; the file is named after ``source``, the questions file they were read from.
     """
-    named = dict.fromkeys(q.passage_id for q in read_questions(questions) if q.passage_id)
+    named = dict.fromkeys(q.passage_id for q in questions if q.passage_id)
     if not named:
-        raise ValueError(f"{questions.name} names no article (article_id)")
+        raise ValueError(f"{source.name} names no article (article_id)")
     folder.mkdir(parents=True, exist_ok=True)
-    stem = questions.name.split(".")[0]
-    target = folder / f"{questions.parent.name}.{stem}.articles.passages.jsonl"
+    stem = source.name.split(".")[0]
+    target = folder / f"{source.parent.name}.{stem}.articles.passages.jsonl"
     write_article_passages(articles, named, target)
     return target
 

@@ -90,6 +90,14 @@ FILLER = [
 ]
 
 
+def _fact_questions() -> list[Question]:
+    """The question of each of ``FACTS``, as a train file gives it."""
+    return [
+        Question(id=key, question=q, answers=(a,), passage_id=key, source="train.jsonl")
+        for key, _, q, a in FACTS
+    ]
+
+
 def _write_facts(folder: Path) -> Path:
     """The passages of ``FACTS``, each with the filler after its fact."""
     return _write(
@@ -105,10 +113,7 @@ def test_cross_validation_scores_every_question_once_by_a_fit_without_it(
     tmp_path: Path, embedder: Embedder
 ) -> None:
     passages = _write_facts(tmp_path)
-    questions = [
-        Question(id=key, question=q, answers=(a,), passage_id=key, source="train.jsonl")
-        for key, _, q, a in FACTS
-    ]
+    questions = _fact_questions()
     unanswerable = [
         Question(
             id="u1",
@@ -216,10 +221,7 @@ def test_a_held_out_set_is_never_a_lesson_and_counts_its_weight(
 ) -> None:
     """A set's ``weight`` and ``held_out`` reach its own questions, not others' asked there."""
     passages = _write_facts(tmp_path)
-    questions = [
-        Question(id=key, question=q, answers=(a,), passage_id=key, source="train.jsonl")
-        for key, _, q, a in FACTS
-    ]
+    questions = _fact_questions()
     written = [dataclasses.replace(q, id=f"{q.id}-w", source="written.jsonl") for q in questions]
     asked = ask_all(
         make_settings(tmp_path),
