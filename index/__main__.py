@@ -260,8 +260,13 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
                 progress=lambda step, steps, _loss: bar(step, steps),
             )
         reader.save_adapter(adapter)
-        declining = sum(not any(pair.correct) for pair in pairs)
-        learned = {"questions": len(pairs) - declining, "unanswerable": declining}
+        distinct = {id(pair): pair for pair in pairs}.values()
+        declining = sum(not any(pair.correct) for pair in distinct)
+        learned = {
+            "questions": len(distinct) - declining,
+            "unanswerable": declining,
+            "lessons": len(pairs),
+        }
         print(json.dumps({"cross_encoder": str(adapter), **learned}))
     else:
         reader = CrossEncoder(adapter=adapter, dtype=reading_dtype())
@@ -294,6 +299,8 @@ def _asked(
     digest = hashlib.sha256(model.encode())
     for item in sets:
         digest.update(item.passages.read_bytes())
+        # Asked questions carry their set's weight and part (``Asked.weight``, ``held_out``).
+        digest.update(repr((item.weight, item.held_out)).encode())
         for question in [*item.questions, *item.unanswerable]:
             digest.update(repr(question).encode())
     key = digest.hexdigest()
@@ -362,7 +369,8 @@ def _news_question_set(
 ) -> QuestionSet:
     """``--news-questions``: asked of their whole articles, weighed as an average other file.
 
-    The weight counts in the ranking's fit only (``QuestionSet.weight``).
+    The weight counts in the ranking's fit and, with ``--news-lessons``, in the cross-encoder's
+    lessons (``QuestionSet.weight``); without it they are never its lessons.
 
     It comes after every other set, so the others' questions keep their places, and with them
     their parts (``tune.passage_parts`` places a question without a hit by its position).
@@ -390,7 +398,7 @@ def _news_question_set(
         if unanswerable
         else [],
         weight=weight,
-        held_out=True,
+        held_out=not args.news_lessons,
     )
 
 
@@ -519,7 +527,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE",
         help="QUESTIONS [UNANSWERABLE ...] .jsonl written on full articles of --news (their "
         "article_id): asked of those articles, weighed as an average other file in the "
-        "ranking's fit, never lessons of the cross-encoder",
+        "ranking's fit, never lessons of the cross-encoder (unless --news-lessons)",
+    )
+    tu.add_argument(
+        "--news-lessons",
+        action="store_true",
+        help="with --train-cross-encoder: the --news-questions parted by article like the other "
+        "sets' passages, two thirds lessons of the cross-encoder (each counted as in the "
+        "ranking's fit), one third judging it",
     )
     tu.add_argument(
         "--vectors-from",

@@ -92,12 +92,14 @@ class QuestionSet:
     passages: Path
     questions: Sequence[Question]
     unanswerable: Sequence[Question] = ()
-    # How many times each of its own questions counts in the ranking's fit, as if repeated: a
-    # small set of questions typed as readers type, on full news articles, weighs as much as a
-    # large file there. The decisions count every question once.
+    # How many times each of its own questions counts in the ranking's fit (and as a lesson of
+    # the cross-encoder), as if repeated: a small set of questions typed as readers type, on
+    # full news articles, weighs as much as a large file there. The decisions count every
+    # question once.
     weight: float = 1.0
     # Its questions are never lessons of the cross-encoder: they judge its weight and the
-    # decision after reading, beside the third of the other sets it never read.
+    # decision after reading, beside the third of the other sets it never read. A set that is
+    # not held out is parted by passage like any other, its lessons counted ``weight`` times.
     held_out: bool = False
 
 
@@ -111,7 +113,7 @@ class Asked:
     elsewhere: bool = False  # a question of another set: its answer is in no indexed text
     source: str = ""  # what its figures are reported under: set folder and questions file
     cross: dict[int, float] = field(default_factory=dict)  # cross-encoder score by row, once read
-    weight: float = 1.0  # how many times it counts in the ranking's fit (its set's ``weight``)
+    weight: float = 1.0  # times it counts in the ranking's fit and as a lesson (its set's)
     held_out: bool = False  # never a lesson of the cross-encoder (its set's ``held_out``)
 
 
@@ -245,7 +247,8 @@ def reading_pairs(asked: Sequence[Asked], ranker: Ranker) -> list[Pairs]:
     the best ``RERANK_DEPTH`` takes the last place when none of them is one; one with no hit
     there is left out. A question its set's passages do not answer comes with its best
     sentences, none correct (a lesson in declining); another set's question is left out: it
-    stays honest for :func:`decide_after_reading`.
+    stays honest for :func:`decide_after_reading`. A question of a weighed set comes as many
+    times as its ``weight``, rounded (the same object each time).
     """
     pairs = []
     for item in asked:
@@ -259,13 +262,12 @@ def reading_pairs(asked: Sequence[Asked], ranker: Ranker) -> list[Pairs]:
                 continue
             if not any(item.labels[r] for r in group):
                 group[-1] = hits[0]
-        pairs.append(
-            Pairs(
-                question=item.found.query.text,
-                sentences=tuple(item.found.rows[r].text for r in group),
-                correct=tuple(bool(item.labels[r]) for r in group),
-            )
+        lesson = Pairs(
+            question=item.found.query.text,
+            sentences=tuple(item.found.rows[r].text for r in group),
+            correct=tuple(bool(item.labels[r]) for r in group),
         )
+        pairs.extend([lesson] * max(1, round(item.weight)))
     return pairs
 
 

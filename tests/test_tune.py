@@ -247,6 +247,37 @@ def test_a_held_out_set_is_never_a_lesson_and_counts_its_weight(
     assert read and any(id(item) in judged_ids for item in others)
 
 
+def test_a_weighed_set_not_held_out_is_parted_by_passage_and_its_lessons_count_its_weight(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """``tune --news-lessons``: the written questions' two thirds are lessons, repeated."""
+    passages = _write_facts(tmp_path)
+    written = [
+        dataclasses.replace(q, id=f"{q.id}-w", source="written.jsonl") for q in _fact_questions()
+    ]
+    asked = ask_all(
+        make_settings(tmp_path),
+        embedder=embedder,
+        sets=[QuestionSet(passages=passages, questions=written, weight=2.6)],
+    )
+    own = [item for item in asked if item.source.endswith("written.jsonl")]
+    assert len(own) == len(FACTS) and all(not item.held_out for item in own)
+    read, judged = split_thirds(asked)
+    parts = dict(zip(map(id, asked), passage_parts(asked), strict=True))
+    assert {id(item) for item in own if parts[id(item)] != 0} == {id(item) for item in read}
+    assert {id(item) for item in own if parts[id(item)] == 0} <= {id(item) for item in judged}
+    assert read and any(parts[id(item)] == 0 for item in own)
+
+    lessons = reading_pairs(read, fit(asked))
+    # Each lesson three times (2.6 rounded), the same object: its question once per copy.
+    assert len(lessons) == 3 * len(read)
+    assert len({id(pair) for pair in lessons}) == len(read)
+    counted = {pair.question: 0 for pair in lessons}
+    for pair in lessons:
+        counted[pair.question] += 1
+    assert set(counted.values()) == {3}
+
+
 @pytest.mark.usefixtures("isolated_env")
 def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
