@@ -532,9 +532,9 @@ def main(argv: list[str] | None = None) -> int:
     tu.add_argument(
         "--news-lessons",
         action="store_true",
-        help="with --train-cross-encoder: the --news-questions parted by article like the other "
-        "sets' passages, two thirds lessons of the cross-encoder (each counted as in the "
-        "ranking's fit), one third judging it",
+        help="the --news-questions parted by article like the other sets' passages: two "
+        "thirds are lessons of the cross-encoder (each counted as in the ranking's fit), one "
+        "third judges it; give it also when reading an adapter fitted so",
     )
     tu.add_argument(
         "--vectors-from",

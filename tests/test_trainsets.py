@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -231,6 +232,55 @@ def test_tune_asks_questions_written_on_full_news_articles_of_those_articles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``--news-questions``: asked of the whole articles they name, weighed as a whole file."""
+    articles, questions, offtopic = _written_on_news(tmp_path)
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
+    news = ["--news", str(articles), "--news-articles", "2"]
+    argv = _tune_argv(tmp_path, *news, "--news-questions", str(questions), str(offtopic))
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    fitted = json.loads(out.splitlines()[0])
+    # The paragraphs file's 5 answerable and 1 unanswerable questions, and these 2 and 1.
+    assert (fitted["questions"], fitted["unanswerable"]) == (7, 2)
+    # Each is counted as often as the paragraphs file's 5 questions over its own 2.
+    assert "written.questions.jsonl: 2 questions on full articles, each counted 2.50 times" in err
+    written = tmp_path / "data" / "tune-sets" / f"{tmp_path.name}.written.articles.passages.jsonl"
+    taken = [json.loads(line) for line in written.read_text().splitlines()]
+    assert [t["passage_id"] for t in taken] == ["a-gempa", "a-timnas"]
+    assert taken[0]["text"] == _article_records()[0]["text"]
+
+    with pytest.raises(SystemExit, match="needs --news"):
+        main(_tune_argv(tmp_path, "--news-questions", str(questions)))
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_tune_news_lessons_teach_the_cross_encoder_each_as_often_as_it_weighs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--news-lessons``: the questions of two thirds of the articles become lessons."""
+    articles, questions, _ = _written_on_news(tmp_path)
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
+    adapter = tmp_path / "adapter.npz"
+    argv = _tune_argv(
+        tmp_path,
+        *("--news", str(articles), "--news-articles", "2"),
+        *("--news-questions", str(questions), "--news-lessons"),
+        *("--train-cross-encoder", "--cross-encoder", str(adapter)),
+    )
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    learned = next(json.loads(x) for x in out.splitlines() if "cross_encoder" in x)
+    assert "2 questions on full articles, each counted 2.50 times" in err
+    # Both articles fall outside the judged third (a-gempa and a-timnas, by passage id), so
+    # both questions are lessons, each twice (2.5 rounded); every other lesson once. Held out
+    # (without --news-lessons) they would be no lesson at all.
+    assert [zlib.crc32(key.encode()) % 3 for key in ("a-gempa", "a-timnas")] == [1, 1]
+    assert learned["questions"] >= 2
+    assert learned["lessons"] == learned["questions"] + learned["unanswerable"] + 2
+    assert adapter.is_file()
+
+
+def _written_on_news(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """An articles file, two questions written on its articles, one off-topic question."""
     articles = _write(tmp_path / "articles.jsonl", _article_records())
     questions = _write(
         tmp_path / "written.questions.jsonl",
@@ -253,23 +303,7 @@ def test_tune_asks_questions_written_on_full_news_articles_of_those_articles(
         tmp_path / "written.offtopic.jsonl",
         [{"id": "o1", "question": "resep rendang gimana", "answers": [], "article_id": None}],
     )
-    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
-    news = ["--news", str(articles), "--news-articles", "2"]
-    argv = _tune_argv(tmp_path, *news, "--news-questions", str(questions), str(offtopic))
-    assert main(argv) == 0
-    out, err = capsys.readouterr()
-    fitted = json.loads(out.splitlines()[0])
-    # The paragraphs file's 5 answerable and 1 unanswerable questions, and these 2 and 1.
-    assert (fitted["questions"], fitted["unanswerable"]) == (7, 2)
-    # Each is counted as often as the paragraphs file's 5 questions over its own 2.
-    assert "written.questions.jsonl: 2 questions on full articles, each counted 2.50 times" in err
-    written = tmp_path / "data" / "tune-sets" / f"{tmp_path.name}.written.articles.passages.jsonl"
-    taken = [json.loads(line) for line in written.read_text().splitlines()]
-    assert [t["passage_id"] for t in taken] == ["a-gempa", "a-timnas"]
-    assert taken[0]["text"] == _article_records()[0]["text"]
-
-    with pytest.raises(SystemExit, match="needs --news"):
-        main(_tune_argv(tmp_path, "--news-questions", str(questions)))
+    return articles, questions, offtopic
 
 
 def test_tune_needs_train_questions(capsys: pytest.CaptureFixture[str]) -> None:
