@@ -53,9 +53,12 @@ class CrossEncoderError(E5Error):
 
 @dataclass(frozen=True, slots=True)
 class Pairs:
-    """A question and its candidate sentences, with which ones answer it (for fitting)."""
+    """A question and its candidate sentences, with which ones answer it (for fitting).
 
-    question: str
+    ``question`` may be one per sentence, each worded as that sentence writes its short forms.
+    """
+
+    question: str | tuple[str, ...]
     sentences: tuple[str, ...]
     correct: tuple[bool, ...]
 
@@ -86,8 +89,8 @@ class CrossEncoder:
             if dtype == torch.bfloat16:
                 self._network.store_linear_as(dtype)
 
-    def scores(self, question: str, sentences: Sequence[str]) -> np.ndarray:
-        """A score per sentence (float32), read together with ``question``."""
+    def scores(self, question: str | Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        """A score per sentence (float32), read together with ``question`` (or its own one)."""
         if not sentences:
             return np.zeros(0, dtype=np.float32)
         ids, mask = self._batch_of(self.tokenizer.pairs(question, sentences))

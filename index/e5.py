@@ -354,11 +354,24 @@ class Tokenizer:
         return self.pairs(question, [sentence], max_tokens=max_tokens)[0]
 
     def pairs(
-        self, question: str, sentences: Sequence[str], *, max_tokens: int = MAX_TOKENS
+        self,
+        question: str | Sequence[str],
+        sentences: Sequence[str],
+        *,
+        max_tokens: int = MAX_TOKENS,
     ) -> list[list[int]]:
-        """:meth:`pair` of ``question`` with each sentence; the question is tokenised once."""
-        asked = self.content("query: " + question)
-        return [self._joined(asked, self.content("passage: " + s), max_tokens) for s in sentences]
+        """:meth:`pair` of ``question`` with each sentence; each question is tokenised once.
+
+        ``question`` may be one per sentence, as each is worded for it.
+        """
+        questions = [question] * len(sentences) if isinstance(question, str) else question
+        if len(questions) != len(sentences):
+            raise ValueError(f"{len(questions)} questions for {len(sentences)} sentences")
+        asked = {q: self.content("query: " + q) for q in dict.fromkeys(questions)}
+        return [
+            self._joined(asked[q], self.content("passage: " + s), max_tokens)
+            for q, s in zip(questions, sentences, strict=True)
+        ]
 
     def _joined(self, asked: list[int], said: list[int], max_tokens: int) -> list[int]:
         room = max_tokens - 4

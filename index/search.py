@@ -179,6 +179,16 @@ class Candidates:
     rows: list[SentenceRow]
     features: np.ndarray
     chunk_cosines: np.ndarray | None = None  # cosine of the question with each row's chunk
+    shortforms: ShortForms | None = None  # the searcher's, for :meth:`worded`
+
+    def worded(self, sentences: Sequence[str]) -> tuple[str, ...]:
+        """The question as the cross-encoder reads it beside each of ``sentences``.
+
+        A short form is written as the sentence writes it (:meth:`ShortForms.worded_as`).
+        """
+        if self.shortforms is None:
+            return tuple(self.query.text for _ in sentences)
+        return tuple(self.shortforms.worded_as(self.query.text, s) for s in sentences)
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,7 +492,7 @@ class Searcher:
             best = [found.rows[i].text for i in ordering.order[:RERANK_DEPTH]]
             reader = self.cross_encoder
             cross = self.rereading.read(
-                reader, arrived, lambda: reader.scores(found.query.text, best)
+                reader, arrived, lambda: reader.scores(found.worded(best), best)
             )
             reread = cross is not None
             if cross is not None:
@@ -543,6 +553,7 @@ class Searcher:
                 query, rows, by_chunk, lexical, {keys[i]: t for i, t in leads.items()}
             ),
             chunk_cosines=np.asarray([by_chunk[row.chunk_id] for row in rows], dtype=np.float32),
+            shortforms=self.shortforms,
         )
 
     def _parse(self, question: str) -> ParsedQuestion:

@@ -6,8 +6,9 @@ readers type as one word ("GO-JEK" or "GO - JEK": "gojek"; "e-KTP": "ektp"), fou
 are indexed and stored with the index version (``shortforms.json``); and a small shipped list
 of common Indonesian news short forms (``index/shortforms.tsv``). A question's short form then
 also matches the long form's words, and a long form the short one
-(``ShortForms.alternatives``). Only the lexical side is widened; the quoted sentences stay as
-they are.
+(``ShortForms.alternatives``). The cross-encoder reads a question's short form as each sentence
+it reads writes it (``ShortForms.worded_as``): "korut" is "Korea Utara" beside a sentence that
+writes only that. The quoted sentences stay as they are.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
-from index.tokens import tokenize
+from index.tokens import WORD, tokenize
 
 #: The shipped list: one "short<TAB>long" a line; "#" starts a comment.
 SHIPPED_FILE = Path(__file__).with_name("shortforms.tsv")
@@ -228,21 +229,51 @@ class ShortForms:
 
     equal: dict[tuple[str, ...], frozenset[tuple[str, ...]]]
     longest: int = 1
+    #: One-word short forms (lower case) and how the long forms are written: "korut": ("Korea
+    #: Utara",).
+    written: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, pairs: Iterable[tuple[str, str]]) -> ShortForms:
         """The short forms of (short, long) pairs, as lexical tokens."""
         equal: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+        written: dict[str, dict[str, None]] = {}
         for short, long in pairs:
             a, b = tuple(tokenize(short)), tuple(tokenize(long))
             if not a or not b or a == b:
                 continue
             equal.setdefault(a, set()).add(b)
             equal.setdefault(b, set()).add(a)
+            if len(a) == 1:
+                written.setdefault(a[0], {})[long] = None
         return cls(
             {key: frozenset(value) for key, value in equal.items()},
             max((len(key) for key in equal), default=1),
+            {short: tuple(longs) for short, longs in written.items()},
         )
+
+    def worded_as(self, question: str, sentence: str) -> str:
+        """``question`` with each one-word short form written as ``sentence`` writes it.
+
+        "siapa yg menangkap tentara korut" beside "... tentara Korea Utara." reads "... tentara
+        Korea Utara": a reader of the pair (the cross-encoder) need not know the short form. A
+        short form the sentence writes too, or none of whose long forms it has, stays as typed.
+        """
+        if not self.written:
+            return question
+        said = set(tokenize(sentence))
+
+        def as_said(match: re.Match[str]) -> str:
+            form = match.group(0)
+            short = tokenize(form)
+            if len(short) != 1 or short[0] in said:
+                return form
+            for long in self.written.get(short[0], ()):
+                if said.issuperset(tokenize(long)):
+                    return long
+            return form
+
+        return WORD.sub(as_said, question)
 
     def alternatives(self, tokens: Sequence[str]) -> dict[str, frozenset[frozenset[str]]]:
         """For each question token in a short or long form, the token sets that stand for it.

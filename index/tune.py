@@ -262,9 +262,10 @@ def reading_pairs(asked: Sequence[Asked], ranker: Ranker) -> list[Pairs]:
                 continue
             if not any(item.labels[r] for r in group):
                 group[-1] = hits[0]
+        sentences = tuple(item.found.rows[r].text for r in group)
         lesson = Pairs(
-            question=item.found.query.text,
-            sentences=tuple(item.found.rows[r].text for r in group),
+            question=item.found.worded(sentences),
+            sentences=sentences,
             correct=tuple(bool(item.labels[r]) for r in group),
         )
         pairs.extend([lesson] * max(1, round(item.weight)))
@@ -327,7 +328,8 @@ def _read(reader: CrossEncoder, item: Asked, order: np.ndarray) -> np.ndarray:
     rows = [int(r) for r in order[:RERANK_DEPTH]]
     unread = [r for r in rows if r not in item.cross]
     if unread:
-        scores = reader.scores(item.found.query.text, [item.found.rows[r].text for r in unread])
+        sentences = [item.found.rows[r].text for r in unread]
+        scores = reader.scores(item.found.worded(sentences), sentences)
         item.cross.update(zip(unread, map(float, scores), strict=True))
     return np.asarray([item.cross[r] for r in rows], dtype=np.float32)
 

@@ -43,6 +43,21 @@ def test_a_pair_is_question_then_sentence_cut_to_fit(plain: CrossEncoder) -> Non
     assert plain.scores("Berapa?", ["Sebelas ribu.", "Dua."]).tolist() == [0.0, 0.0]
 
 
+def test_each_sentence_may_be_read_with_its_own_wording_of_the_question() -> None:
+    reader = default_cross_encoder()
+    tokens = reader.tokenizer
+    questions = ("siapa pelatih timnas?", "siapa pelatih tim nasional?")
+    sentences = ["Pelatih timnas, Budi, memanggil 30 pemain.", "Pelatih tim nasional ialah Budi."]
+    assert tokens.pairs(questions, sentences) == [
+        tokens.pair(q, s) for q, s in zip(questions, sentences, strict=True)
+    ]
+    together = reader.scores(questions, sentences)
+    alone = [reader.scores(q, [s])[0] for q, s in zip(questions, sentences, strict=True)]
+    assert together == pytest.approx(alone, abs=1e-3)
+    with pytest.raises(ValueError, match="1 questions for 2 sentences"):
+        tokens.pairs(questions[:1], sentences)
+
+
 # Invented questions, each with the sentence that answers it first.
 LESSONS = [
     Pairs(
