@@ -9,6 +9,7 @@ import pytest
 
 from index.timewords import (
     CLOSE_MARGIN,
+    NAMED_MARGIN,
     Period,
     asks_for_todays_news,
     prefer_by_time,
@@ -151,6 +152,22 @@ def test_an_article_past_the_margin_is_not_moved() -> None:
         "tarif Rp 14.500",
         "gerbang tol",
     ]
+
+
+def test_a_named_time_reaches_further_than_the_newest_first() -> None:
+    # Another day's report that answers a little better: past the margin of "the newest
+    # first", inside the wider one of a question that names its day.
+    newer = Q("korban 17 orang", 20.0, "b", D(2025, 1, 7))
+    named_day = Q("korban 12 orang", 20.0 - CLOSE_MARGIN - 0.7, "a", D(2025, 1, 5))
+    assert NAMED_MARGIN > CLOSE_MARGIN + 0.7
+    fifth = Period(D(2025, 1, 5), D(2025, 1, 5))
+    assert _texts(prefer_by_time((newer, named_day), fifth, today=TODAY)) == [
+        "korban 12 orang",
+        "korban 17 orang",
+    ]
+    assert prefer_by_time((newer, named_day), None, today=TODAY) == (newer, named_day)
+    far = Q("korban 12 orang", 20.0 - NAMED_MARGIN - 0.01, "a", D(2025, 1, 5))
+    assert prefer_by_time((newer, far), fifth, today=TODAY) == (newer, far)
 
 
 def test_one_article_alone_keeps_the_ranking_order() -> None:
