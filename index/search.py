@@ -181,14 +181,17 @@ class Candidates:
     chunk_cosines: np.ndarray | None = None  # cosine of the question with each row's chunk
     shortforms: ShortForms | None = None  # the searcher's, for :meth:`worded`
 
-    def worded(self, sentences: Sequence[str]) -> tuple[str, ...]:
-        """The question as the cross-encoder reads it beside each of ``sentences``.
+    def worded(self, rows: Iterable[int]) -> tuple[str, ...]:
+        """The question as the cross-encoder reads it beside each of ``rows`` (indexes).
 
-        A short form is written as the sentence writes it (:meth:`ShortForms.worded_as`).
+        A short form is written as the sentence writes it (:meth:`ShortForms.worded_as`, read
+        off the sentence's stored tokens).
         """
-        if self.shortforms is None:
-            return tuple(self.query.text for _ in sentences)
-        return tuple(self.shortforms.worded_as(self.query.text, s) for s in sentences)
+        forms = self.shortforms
+        return tuple(
+            forms.worded_as(self.query.text, self.rows[i].tokens) if forms else self.query.text
+            for i in rows
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,10 +492,11 @@ class Searcher:
         reread = None
         decides_after = self.ranker.cross_decision is not None
         if self.reads_again and (confident or read_declined or decides_after):
-            best = [found.rows[i].text for i in ordering.order[:RERANK_DEPTH]]
+            first = ordering.order[:RERANK_DEPTH]
+            best = [found.rows[i].text for i in first]
             reader = self.cross_encoder
             cross = self.rereading.read(
-                reader, arrived, lambda: reader.scores(found.worded(best), best)
+                reader, arrived, lambda: reader.scores(found.worded(first), best)
             )
             reread = cross is not None
             if cross is not None:

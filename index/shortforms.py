@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -252,16 +252,16 @@ class ShortForms:
             {short: tuple(longs) for short, longs in written.items()},
         )
 
-    def worded_as(self, question: str, sentence: str) -> str:
-        """``question`` with each one-word short form written as ``sentence`` writes it.
+    def worded_as(self, question: str, said: Collection[str]) -> str:
+        """``question`` with each one-word short form written as a sentence writes it.
 
-        "siapa yg menangkap tentara korut" beside "... tentara Korea Utara." reads "... tentara
+        ``said`` is the sentence's tokens (as stored with it). "siapa yg menangkap tentara korut" beside "... tentara Korea Utara." reads "... tentara
         Korea Utara": a reader of the pair (the cross-encoder) need not know the short form. A
         short form the sentence writes too, or none of whose long forms it has, stays as typed.
         """
         if not self.written:
             return question
-        said = set(tokenize(sentence))
+        said = frozenset(said)
 
         def as_said(match: re.Match[str]) -> str:
             form = match.group(0)

@@ -262,10 +262,9 @@ def reading_pairs(asked: Sequence[Asked], ranker: Ranker) -> list[Pairs]:
                 continue
             if not any(item.labels[r] for r in group):
                 group[-1] = hits[0]
-        sentences = tuple(item.found.rows[r].text for r in group)
         lesson = Pairs(
-            question=item.found.worded(sentences),
-            sentences=sentences,
+            question=item.found.worded(group),
+            sentences=tuple(item.found.rows[r].text for r in group),
             correct=tuple(bool(item.labels[r]) for r in group),
         )
         pairs.extend([lesson] * max(1, round(item.weight)))
@@ -329,7 +328,7 @@ def _read(reader: CrossEncoder, item: Asked, order: np.ndarray) -> np.ndarray:
     unread = [r for r in rows if r not in item.cross]
     if unread:
         sentences = [item.found.rows[r].text for r in unread]
-        scores = reader.scores(item.found.worded(sentences), sentences)
+        scores = reader.scores(item.found.worded(unread), sentences)
         item.cross.update(zip(unread, map(float, scores), strict=True))
     return np.asarray([item.cross[r] for r in rows], dtype=np.float32)
 
