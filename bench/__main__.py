@@ -42,9 +42,9 @@ from bench.indexing import (
 )
 from bench.load import run_load
 from config.settings import Settings, get_settings
-from index.embedder import Embedder, settings_embedder
-from index.engine import ENGINE_SETTINGS
-from index.hardware import this_cpu
+from index.encoders.embedder import Embedder, settings_embedder
+from index.encoders.engine import ENGINE_SETTINGS
+from index.encoders.hardware import this_cpu
 from index.service import load_searcher
 
 

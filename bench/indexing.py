@@ -15,14 +15,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from config.settings import Settings
-from index.articles import read_folder
-from index.builder import build_index, chunk_text
-from index.embedder import Embedder
-from index.engine import ENGINES, EngineChoice, available_engines
-from index.search import Searcher
-from index.sentences import chunk_spans
-from index.store import make_engine
-from index.versions import current_version, version_folder
+from index.articles.files import read_folder
+from index.articles.sentences import chunk_spans
+from index.encoders.embedder import Embedder
+from index.encoders.engine import ENGINES, EngineChoice, available_engines
+from index.search.searcher import Searcher
+from index.storage.builder import build_index, chunk_text
+from index.storage.store import make_engine
+from index.storage.versions import current_version, version_folder
 
 ARTICLES_FILE = "articles.jsonl"
 ADDED_FILE = "added.jsonl"
@@ -220,7 +220,7 @@ def _floor_in_child(
 def floor_child() -> None:
     """In a floor process: load the model as the settings say, time the texts on stdin."""
     from config.settings import get_settings
-    from index.embedder import settings_embedder
+    from index.encoders.embedder import settings_embedder
 
     asked = json.loads(sys.stdin.read())
     embedder = settings_embedder(get_settings())

@@ -18,13 +18,13 @@ from pydantic import ValidationError
 
 from bot.replies import answer_html, answer_plain, summary_html, summary_plain
 from config.settings import Settings, get_settings
-from index.ranker import RankerFileError
-from index.search import Searcher
+from index.search.ranker import RankerFileError
+from index.search.searcher import Searcher
+from index.search.sources import SourcedAnswer, answer_with_sources
+from index.search.timewords import asks_for_todays_news
 from index.service import load_searcher
-from index.sources import SourcedAnswer, answer_with_sources
+from index.storage.vectors import IndexMismatchError
 from index.summary import Summarizer, Summary, day_window, last_24_hours
-from index.timewords import asks_for_todays_news
-from index.vectors import IndexMismatchError
 
 
 def answer_json(cited: SourcedAnswer) -> dict[str, object]:

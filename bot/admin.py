@@ -34,7 +34,7 @@ from bot.admin_replies import (
 from bot.repeating import run_every
 from bot.replies import language_for
 from config.settings import Settings
-from index.embedder import Embedder
+from index.encoders.embedder import Embedder
 from index.reload import (
     ReloadResult,
     collect_garbage,
@@ -43,9 +43,9 @@ from index.reload import (
     reload_index,
     report_lines,
 )
-from index.search import Searcher
-from index.stats import index_stats
-from index.versions import BuildBusyError, current_version
+from index.search.searcher import Searcher
+from index.storage.stats import index_stats
+from index.storage.versions import BuildBusyError, current_version
 
 if TYPE_CHECKING:
     from bot.app import BotApplication, BotContext, BotData

@@ -56,7 +56,7 @@ ADMIN_TEXTS: dict[Language, dict[str, str]] = {
 class StatusFigures:
     """What ``/status`` shows, gathered by the handler."""
 
-    stats: Mapping[str, object]  #: ``index.stats.index_stats``
+    stats: Mapping[str, object]  #: ``index.storage.stats.index_stats``
     serving_version: int
     started_at: dt.datetime
     now: dt.datetime

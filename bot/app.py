@@ -32,9 +32,9 @@ from bot.metrics import BotMetrics, MetricsServer
 from bot.redact import redact_secrets
 from config.settings import Settings
 from index.feedback import FeedbackStore
-from index.search import Searcher
+from index.search.searcher import Searcher
 from index.service import load_searcher
-from index.store import create_schema, make_engine
+from index.storage.store import create_schema, make_engine
 from index.update_claims import UpdateClaims
 
 log = logging.getLogger(__name__)

@@ -19,11 +19,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.repeating import run_every
 from bot.replies import language_for, text
 from index.feedback import Vote, VoteOutcome
-from index.store import DatabaseUnavailableError
+from index.storage.store import DatabaseUnavailableError
 
 if TYPE_CHECKING:
     from bot.app import BotApplication, BotContext
-    from index.search import Answer
+    from index.search.searcher import Answer
 
 log = logging.getLogger(__name__)
 

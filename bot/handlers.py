@@ -36,9 +36,9 @@ from bot.replies import (
     summary_inline_result,
     text,
 )
-from index.sources import answer_with_sources
-from index.store import DatabaseUnavailableError
-from index.timewords import asks_for_todays_news
+from index.search.sources import answer_with_sources
+from index.search.timewords import asks_for_todays_news
+from index.storage.store import DatabaseUnavailableError
 
 if TYPE_CHECKING:
     from bot.app import BotContext

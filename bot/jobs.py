@@ -29,7 +29,7 @@ from telegram.ext import Job, JobQueue
 
 from bot.replies import language_for, summary_html
 from config.settings import Settings
-from index.store import create_schema, make_engine
+from index.storage.store import create_schema, make_engine
 from index.subscriptions import DueDelivery, SubscriptionStore, due_deliveries
 from index.summary import Summarizer, Summary, last_24_hours
 

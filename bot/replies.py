@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from index.search import Answer, Quote
-from index.sources import ArticleSource, by_article, shown_file
+from index.search.searcher import Answer, Quote
+from index.search.sources import ArticleSource, by_article, shown_file
 from index.summary import Summary
 
 Language = Literal["id", "en"]

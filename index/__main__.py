@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config.settings import Settings, get_settings
-from index.builder import chunk_vectors
-from index.embedder import KnownVectors, settings_embedder
-from index.evaluate import (
+from index.encoders.embedder import KnownVectors, settings_embedder
+from index.feedback import export_votes
+from index.lab.evaluate import (
     EvalResult,
     Question,
     evaluate,
@@ -29,19 +29,19 @@ from index.evaluate import (
     read_questions,
     write_article_passages,
 )
-from index.feedback import export_votes
-from index.ranker import CROSS_RANKER_FILE, RANKER_FILE, Ranker
+from index.lab.trainsets import PARAGRAPHS
 from index.reload import collect_garbage, reload_index, report_lines
-from index.stats import index_stats
-from index.store import make_engine
-from index.trainsets import PARAGRAPHS
-from index.versions import BuildBusyError
+from index.search.ranker import CROSS_RANKER_FILE, RANKER_FILE, Ranker
+from index.storage.builder import chunk_vectors
+from index.storage.stats import index_stats
+from index.storage.store import make_engine
+from index.storage.versions import BuildBusyError
 
-if TYPE_CHECKING:  # index.tune imports torch: only for the command that needs it
+if TYPE_CHECKING:  # index.lab.tune imports torch: only for the command that needs it
     import numpy as np
 
-    from index.crossencoder import CrossEncoder
-    from index.tune import Asked, QuestionSet
+    from index.encoders.crossencoder import CrossEncoder
+    from index.lab.tune import Asked, QuestionSet
 
 
 class ProgressBar:
@@ -155,7 +155,7 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 
 def _adapter(path: Path) -> CrossEncoder:
     """The cross-encoder with the adapter in ``path`` (torch is imported here)."""
-    from index.crossencoder import CrossEncoder, reading_dtype
+    from index.encoders.crossencoder import CrossEncoder, reading_dtype
 
     return CrossEncoder(adapter=path, dtype=reading_dtype())
 
@@ -192,8 +192,8 @@ def _known_vectors(
 
 
 def _tune(settings: Settings, args: argparse.Namespace) -> int:
-    from index.crossencoder import ADAPTER_FILE, CrossEncoder, reading_dtype
-    from index.tune import (
+    from index.encoders.crossencoder import ADAPTER_FILE, CrossEncoder, reading_dtype
+    from index.lab.tune import (
         ask_all,
         cross_validate,
         decide_after_reading,
@@ -327,8 +327,8 @@ def _question_sets(
     Without ``unanswerable``, only the answerable questions; ``--chat-typed`` adds its share of
     chat-typed copies to every file's sample.
     """
-    from index.trainsets import context_set, news_passages, with_chat_typed
-    from index.tune import QuestionSet
+    from index.lab.trainsets import context_set, news_passages, with_chat_typed
+    from index.lab.tune import QuestionSet
 
     def sample(questions: list[Question]) -> list[Question]:
         return with_chat_typed(_sample(questions, limit=limit), args.chat_typed)
@@ -375,8 +375,8 @@ def _news_question_set(
     It comes after every other set, so the others' questions keep their places, and with them
     their parts (``tune.passage_parts`` places a question without a hit by its position).
     """
-    from index.trainsets import article_passages
-    from index.tune import QuestionSet
+    from index.lab.trainsets import article_passages
+    from index.lab.tune import QuestionSet
 
     if args.news is None:
         raise SystemExit("--news-questions needs --news (the articles its questions name)")
@@ -472,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument(
         "--cross-encoder",
         type=Path,
-        help="the cross-encoder's adapter to judge instead of index/crossencoder.npz",
+        help="the cross-encoder's adapter to judge instead of index/encoders/crossencoder.npz",
     )
     ev.add_argument("--json", action="store_true", help="print the scores as JSON")
     ev.set_defaults(run=_eval)
@@ -580,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         "--cross-encoder",
         type=Path,
         help="the cross-encoder's adapter file, written with --train-cross-encoder "
-        "(default: index/crossencoder.npz)",
+        "(default: index/encoders/crossencoder.npz)",
     )
     tu.add_argument(
         "--folds",

@@ -1,14 +1,14 @@
 """Readers' 👍 and 👎 on answers: the answers kept, the votes, the figures, and a dev-set export.
 
-Every answer the bot sends in a chat is kept (:class:`~index.models.AnswerRecord`: the question,
+Every answer the bot sends in a chat is kept (:class:`~index.storage.tables.AnswerRecord`: the question,
 the quoted sentences with their article keys and lines, the index version) under an id the
-vote buttons carry. A vote is one row per reader and answer (:class:`~index.models.AnswerVote`,
+vote buttons carry. A vote is one row per reader and answer (:class:`~index.storage.tables.AnswerVote`,
 unique on both), so pressing 👎 after 👍 changes the row rather than adding one. Answers nobody
 voted on are pruned after :data:`KEEP_UNVOTED`; a button under such an answer is then refused as
 expired.
 
 :func:`export_votes` turns the voted answers into the eval question format that
-``index.evaluate.read_questions`` reads, so readers' questions become a dev set.
+``index.lab.evaluate.read_questions`` reads, so readers' questions become a dev set.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from index.cleaning import visible_line
-from index.evaluate import passage_id
-from index.models import AnswerRecord, AnswerVote
-from index.search import Quote
-from index.store import UNWRITABLE, database_unavailable
+from index.articles.cleaning import visible_line
+from index.lab.evaluate import passage_id
+from index.search.searcher import Quote
+from index.storage.store import UNWRITABLE, database_unavailable
+from index.storage.tables import AnswerRecord, AnswerVote
 
 #: Answers nobody voted on are forgotten after this long; their buttons then say so.
 KEEP_UNVOTED = dt.timedelta(days=14)
@@ -233,7 +233,7 @@ def _first_text(quotes: Sequence[dict[str, Any]]) -> str:
 
 
 def export_votes(engine: Engine, *, helpful: Path, wrong: Path | None = None) -> ExportCounts:
-    """Write every voted answer as an eval question (``index.evaluate.read_questions``' format).
+    """Write every voted answer as an eval question (``index.lab.evaluate.read_questions``' format).
 
     One JSON line per answer with votes: ``id`` (``feedback-<answer id>``), ``question``,
     ``article_id`` (the article of the first quote: a ``.jsonl`` record's id, else its file),

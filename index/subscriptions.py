@@ -17,7 +17,7 @@ from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from index.models import Subscription, SummaryDelivery
+from index.storage.tables import Subscription, SummaryDelivery
 
 SENDING = "sending"
 SENT = "sent"

@@ -29,10 +29,10 @@ import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from index.embedder import Embedder
-from index.search import Quote
-from index.sources import ArticleSource, article_sources
-from index.store import ArticleTime, SentenceRow, article_sentence_rows, article_times
+from index.encoders.embedder import Embedder
+from index.search.searcher import Quote
+from index.search.sources import ArticleSource, article_sources
+from index.storage.store import ArticleTime, SentenceRow, article_sentence_rows, article_times
 
 #: Sentences quoted in one summary.
 MAX_SENTENCES = 5

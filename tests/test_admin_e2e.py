@@ -17,11 +17,11 @@ import pytest
 
 from bot.admin import scheduled_reload
 from config.settings import Settings
-from index.builder import build_index
-from index.embedder import Embedder
-from index.feeds import feed_file_name
-from index.store import make_engine
-from index.versions import build_lock, current_version, versions_on_disk
+from index.articles.feeds import feed_file_name
+from index.encoders.embedder import Embedder
+from index.storage.builder import build_index
+from index.storage.store import make_engine
+from index.storage.versions import build_lock, current_version, versions_on_disk
 from tests.conftest import (
     MISSION_ANSWER,
     MISSION_QUESTION,
@@ -348,7 +348,7 @@ async def test_status_counts_questions_read_again_and_those_that_waited_too_long
 ) -> None:
     api.private_chat(USER)
     api.private_chat(ADMIN)
-    caplog.set_level(logging.INFO, logger="index.search")
+    caplog.set_level(logging.INFO, logger="index.search.searcher")
     # Ten minutes: no question of this test waits that long, however slow the machine.
     settings = admin_settings(corpus, api, cross_encoder=True, cross_encoder_max_wait_ms=600_000)
     async with running_bot(settings, None) as application:

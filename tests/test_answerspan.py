@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from index.answerspan import answer_span
-from index.questions import answer_kind, formal_question
-from index.search import Searcher
-from index.tokens import words
+from index.search.answerspan import answer_span
+from index.search.questions import answer_kind, formal_question
+from index.search.searcher import Searcher
+from index.search.tokens import words
 
 
 def marked(question: str, sentence: str) -> str | None:

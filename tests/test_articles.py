@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from index.articles import (
+from index.articles.cleaning import derive_title, strip_dateline
+from index.articles.files import (
     ParsedArticle,
     ReadReport,
     SkippedFile,
@@ -20,7 +21,6 @@ from index.articles import (
     read_file,
     read_folder,
 )
-from index.cleaning import derive_title, strip_dateline
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_NAME = "000_30e2f8887a133a25.txt"
@@ -791,7 +791,7 @@ def test_dataclasses_are_frozen() -> None:
 
 def test_index_modules_do_not_import_telegram() -> None:
     code = (
-        "import sys, index.articles, index.sentences; "
+        "import sys, index.articles.files, index.articles.sentences; "
         "sys.exit(any(m == 'telegram' or m.startswith('telegram.') for m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False)

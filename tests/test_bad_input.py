@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.app import BotApplication
 from bot.replies import answer_html, telegram_length, text
-from index.search import Searcher
+from index.search.searcher import Searcher
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION
 from tests.telegram_api import BOT_USERNAME, BotApiServer
 from tests.telegram_spec import parse_html

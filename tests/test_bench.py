@@ -10,8 +10,8 @@ import pytest
 from bench.__main__ import main
 from bench.indexing import e5_tokens, engine_floors, settings_env, write_corpus
 from config.settings import get_settings
-from index.engine import ENGINES, available_engines, choose_engine
-from index.hardware import parse_cpuinfo
+from index.encoders.engine import ENGINES, available_engines, choose_engine
+from index.encoders.hardware import parse_cpuinfo
 from tests.conftest import SEED, TEST_ARTICLES
 
 #: Two processors of a /proc/cpuinfo, flags cut short; ``{bf16}`` is where the bfloat16 flag goes.

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from bot.app import BotApplication
 from config.settings import Settings
-from index.builder import build_index
-from index.embedder import Embedder
-from index.search import Searcher
-from index.store import make_engine
+from index.encoders.embedder import Embedder
+from index.search.searcher import Searcher
+from index.storage.builder import build_index
+from index.storage.store import make_engine
 from tests.conftest import (
     MISSION_ANSWER,
     MISSION_QUESTION,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.colloquial import skeleton, written_forms
+from index.search.colloquial import skeleton, written_forms
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.crossencoder import (
+from index.encoders.crossencoder import (
     ADAPTER_FILE,
     MAX_TOKENS,
     CrossEncoder,

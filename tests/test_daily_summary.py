@@ -21,7 +21,7 @@ from telegram.error import TimedOut
 from bot.app import BotApplication
 from bot.jobs import DailySummaries, _may_have_arrived
 from config.settings import Settings
-from index.search import Searcher
+from index.search.searcher import Searcher
 from tests.conftest import copy_database, make_settings, running_bot
 from tests.telegram_api import BotApiServer, SentMessage
 from tests.test_bot_e2e import ask

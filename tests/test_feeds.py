@@ -6,11 +6,11 @@ import asyncio
 import json
 from pathlib import Path
 
-from index.articles import read_file
-from index.builder import build_index
-from index.embedder import Embedder
-from index.feeds import feed_file_name, fetch_feeds, html_to_text
-from index.search import Searcher
+from index.articles.feeds import feed_file_name, fetch_feeds, html_to_text
+from index.articles.files import read_file
+from index.encoders.embedder import Embedder
+from index.search.searcher import Searcher
+from index.storage.builder import build_index
 from tests.conftest import make_settings
 from tests.feed_server import FeedServer, closed_port_url
 

@@ -15,17 +15,18 @@ import pytest
 from sqlmodel import Session, select
 
 from config.settings import Settings
-from index import crossencoder, search
-from index.builder import build_index
-from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
-from index.features import FEATURES
-from index.models import Article, Chunk, Sentence
-from index.ranker import RankerFileError
-from index.search import Searcher
+from index.encoders import crossencoder
+from index.encoders.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
+from index.search import searcher as search
+from index.search.features import FEATURES
+from index.search.ranker import RankerFileError
+from index.search.searcher import Searcher
 from index.service import load_searcher
-from index.store import ArticleDetails, article_details, create_schema, make_engine
-from index.vectors import INDEX_FILE, IndexMismatchError, ReadOnlyIndexError, VectorIndex
-from index.versions import (
+from index.storage.builder import build_index
+from index.storage.store import ArticleDetails, article_details, create_schema, make_engine
+from index.storage.tables import Article, Chunk, Sentence
+from index.storage.vectors import INDEX_FILE, IndexMismatchError, ReadOnlyIndexError, VectorIndex
+from index.storage.versions import (
     LEXICAL_DIR,
     TOKENS_FILE,
     StaleTokensError,

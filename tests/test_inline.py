@@ -10,7 +10,7 @@ import pytest
 
 from bot.__main__ import ALLOWED_UPDATES
 from bot.app import BotApplication
-from index.search import Searcher
+from index.search.searcher import Searcher
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings, running_bot
 from tests.telegram_api import BotApiServer, InlineAnswer
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.lexical import BM25Index
-from index.tokens import STOPWORDS, stem, tokenize
+from index.search.tokens import STOPWORDS, stem, tokenize
+from index.storage.lexical import BM25Index
 
 
 def test_tokens_keep_numbers_whole_and_stem_words() -> None:

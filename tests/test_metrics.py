@@ -13,9 +13,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import BotApplication
-from index.builder import build_index
-from index.embedder import Embedder
-from index.search import Searcher
+from index.encoders.embedder import Embedder
+from index.search.searcher import Searcher
+from index.storage.builder import build_index
 from tests.conftest import (
     MISSION_ANSWER,
     MISSION_QUESTION,
@@ -25,10 +25,10 @@ from tests.conftest import (
     make_settings,
     running_bot,
 )
+from tests.http_server import free_port
 from tests.telegram_api import BotApiServer
 from tests.test_bot_e2e import NOT_FOUND_ID, ask
 from tests.test_daily_summary import Clock, run_job, started, summaries_to, until
-from tests.test_workers import free_port
 
 USER, ADMIN = 1001, 7001
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedder import Embedder
-from index.search import Answer, Searcher, default_ranker
+from index.encoders.embedder import Embedder
+from index.search.searcher import Answer, Searcher, default_ranker
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, make_settings
 
 #: Long enough that no question asked "now" in a test can outwait it, however slow the machine.
@@ -47,7 +47,7 @@ def test_a_question_that_waited_too_long_is_answered_by_the_ranking_alone(
 ) -> None:
     searcher = crossed(corpus_root, embedder)
     assert searcher.reads_again and searcher.rereading.max_wait == PATIENT_MS / 1000
-    caplog.set_level(logging.INFO, logger="index.search")
+    caplog.set_level(logging.INFO, logger="index.search.searcher")
 
     stale = searcher.answer(MISSION_QUESTION, arrived=time.monotonic() - LONG_AGO)
     assert stale.reread is False

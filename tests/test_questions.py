@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bench.typed import main as typed_main
-from index.questions import (
+from index.search.questions import (
     AnswerKind,
     Focus,
     answer_kind,
@@ -16,7 +16,7 @@ from index.questions import (
     holds_answer_kind,
     question_focus,
 )
-from index.tokens import tokenize, words
+from index.search.tokens import tokenize, words
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from index.features import BASE_FEATURES, FEATURES, ParsedQuestion, sentence_features
-from index.fitting import (
+from index.lab.fitting import (
     listwise_objective,
     logistic_objective,
     minimise,
@@ -19,8 +18,9 @@ from index.fitting import (
     network_start,
     unpack_network,
 )
-from index.questions import answer_kind
-from index.ranker import (
+from index.search.features import BASE_FEATURES, FEATURES, ParsedQuestion, sentence_features
+from index.search.questions import answer_kind
+from index.search.ranker import (
     CONFIDENCE_FEATURES,
     CROSS_CONFIDENCE_FEATURES,
     CROSS_RANKER_FILE,
@@ -32,7 +32,7 @@ from index.ranker import (
     confidence_values,
     cross_confidence_values,
 )
-from index.tokens import tokenize, words
+from index.search.tokens import tokenize, words
 
 
 def _question(text: str) -> ParsedQuestion:

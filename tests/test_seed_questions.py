@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from index.search import Searcher
+from index.search.searcher import Searcher
 from tests.conftest import SEED
 
 QUESTIONS = [

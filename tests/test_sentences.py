@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.sentences import chunk_spans, sentence_spans, split_sentences
+from index.articles.sentences import chunk_spans, sentence_spans, split_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_30e2f8887a133a25.txt"

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from index.builder import build_index
-from index.embedder import Embedder
-from index.features import FEATURES
-from index.search import Searcher
-from index.shortforms import (
+from index.encoders.embedder import Embedder
+from index.search.features import FEATURES
+from index.search.searcher import Searcher
+from index.search.shortforms import (
     ShortForms,
     find_all_definitions,
     find_definitions,
@@ -21,9 +20,10 @@ from index.shortforms import (
     shipped,
     shipped_list,
 )
-from index.store import make_engine
-from index.tokens import tokenize, words
-from index.versions import current_version, version_folder
+from index.search.tokens import tokenize, words
+from index.storage.builder import build_index
+from index.storage.store import make_engine
+from index.storage.versions import current_version, version_folder
 from tests.conftest import make_settings
 
 FIRE = """\

@@ -17,16 +17,16 @@ from sqlmodel import Session, col, select
 
 import index.service
 from config.settings import Settings
-from index.builder import build_index
-from index.embedder import Embedder
-from index.lexical import BM25Index
-from index.models import Article, Chunk, Sentence
-from index.search import Answer, Searcher
+from index.encoders.embedder import Embedder
+from index.search.searcher import Answer, Searcher
+from index.search.tokens import tokenize
 from index.service import BUILD_THREAD, load_searcher
-from index.store import make_engine
-from index.tokens import tokenize
-from index.vectors import VectorIndex
-from index.versions import (
+from index.storage.builder import build_index
+from index.storage.lexical import BM25Index
+from index.storage.store import make_engine
+from index.storage.tables import Article, Chunk, Sentence
+from index.storage.vectors import VectorIndex
+from index.storage.versions import (
     LEXICAL_DIR,
     collect_garbage,
     current_version,

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import pytest
 
-from index.store import create_schema, make_engine
+from index.storage.store import create_schema, make_engine
 from index.subscriptions import SubscriptionStore
 
 T = TypeVar("T")

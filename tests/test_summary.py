@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from bot.replies import summary_html
-from index.builder import build_index
-from index.embedder import Embedder
-from index.store import make_engine
+from index.encoders.embedder import Embedder
+from index.storage.builder import build_index
+from index.storage.store import make_engine
 from index.summary import (
     MAX_SENTENCES,
     Summarizer,
@@ -375,7 +375,7 @@ def test_cli_ask_for_todays_news_prints_the_summary(cli_data: Path) -> None:
 
 
 def test_summary_html_fits_telegram() -> None:
-    from index.search import Quote
+    from index.search.searcher import Quote
 
     quotes = tuple(
         Quote(text="kata " * 400, title="Judul", path="a.txt", line=i, score=1.0, article_key="a")

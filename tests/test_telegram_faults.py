@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import BotApplication
 from config.settings import Settings
-from index.search import Searcher
+from index.search.searcher import Searcher
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, make_settings, running_bot
 from tests.telegram_api import BotApiServer
 from tests.test_bot_e2e import USER, ask

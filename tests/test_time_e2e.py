@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from index.builder import build_index
-from index.embedder import Embedder
-from index.search import Searcher
-from index.timewords import read_time
+from index.encoders.embedder import Embedder
+from index.search.searcher import Searcher
+from index.search.timewords import read_time
+from index.storage.builder import build_index
 from tests.conftest import SEED, copy_database, make_settings, running_bot
 from tests.telegram_api import BotApiServer, SentMessage
 from tests.test_bot_e2e import article_blocks, ask

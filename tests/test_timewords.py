@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from index.timewords import (
+from index.search.timewords import (
     CLOSE_MARGIN,
     NAMED_MARGIN,
     Period,

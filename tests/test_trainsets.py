@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from index.__main__ import main
-from index.builder import chunk_vectors
-from index.embedder import Embedder
-from index.evaluate import RankedSentence, is_hit, read_questions
-from index.trainsets import chat_typed, context_set, news_passages, with_chat_typed
-from index.tune import QuestionSet, ask_all
+from index.encoders.embedder import Embedder
+from index.lab.evaluate import RankedSentence, is_hit, read_questions
+from index.lab.trainsets import chat_typed, context_set, news_passages, with_chat_typed
+from index.lab.tune import QuestionSet, ask_all
+from index.storage.builder import chunk_vectors
 from tests.conftest import make_settings
 from tests.test_eval import _article_records, _write
 

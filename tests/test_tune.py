@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from index.__main__ import main
-from index.crossencoder import default_cross_encoder, reading_dtype
-from index.embedder import Embedder
-from index.evaluate import Question
-from index.ranker import RERANK_DEPTH, Ranker
-from index.tune import (
+from index.encoders.crossencoder import default_cross_encoder, reading_dtype
+from index.encoders.embedder import Embedder
+from index.lab.evaluate import Question
+from index.lab.tune import (
     CROSS_WEIGHTS,
     ELSEWHERE,
     READING_GROUP,
@@ -30,6 +29,7 @@ from index.tune import (
     split_thirds,
     weigh_cross_encoder,
 )
+from index.search.ranker import RERANK_DEPTH, Ranker
 from tests.conftest import make_settings
 from tests.test_eval import _write
 

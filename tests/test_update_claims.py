@@ -22,13 +22,13 @@ from sqlmodel import Session, select
 
 from bot.app import BotApplication, build_application
 from config.settings import Settings
-from index.models import UpdateClaim
-from index.search import Searcher
-from index.store import create_schema, make_engine
+from index.search.searcher import Searcher
+from index.storage.store import create_schema, make_engine
+from index.storage.tables import UpdateClaim
 from index.update_claims import KEEP, UpdateClaims
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, make_settings
+from tests.http_server import free_port
 from tests.telegram_api import BotApiServer, Json
-from tests.test_workers import free_port
 from tests.webhook_balancer import LoadBalancer
 
 NOW = dt.datetime(2025, 3, 10, 7, 0, tzinfo=dt.UTC)

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-import index.builder
+import index.storage.builder
 from config.settings import Settings
-from index.builder import build_index
-from index.embedder import Embedder
-from index.models import Article, Chunk, Sentence
+from index.encoders.embedder import Embedder
 from index.reload import format_number, reload_index, report_lines
-from index.search import Searcher
+from index.search.searcher import Searcher
 from index.service import load_searcher
-from index.store import make_engine
-from index.versions import (
+from index.storage.builder import build_index
+from index.storage.store import make_engine
+from index.storage.tables import Article, Chunk, Sentence
+from index.storage.versions import (
     BuildBusyError,
     build_lock,
     collect_garbage,
@@ -183,14 +183,14 @@ def test_a_failed_build_changes_nothing_and_the_next_one_succeeds(
     rows_before = _article_rows(settings)
     (settings.seeds_dir / CHILI).write_text(_chili("60.000"))
     (settings.seeds_dir / "baru.txt").write_text("Gempa bermagnitudo 5,2 mengguncang Cianjur.\n")
-    write_version = index.builder.write_version
+    write_version = index.storage.builder.write_version
 
     def broken(*args: object, **kwargs: object) -> Path:
         if fail_after_folder:  # the folder is in place, the commit never happens
             write_version(*args, **kwargs)  # type: ignore[arg-type]
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(index.builder, "write_version", broken)
+    monkeypatch.setattr(index.storage.builder, "write_version", broken)
     with pytest.raises(OSError, match="No space left"):
         build_index(settings, embedder=embedder)
     assert _article_rows(settings) == rows_before
@@ -200,7 +200,7 @@ def test_a_failed_build_changes_nothing_and_the_next_one_succeeds(
     assert searcher.version == 1
     assert "Rp 80.000" in searcher.answer(CHILI_QUESTION).quotes[0].text
 
-    monkeypatch.setattr(index.builder, "write_version", write_version)
+    monkeypatch.setattr(index.storage.builder, "write_version", write_version)
     report = build_index(settings, embedder=embedder)
     assert (report.version, report.added, report.changed) == (2, 1, 1)
     assert (

@@ -27,13 +27,13 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from index.builder import build_index
-from index.embedder import Embedder
-from index.models import SummaryDelivery
-from index.store import create_schema, make_engine
+from index.encoders.embedder import Embedder
+from index.storage.builder import build_index
+from index.storage.store import create_schema, make_engine
+from index.storage.tables import SummaryDelivery
+from index.storage.vectors import INDEX_FILE
+from index.storage.versions import version_folder
 from index.subscriptions import SubscriptionStore
-from index.vectors import INDEX_FILE
-from index.versions import version_folder
 from tests.conftest import (
     MISSION_ANSWER,
     MISSION_QUESTION,

@@ -3,7 +3,7 @@
 Every sentence keeps the 1-based line of the file it stands on, so an answer can cite
 ``file:line``. A bad file never raises: it is reported in :class:`ReadReport.skipped`.
 
-Cleaning is conservative (:mod:`index.cleaning`): it removes what is not part of the article
+Cleaning is conservative (:mod:`index.articles.cleaning`): it removes what is not part of the article
 (related-article links, promotional footers, bylines, datelines, Wikipedia residue, scraper
 debris) and otherwise keeps the text exactly as written, because the sentences are quoted.
 """
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from index.cleaning import (
+from index.articles.cleaning import (
     HAS_ALNUM,
     INVISIBLE,
     LINE_BREAK,
@@ -37,7 +37,7 @@ from index.cleaning import (
     looks_like_title,
     strip_dateline,
 )
-from index.sentences import sentence_spans
+from index.articles.sentences import sentence_spans
 
 __all__ = [
     "ARTICLE_SUFFIXES",

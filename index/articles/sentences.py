@@ -23,7 +23,7 @@ import bisect
 import re
 from collections.abc import Sequence
 
-from index.cleaning import INVISIBLE
+from index.articles.cleaning import INVISIBLE
 
 __all__ = ["chunk_spans", "sentence_spans", "split_sentences"]
 

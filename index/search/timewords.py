@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from index.questions import formal_question
-from index.tokens import words
+from index.search.questions import formal_question
+from index.search.tokens import words
 
 _MONTH_NUMBERS = {
     name: number

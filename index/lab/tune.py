@@ -37,19 +37,18 @@ from pathlib import Path
 import numpy as np
 
 from config.settings import Settings
-from index.builder import build_index
-from index.crossencoder import CrossEncoder, Pairs
-from index.embedder import Embedder
-from index.evaluate import Question, RankedSentence, is_hit, passage_id, prepare_corpus
-from index.features import FEATURES
-from index.fitting import (
+from index.encoders.crossencoder import CrossEncoder, Pairs
+from index.encoders.embedder import Embedder
+from index.lab.evaluate import Question, RankedSentence, is_hit, passage_id, prepare_corpus
+from index.lab.fitting import (
     listwise_objective,
     minimise,
     network_objective,
     network_start,
     unpack_network,
 )
-from index.ranker import (
+from index.search.features import FEATURES
+from index.search.ranker import (
     CONFIDENCE_FEATURES,
     RERANK_DEPTH,
     ConfidenceLayer,
@@ -59,7 +58,8 @@ from index.ranker import (
     confidence_values,
     cross_confidence_values,
 )
-from index.search import Candidates, Searcher
+from index.search.searcher import Candidates, Searcher
+from index.storage.builder import build_index
 
 log = logging.getLogger(__name__)
 

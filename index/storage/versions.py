@@ -26,12 +26,12 @@ from typing import IO
 from sqlalchemy import Engine, delete, inspect
 from sqlmodel import Session, col, select
 
-from index.lexical import BM25Index
-from index.models import Article, Chunk, IndexState, Sentence
-from index.private import private_dir, private_file, private_tree
-from index.shortforms import save_definitions
-from index.tokens import TOKENS_VERSION
-from index.vectors import INDEX_FILE, META_FILE, IndexMismatchError, VectorIndex
+from index.search.shortforms import save_definitions
+from index.search.tokens import TOKENS_VERSION
+from index.storage.lexical import BM25Index
+from index.storage.private import private_dir, private_file, private_tree
+from index.storage.tables import Article, Chunk, IndexState, Sentence
+from index.storage.vectors import INDEX_FILE, META_FILE, IndexMismatchError, VectorIndex
 
 try:
     import fcntl
@@ -135,7 +135,7 @@ def write_version(
     """Write a version under a temporary name, flush it to disk, then rename it into place.
 
     ``lexical`` must hold tokens of this code's tokenizer: the version is stamped with it.
-    ``definitions``: the (short, long) forms its articles define (``index.shortforms``).
+    ``definitions``: the (short, long) forms its articles define (``index.search.shortforms``).
     """
     final = version_folder(index_dir, version)
     temporary = index_dir / f"{final.name}.tmp-{os.getpid()}"

@@ -10,9 +10,9 @@ from sqlalchemy import text as sql
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
-from index.models import Article, Chunk, Sentence
-from index.store import LIVE, create_schema, index_state, make_engine
-from index.versions import version_folder, versions_on_disk
+from index.storage.store import LIVE, create_schema, index_state, make_engine
+from index.storage.tables import Article, Chunk, Sentence
+from index.storage.versions import version_folder, versions_on_disk
 
 
 def _size_on_disk(folder: Path) -> int:

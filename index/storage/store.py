@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InternalError, OperationalError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
-from index.models import Article, IndexState, Sentence
-from index.private import private_dir, private_file
+from index.storage.private import private_dir, private_file
+from index.storage.tables import Article, IndexState, Sentence
 
 #: The articles of the current index version (retired rows stay until no version needs them).
 LIVE = col(Article.removed_in).is_(None)
@@ -238,7 +238,7 @@ def sentence_texts_with(*markers: str, session: Session) -> list[str]:
 def retokenize(*, session: Session, tokenize: Callable[[str], list[str]]) -> int:
     """Store ``tokenize`` of every live sentence as its tokens; the number of sentences changed.
 
-    For an index whose tokens an older tokenizer made (see ``index.tokens.TOKENS_VERSION``).
+    For an index whose tokens an older tokenizer made (see ``index.search.tokens.TOKENS_VERSION``).
     The caller commits, with the lexical index built from the new tokens.
     """
     statement = (

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from index.search import Answer, Quote, Searcher
-from index.store import article_details
+from index.search.searcher import Answer, Quote, Searcher
+from index.storage.store import article_details
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from functools import lru_cache
 from typing import NamedTuple
 
-from index.tokens import STOPWORDS, stem, word_forms, words
+from index.search.tokens import STOPWORDS, stem, word_forms, words
 
 
 class AnswerKind(enum.StrEnum):

@@ -4,7 +4,7 @@ Dense search finds the chunks that mean the same as the question; BM25 finds the
 that share its rare words. Every sentence of those chunks is then scored on both, on how much
 of the question it covers, and on whether it holds the kind of answer the question word asks
 for (a number for "berapa", a date for "kapan" ...): ``index/features.py``. The weights come
-from ``index/ranker.json`` (fitted on train questions by ``python -m index tune``), and a
+from ``index/search/ranker.json`` (fitted on train questions by ``python -m index tune``), and a
 confidence model decides whether the best one is trusted. Nothing is generated: an answer is a
 list of stored sentences with their sources, or nothing when no sentence is good enough.
 
@@ -36,14 +36,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from config.settings import Settings
-from index.answerspan import answer_span
-from index.cleaning import visible_line
-from index.colloquial import written_forms
-from index.embedder import Embedder
-from index.features import FEATURES, ParsedQuestion, sentence_features
-from index.lexical import BM25Index
-from index.questions import AnswerKind, answer_kind, formal_question
-from index.ranker import (
+from index.articles.cleaning import visible_line
+from index.encoders.embedder import Embedder
+from index.search.answerspan import answer_span
+from index.search.colloquial import written_forms
+from index.search.features import FEATURES, ParsedQuestion, sentence_features
+from index.search.questions import AnswerKind, answer_kind, formal_question
+from index.search.ranker import (
     CROSS_RANKER_FILE,
     RANKER_FILE,
     RERANK_DEPTH,
@@ -51,15 +50,16 @@ from index.ranker import (
     RankerFileError,
     confidence_values,
 )
-from index.shortforms import ShortForms, load_definitions, shipped, shipped_list
-from index.store import SentenceRow, lead_tokens, make_engine, sentence_rows
-from index.timewords import prefer_by_time, read_time
-from index.tokens import WORD, root_words, tokenize, words
-from index.vectors import VectorIndex
-from index.versions import current_version, load_version, version_folder
+from index.search.shortforms import ShortForms, load_definitions, shipped, shipped_list
+from index.search.timewords import prefer_by_time, read_time
+from index.search.tokens import WORD, root_words, tokenize, words
+from index.storage.lexical import BM25Index
+from index.storage.store import SentenceRow, lead_tokens, make_engine, sentence_rows
+from index.storage.vectors import VectorIndex
+from index.storage.versions import current_version, load_version, version_folder
 
 if TYPE_CHECKING:  # torch is imported only when the cross-encoder is used
-    from index.crossencoder import CrossEncoder
+    from index.encoders.crossencoder import CrossEncoder
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class Quote:
     # The same sentence where other articles have it too (wire copy republished), best first.
     also: tuple[Quote, ...] = ()
     # Character offsets in ``text`` of the words that answer the question word ("11.000
-    # tentara" for "berapa"), when exactly one phrase can: ``index.answerspan``.
+    # tentara" for "berapa"), when exactly one phrase can: ``index.search.answerspan``.
     mark: tuple[int, int] | None = None
 
     @classmethod
@@ -141,7 +141,7 @@ __all__ = [
 
 @lru_cache(maxsize=2)
 def default_ranker(*, cross_encoder: bool = False) -> Ranker:
-    """The shipped weights (read once): ``index/ranker.json``, or ``ranker-cross.json``."""
+    """The shipped weights (read once): ``index/search/ranker.json``, or ``ranker-cross.json``."""
     return Ranker.load(CROSS_RANKER_FILE if cross_encoder else RANKER_FILE)
 
 
@@ -151,7 +151,7 @@ def _shipped_cross_encoder() -> CrossEncoder:
     Raises:
         RankerFileError: If its adapter cannot be read or belongs to another model file.
     """
-    from index.crossencoder import CrossEncoderError, default_cross_encoder
+    from index.encoders.crossencoder import CrossEncoderError, default_cross_encoder
 
     try:
         return default_cross_encoder()
@@ -397,7 +397,7 @@ class Searcher:
 
         When several articles answer about equally well, the one of the time the question
         names ("kemarin", "bulan Maret", "2016") comes first, else the most recent
-        (:func:`index.timewords.prefer_by_time`); the ranking and the decision to answer are
+        (:func:`index.search.timewords.prefer_by_time`); the ranking and the decision to answer are
         the weights' alone. ``today``: the day "hari ini" is (default: now in ``zone``).
         """
         ranking = self.rank_in_time(
@@ -442,7 +442,7 @@ class Searcher:
 
         A relative time word ("kemarin", "bulan lalu") is not searched for; among the quotes
         that answer alike, those of the time the question names come first, else the most
-        recent (:func:`index.timewords.prefer_by_time`). ``today``: the day "hari ini" is.
+        recent (:func:`index.search.timewords.prefer_by_time`). ``today``: the day "hari ini" is.
         """
         timed = read_time(question, today)
         ranking = self.rank(
@@ -656,7 +656,7 @@ class Searcher:
     def _written(self, token: str) -> str | None:
         """The article spelling of a chat-typed word, if the index knows one.
 
-        "nyebar" is "menyebar", "prnh" "pernah" (:mod:`index.colloquial`). Of several, the most common token wins, and of one token's forms the likeliest.
+        "nyebar" is "menyebar", "prnh" "pernah" (:mod:`index.search.colloquial`). Of several, the most common token wins, and of one token's forms the likeliest.
         """
         known = []
         for rank, form in enumerate(written_forms(token)):

@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable, Collection, Iterator
 from typing import NamedTuple
 
-from index.questions import AnswerKind
-from index.tokens import STOPWORDS, root_words, stem, words
+from index.search.questions import AnswerKind
+from index.search.tokens import STOPWORDS, root_words, stem, words
 
 #: Character offsets ``(start, end)`` into a sentence.
 Span = tuple[int, int]
@@ -36,7 +36,7 @@ def answer_span(sentence: str, kind: AnswerKind, question_words: Collection[str]
         sentence: the quoted sentence, as it is shown.
         kind: what the question word asks for; only quantity, time, person and place are
             marked.
-        question_words: the question's words as :func:`~index.tokens.words` gives them: a
+        question_words: the question's words as :func:`~index.search.tokens.words` gives them: a
             phrase made of them is the question's, not its answer.
     """
     finder = _FINDERS.get(kind)

@@ -15,7 +15,7 @@ _GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
 
 #: What the tokens stored in an index were made by. Raise it whenever ``tokenize`` changes the
 #: token of some text: an index holding older tokens is then tokenised again on its next build
-#: (``index.versions`` records the number; nothing is embedded again).
+#: (``index.storage.versions`` records the number; nothing is embedded again).
 #: 1: numbers as written. 2: thousands dots dropped ("11.000" -> "11000").
 TOKENS_VERSION = 2
 

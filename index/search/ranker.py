@@ -1,14 +1,14 @@
 """The learned ranking: how sentence features add up, and when the best sentence is trusted.
 
 Up to four steps, fitted on train questions by ``python -m index tune`` and kept in
-``index/ranker.json`` (read once, when a Searcher is made):
+``index/search/ranker.json`` (read once, when a Searcher is made):
 
 1. **ranking**: a weight per column of ``features.FEATURES``; every candidate sentence gets
    the weighted sum;
 2. **confidence**: a logistic model over ``CONFIDENCE_FEATURES`` of the best sentence, with a
    small tanh layer beside the linear part (``ConfidenceLayer``); below ``threshold`` the bot
    says the articles do not answer;
-3. **reading again**, with ``TANYA_CROSS_ENCODER`` (on by default; ``index/ranker-cross.json``:
+3. **reading again**, with ``TANYA_CROSS_ENCODER`` (on by default; ``index/search/ranker-cross.json``:
    the same weights and ``cross_weight``): the cross-encoder (``index/crossencoder.py``)
    scores the best ``RERANK_DEPTH`` sentences together with the question, and those are
    ordered by ranking score + ``cross_weight`` x its score;
@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from index.features import FEATURES
+from index.search.features import FEATURES
 
 RANKER_FILE = Path(__file__).with_name("ranker.json")
 #: The weights when the cross-encoder reads the best sentences again.

@@ -4,7 +4,7 @@ Two sources: the definitions the articles give once in parentheses ("Pemadam Keb
 (Damkar)", "KPK (Komisi Pemberantasan Korupsi)") and the names they write with a hyphen that
 readers type as one word ("GO-JEK" or "GO - JEK": "gojek"; "e-KTP": "ektp"), found when they
 are indexed and stored with the index version (``shortforms.json``); and a small shipped list
-of common Indonesian news short forms (``index/shortforms.tsv``). A question's short form then
+of common Indonesian news short forms (``index/search/shortforms.tsv``). A question's short form then
 also matches the long form's words, and a long form the short one
 (``ShortForms.alternatives``). The cross-encoder reads a question's short form as each sentence
 it reads writes it (``ShortForms.worded_as``): "korut" is "Korea Utara" beside a sentence that
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
-from index.tokens import WORD, tokenize
+from index.search.tokens import WORD, tokenize
 
 #: The shipped list: one "short<TAB>long" a line; "#" starts a comment.
 SHIPPED_FILE = Path(__file__).with_name("shortforms.tsv")

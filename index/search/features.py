@@ -16,8 +16,8 @@ from typing import Protocol
 
 import numpy as np
 
-from index.questions import AnswerKind, Focus, focus_in, holds_answer_kind, question_focus
-from index.tokens import STOPWORDS, word_forms, words
+from index.search.questions import AnswerKind, Focus, focus_in, holds_answer_kind, question_focus
+from index.search.tokens import STOPWORDS, word_forms, words
 
 #: What each candidate sentence is scored on, before the question's length is brought in.
 BASE_FEATURES = (
@@ -184,7 +184,7 @@ class ParsedQuestion:
         """Share of the question's neighbouring word pairs that stand together in a sentence.
 
         Args:
-            sentence_words: the sentence's :func:`~index.tokens.words`.
+            sentence_words: the sentence's :func:`~index.search.tokens.words`.
         """
         pairs = set(itertools.pairwise(self.words))
         if not pairs:

@@ -1,0 +1,1 @@
+"""Evaluation and fitting, apart from what serves answers."""

@@ -1,0 +1,1 @@
+"""Answering a question: parsing it, features, the ranker, the searcher, sources."""
