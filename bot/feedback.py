@@ -23,7 +23,7 @@ from index.storage.store import DatabaseUnavailableError
 
 if TYPE_CHECKING:
     from bot.app import BotApplication, BotContext
-    from index.search.searcher import Answer
+    from index.search.answers import Answer
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from index.search.searcher import Answer, Quote
+from index.search.answers import Answer, Quote
 from index.search.sources import ArticleSource, by_article, shown_file
 from index.summary import Summary
 

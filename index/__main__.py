@@ -21,14 +21,8 @@ from typing import TYPE_CHECKING
 from config.settings import Settings, get_settings
 from index.encoders.embedder import KnownVectors, settings_embedder
 from index.feedback import export_votes
-from index.lab.evaluate import (
-    EvalResult,
-    Question,
-    evaluate,
-    format_table,
-    read_questions,
-    write_article_passages,
-)
+from index.lab.corpus import write_article_passages
+from index.lab.evaluate import EvalResult, Question, evaluate, format_table, read_questions
 from index.lab.trainsets import PARAGRAPHS
 from index.reload import collect_garbage, reload_index, report_lines
 from index.search.ranker import CROSS_RANKER_FILE, RANKER_FILE, Ranker
@@ -41,7 +35,7 @@ if TYPE_CHECKING:  # index.lab.tune imports torch: only for the command that nee
     import numpy as np
 
     from index.encoders.crossencoder import CrossEncoder
-    from index.lab.tune import Asked, QuestionSet
+    from index.lab.asking import Asked, QuestionSet
 
 
 class ProgressBar:
@@ -193,14 +187,13 @@ def _known_vectors(
 
 def _tune(settings: Settings, args: argparse.Namespace) -> int:
     from index.encoders.crossencoder import ADAPTER_FILE, CrossEncoder, reading_dtype
+    from index.lab.asking import ask_all, split_thirds
     from index.lab.tune import (
-        ask_all,
         cross_validate,
         decide_after_reading,
         fit,
         format_held_out,
         reading_pairs,
-        split_thirds,
         weigh_cross_encoder,
     )
 
@@ -327,8 +320,8 @@ def _question_sets(
     Without ``unanswerable``, only the answerable questions; ``--chat-typed`` adds its share of
     chat-typed copies to every file's sample.
     """
+    from index.lab.asking import QuestionSet
     from index.lab.trainsets import context_set, news_passages, with_chat_typed
-    from index.lab.tune import QuestionSet
 
     def sample(questions: list[Question]) -> list[Question]:
         return with_chat_typed(_sample(questions, limit=limit), args.chat_typed)
@@ -375,8 +368,8 @@ def _news_question_set(
     It comes after every other set, so the others' questions keep their places, and with them
     their parts (``tune.passage_parts`` places a question without a hit by its position).
     """
+    from index.lab.asking import QuestionSet
     from index.lab.trainsets import article_passages
-    from index.lab.tune import QuestionSet
 
     if args.news is None:
         raise SystemExit("--news-questions needs --news (the articles its questions name)")

@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from index.encoders.embedder import Embedder
-from index.search.searcher import Quote
+from index.search.answers import Quote
 from index.search.sources import ArticleSource, article_sources
 from index.storage.store import ArticleTime, SentenceRow, article_sentence_rows, article_times
 

@@ -348,7 +348,7 @@ async def test_status_counts_questions_read_again_and_those_that_waited_too_long
 ) -> None:
     api.private_chat(USER)
     api.private_chat(ADMIN)
-    caplog.set_level(logging.INFO, logger="index.search.searcher")
+    caplog.set_level(logging.INFO, logger="index.search.rereading")
     # Ten minutes: no question of this test waits that long, however slow the machine.
     settings = admin_settings(corpus, api, cross_encoder=True, cross_encoder_max_wait_ms=600_000)
     async with running_bot(settings, None) as application:

@@ -13,13 +13,8 @@ import pytest
 
 from index.__main__ import main
 from index.encoders.embedder import Embedder, KnownVectors
-from index.lab.evaluate import (
-    EvalResult,
-    evaluate,
-    format_table,
-    read_questions,
-    write_article_passages,
-)
+from index.lab.corpus import write_article_passages
+from index.lab.evaluate import EvalResult, evaluate, format_table, read_questions
 from index.search.ranker import RANKER_FILE, Ranker
 from index.storage.builder import chunk_vectors
 from tests import test_time_e2e as tol

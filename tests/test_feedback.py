@@ -25,7 +25,8 @@ from index.feedback import (
     export_votes,
 )
 from index.lab.evaluate import read_questions
-from index.search.searcher import Quote, Searcher
+from index.search.answers import Quote
+from index.search.searcher import Searcher
 from index.storage.store import create_schema, make_engine
 from index.storage.tables import AnswerRecord, AnswerVote
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings, running_bot

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from index.encoders.embedder import Embedder
-from index.search.searcher import Answer, Searcher, default_ranker
+from index.search.answers import Answer
+from index.search.searcher import Searcher, default_ranker
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, make_settings
 
 #: Long enough that no question asked "now" in a test can outwait it, however slow the machine.
@@ -47,7 +48,7 @@ def test_a_question_that_waited_too_long_is_answered_by_the_ranking_alone(
 ) -> None:
     searcher = crossed(corpus_root, embedder)
     assert searcher.reads_again and searcher.rereading.max_wait == PATIENT_MS / 1000
-    caplog.set_level(logging.INFO, logger="index.search.searcher")
+    caplog.set_level(logging.INFO, logger="index.search.rereading")
 
     stale = searcher.answer(MISSION_QUESTION, arrived=time.monotonic() - LONG_AGO)
     assert stale.reread is False

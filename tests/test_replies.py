@@ -19,8 +19,8 @@ from bot.replies import (
     telegram_length,
     text,
 )
+from index.search.answers import Answer, Quote
 from index.search.questions import AnswerKind
-from index.search.searcher import Answer, Quote
 from index.search.sources import ArticleSource
 from tests.telegram_spec import ApiError, parse_html  # the stand-in's own HTML parser
 

@@ -18,7 +18,8 @@ from sqlmodel import Session, col, select
 import index.service
 from config.settings import Settings
 from index.encoders.embedder import Embedder
-from index.search.searcher import Answer, Searcher
+from index.search.answers import Answer
+from index.search.searcher import Searcher
 from index.search.tokens import tokenize
 from index.service import BUILD_THREAD, load_searcher
 from index.storage.builder import build_index

@@ -375,7 +375,7 @@ def test_cli_ask_for_todays_news_prints_the_summary(cli_data: Path) -> None:
 
 
 def test_summary_html_fits_telegram() -> None:
-    from index.search.searcher import Quote
+    from index.search.answers import Quote
 
     quotes = tuple(
         Quote(text="kata " * 400, title="Judul", path="a.txt", line=i, score=1.0, article_key="a")

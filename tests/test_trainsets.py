@@ -12,9 +12,9 @@ import pytest
 
 from index.__main__ import main
 from index.encoders.embedder import Embedder
+from index.lab.asking import QuestionSet, ask_all
 from index.lab.evaluate import RankedSentence, is_hit, read_questions
 from index.lab.trainsets import chat_typed, context_set, news_passages, with_chat_typed
-from index.lab.tune import QuestionSet, ask_all
 from index.storage.builder import chunk_vectors
 from tests.conftest import make_settings
 from tests.test_eval import _article_records, _write

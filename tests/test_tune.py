@@ -13,20 +13,16 @@ import pytest
 from index.__main__ import main
 from index.encoders.crossencoder import default_cross_encoder, reading_dtype
 from index.encoders.embedder import Embedder
+from index.lab.asking import ELSEWHERE, QuestionSet, ask_all, passage_parts, split_thirds
 from index.lab.evaluate import Question
 from index.lab.tune import (
     CROSS_WEIGHTS,
-    ELSEWHERE,
     READING_GROUP,
-    QuestionSet,
-    ask_all,
     cross_validate,
     decide_after_reading,
     fit,
     format_held_out,
-    passage_parts,
     reading_pairs,
-    split_thirds,
     weigh_cross_encoder,
 )
 from index.search.ranker import RERANK_DEPTH, Ranker

@@ -27,7 +27,8 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from index.lab.evaluate import Question, write_article_passages
+from index.lab.corpus import write_article_passages
+from index.lab.evaluate import Question
 from index.search.questions import chat_spelling
 
 #: Paragraphs joined into one article: about as many sentences as a news article has.

@@ -12,21 +12,12 @@ name or just the first word). Everything is pure: text in, character offsets out
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from typing import NamedTuple
 
 from index.search.questions import AnswerKind
+from index.search.spans import Found, Span, held, matches, merged, overlaps
 from index.search.tokens import STOPWORDS, root_words, stem, words
-
-#: Character offsets ``(start, end)`` into a sentence.
-Span = tuple[int, int]
-
-
-class Found(NamedTuple):
-    """The phrases of one kind in a sentence."""
-
-    spans: list[Span]  #: phrases of the kind the question does not already hold
-    doubtful: int  #: phrases that may be of the kind, or not: any of them makes a mark unsure
 
 
 def answer_span(sentence: str, kind: AnswerKind, question_words: Collection[str]) -> Span | None:
@@ -47,36 +38,6 @@ def answer_span(sentence: str, kind: AnswerKind, question_words: Collection[str]
         return found.spans[0]
     return None
 
-
-def _held(text: str, question_words: frozenset[str]) -> bool:
-    """Whether every word of ``text`` is one of the question's."""
-    found = set(words(text))
-    return bool(found) and found <= question_words
-
-
-def _overlaps(span: Span, others: Collection[Span]) -> bool:
-    return any(span[0] < end and start < span[1] for start, end in others)
-
-
-def _merged(spans: list[Span], sentence: str) -> list[Span]:
-    """Spans that overlap or stand next to each other (only spaces between) as one."""
-    merged: list[Span] = []
-    for start, end in sorted(spans):
-        if merged and (start <= merged[-1][1] or not sentence[merged[-1][1] : start].strip()):
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _matches(patterns: Collection[re.Pattern[str]], sentence: str) -> Iterator[Span]:
-    """Each match's span: its group ``t`` when the pattern has one, else the whole match."""
-    for pattern in patterns:
-        for match in pattern.finditer(sentence):
-            yield match.span("t") if "t" in pattern.groupindex else match.span()
-
-
-# --- kapan: dates --------------------------------------------------------------------------
 
 _MONTH_NAMES = (
     "Januari|Februari|Pebruari|Maret|April|Mei|Juni|Juli|Agustus|September|Oktober|November|"
@@ -125,7 +86,7 @@ _BARE_MONTH = re.compile(_MONTH_WORD)
 
 def _date_spans(sentence: str) -> list[Span]:
     """Every date of ``sentence``, neighbours joined ("Jumat (12/1) pukul 10.00 WIB")."""
-    return _merged(list(_matches(_DATES, sentence)), sentence)
+    return merged(list(matches(_DATES, sentence)), sentence)
 
 
 def dates(sentence: str, question_words: frozenset[str]) -> Found:
@@ -137,14 +98,12 @@ def dates(sentence: str, question_words: frozenset[str]) -> Found:
     doubtful = [
         span
         for pattern in (_RELATIVE, _BARE_YEAR, _BARE_MONTH)
-        for span in _matches((pattern,), sentence)
-        if not _overlaps(span, found)
+        for span in matches((pattern,), sentence)
+        if not overlaps(span, found)
     ]
-    spans = [span for span in found if not _held(sentence[slice(*span)], question_words)]
+    spans = [span for span in found if not held(sentence[slice(*span)], question_words)]
     return Found(spans, len(doubtful))
 
-
-# --- berapa: numbers with what they count ----------------------------------------------------
 
 _NUMBER_WORDS = (
     "satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|sebelas|belas|puluh|ratus|"
@@ -207,10 +166,10 @@ def quantities(sentence: str, question_words: frozenset[str]) -> Found:
     dated = _date_spans(sentence)
     spans: list[Span] = []
     doubtful = 0
-    taken: list[Span] = [*dated, *_matches((_NO_COUNT,), sentence)]
+    taken: list[Span] = [*dated, *matches((_NO_COUNT,), sentence)]
     for match in _DIGITS.finditer(sentence):
         start, end = match.span()
-        if _overlaps((start, end), taken):
+        if overlaps((start, end), taken):
             continue
         before, after = sentence[max(0, start - 2) : start], sentence[end : end + 1]
         if (before.endswith("-") and before[:1].isalpha()) or _IDENTIFIER_BEFORE.search(
@@ -226,13 +185,13 @@ def quantities(sentence: str, question_words: frozenset[str]) -> Found:
         spans.append(_count_phrase(sentence, start, end))
         taken.append(spans[-1])
     for match in _SPELLED.finditer(sentence):
-        if not _overlaps(match.span(), taken):
+        if not overlaps(match.span(), taken):
             spans.append((match.start(), _counted_noun(sentence, match.end())))
             taken.append(spans[-1])
     kept = [
         (start, end)
         for start, end in spans
-        if not _held(_number_part(sentence[start:end]), question_words)
+        if not held(_number_part(sentence[start:end]), question_words)
     ]
     return Found(sorted(kept), doubtful)
 
@@ -243,8 +202,6 @@ def _number_part(phrase: str) -> str:
     numeric = [w for w in found if w[0].isdigit() or re.fullmatch(_NUMBER_WORDS, w)]
     return " ".join(numeric)
 
-
-# --- siapa and di mana: capitalised names --------------------------------------------------
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*|&")
 # Words inside a name that are not capitalised: "Ali bin Abi", "Maju & Jaya".
@@ -412,7 +369,7 @@ def places(sentence: str, question_words: frozenset[str]) -> Found:
             if gap == ", " and _CLAUSE_END.match(sentence, following.end):
                 end = following.end
         span = (place.start(), end)
-        if not _held(sentence[run.words[0].start() : end], question_words):
+        if not held(sentence[run.words[0].start() : end], question_words):
             spans.append(span)
     return Found(spans, 0)
 

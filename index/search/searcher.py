@@ -19,14 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
 import logging
-import math
-import re
-import threading
-import time
-import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -39,9 +33,9 @@ from config.settings import Settings
 from index.articles.cleaning import visible_line
 from index.encoders.embedder import Embedder
 from index.search.answerspan import answer_span
-from index.search.colloquial import written_forms
 from index.search.features import FEATURES, ParsedQuestion, sentence_features
-from index.search.questions import AnswerKind, answer_kind, formal_question
+from index.search.parsing import QuestionParser
+from index.search.questions import formal_question
 from index.search.ranker import (
     CROSS_RANKER_FILE,
     RANKER_FILE,
@@ -52,7 +46,6 @@ from index.search.ranker import (
 )
 from index.search.shortforms import ShortForms, load_definitions, shipped, shipped_list
 from index.search.timewords import prefer_by_time, read_time
-from index.search.tokens import WORD, root_words, tokenize, words
 from index.storage.lexical import BM25Index
 from index.storage.store import SentenceRow, lead_tokens, make_engine, sentence_rows
 from index.storage.vectors import VectorIndex
@@ -60,73 +53,14 @@ from index.storage.versions import current_version, load_version, version_folder
 
 if TYPE_CHECKING:  # torch is imported only when the cross-encoder is used
     from index.encoders.crossencoder import CrossEncoder
+from index.search.answers import Answer, Quote, Ranking, merge_repeated
+from index.search.rereading import MAX_WAIT, Rereading
 
 log = logging.getLogger(__name__)
-
 DENSE_CHUNKS = 30
 LEXICAL_SENTENCES = 50
 #: Ranked sentences a reply's quotes are picked from, once repeated sentences are merged.
 MERGED_FROM = 10
-#: A question word this long that no sentence has is read as a typing slip of a known one.
-MIN_CORRECTED = 4
-#: The shortest part a compound word is cut into ("kerjasama": "kerja" and "sama").
-MIN_PART = 3
-#: Default of ``TANYA_CROSS_ENCODER_MAX_WAIT_MS``, in seconds.
-MAX_WAIT = 0.25
-#: Questions that skip the cross-encoder are logged at most once in this many seconds.
-SKIP_LOG_SECONDS = 60.0
-_SPACE_AND_PUNCTUATION = re.compile(r"\W+")
-
-
-@dataclass(frozen=True, slots=True)
-class Quote:
-    """A sentence quoted from an article, with where it stands."""
-
-    text: str
-    title: str
-    path: str
-    line: int
-    score: float
-    article_key: str
-    attribution: str | None = None
-    url: str | None = None
-    date: dt.date | None = None  # the article's date, when it has one
-    # The same sentence where other articles have it too (wire copy republished), best first.
-    also: tuple[Quote, ...] = ()
-    # Character offsets in ``text`` of the words that answer the question word ("11.000
-    # tentara" for "berapa"), when exactly one phrase can: ``index.search.answerspan``.
-    mark: tuple[int, int] | None = None
-
-    @classmethod
-    def of(cls, row: SentenceRow, score: float) -> Quote:
-        """The quote of a sentence row, scored ``score`` (rounded for display and logs)."""
-        return cls(
-            text=row.text,
-            title=row.title,
-            path=row.path,
-            line=row.line,
-            score=round(float(score), 4),
-            article_key=row.article_key,
-            attribution=row.attribution,
-            url=row.url,
-            date=row.date,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """The reply to a question: quoted sentences, best first, or ``answered=False``."""
-
-    question: str
-    answered: bool
-    kind: AnswerKind
-    quotes: tuple[Quote, ...] = ()
-    has_words: bool = True  # False: nothing searchable in the question (emoji, punctuation)
-    # True: the cross-encoder read its best sentences again; False: it waited too long and
-    # was answered by the ranking alone; None: no cross-encoder (not configured, or no sentence).
-    reread: bool | None = None
-
-
 __all__ = [
     "FEATURES",
     "Answer",
@@ -160,18 +94,6 @@ def _shipped_cross_encoder() -> CrossEncoder:
 
 
 @dataclass(frozen=True, slots=True)
-class Ranking:
-    """Every candidate sentence of a question, best first, and whether the best one is trusted."""
-
-    kind: AnswerKind
-    quotes: tuple[Quote, ...]
-    confident: bool
-    has_words: bool = True
-    reread: bool | None = None  # as ``Answer.reread``
-    question_words: frozenset[str] = frozenset()  # the question's words, as it was searched
-
-
-@dataclass(frozen=True, slots=True)
 class Candidates:
     """The sentences a question retrieved, and one row of ``FEATURES`` for each."""
 
@@ -191,101 +113,6 @@ class Candidates:
         return tuple(
             forms.worded_as(self.query.text, self.rows[i].tokens) if forms else self.query.text
             for i in rows
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class RereadCounts:
-    """Questions the cross-encoder read again, and those that waited too long and skipped it."""
-
-    read: int = 0
-    skipped: int = 0
-
-
-_turns: weakref.WeakKeyDictionary[object, threading.Lock] = weakref.WeakKeyDictionary()
-_turns_lock = threading.Lock()
-
-
-def _turn_lock(reader: object) -> threading.Lock:
-    """The lock of ``reader``'s turns, whichever searcher uses it.
-
-    An old and a new index version's searchers share the shipped cross-encoder while a reload
-    swaps them.
-    """
-    with _turns_lock:
-        lock = _turns.get(reader)
-        if lock is None:
-            lock = _turns[reader] = threading.Lock()
-        return lock
-
-
-class Rereading:
-    """Who the cross-encoder reads for: one question at a time, and none that waited too long.
-
-    torch already spreads one reading over the cores, so questions take turns rather than share
-    them and all finish late. A question whose wait since it arrived is past ``max_wait``
-    seconds, or that finds the cross-encoder reading another question, skips it (the caller
-    keeps the ranking's order): no question waits for another's reading, so none holds a worker
-    thread while it waits. Thread-safe; counts both kinds, and logs skips at most once a minute.
-    """
-
-    def __init__(self, max_wait: float = MAX_WAIT) -> None:
-        self.max_wait = max_wait
-        self._counting = threading.Lock()
-        self._read = 0
-        self._skipped = 0
-        self._unlogged = 0  # skipped since the last log line
-        self._logged_at: float | None = None
-
-    def counts(self) -> RereadCounts:
-        """How many questions were read again and how many skipped, since this was made."""
-        with self._counting:
-            return RereadCounts(read=self._read, skipped=self._skipped)
-
-    def read(
-        self, reader: object, arrived: float | None, scores: Callable[[], np.ndarray]
-    ) -> np.ndarray | None:
-        """``scores()`` in ``reader``'s turn, or None when the question must not wait for it.
-
-        ``arrived`` is the ``time.monotonic()`` at which the question arrived; None: no limit
-        (evaluation and the shell wait for their turn, however long). A question with a time
-        never waits for its turn: it is read now or not at all.
-        """
-        turn = _turn_lock(reader)
-        if arrived is None:
-            turn.acquire()
-        else:
-            waited = time.monotonic() - arrived
-            if waited > self.max_wait or not turn.acquire(blocking=False):
-                self._count(read=False, waited=waited)
-                return None
-        try:
-            result = scores()
-        finally:
-            turn.release()
-        self._count(read=True)
-        return result
-
-    def _count(self, *, read: bool, waited: float = 0.0) -> None:
-        with self._counting:
-            if read:
-                self._read += 1
-                return
-            self._skipped += 1
-            self._unlogged += 1
-            now = time.monotonic()
-            if self._logged_at is not None and now - self._logged_at < SKIP_LOG_SECONDS:
-                return
-            unlogged, self._unlogged, self._logged_at = self._unlogged, 0, now
-            read_count, skipped = self._read, self._skipped
-        log.info(
-            "%d question(s) waited over %d ms (the last %d ms) and were answered without the "
-            "cross-encoder, by the ranking alone; %d skipped, %d read again in all",
-            unlogged,
-            round(self.max_wait * 1000),
-            round(waited * 1000),
-            skipped,
-            read_count,
         )
 
 
@@ -526,11 +353,11 @@ class Searcher:
     def candidates(self, question: str) -> Candidates:
         """The sentences worth scoring for ``question``, with their features (unranked)."""
         question = formal_question(visible_line(question)[: self.max_question_chars])
-        question = self._respelled(question)
-        query = self._parse(question)
+        parser = QuestionParser(self.lexical, self.shortforms)
+        query = parser.parse(parser.respelled(question))
         if not query.weights or len(self.vectors) == 0:
             return Candidates(query=query, rows=[], features=np.zeros((0, len(FEATURES))))
-        vector = self.embedder.embed_queries([question])[0]
+        vector = self.embedder.embed_queries([query.text])[0]
         dense_ids, _ = self.vectors.search(vector, DENSE_CHUNKS)
         lexical_scores = self.lexical.scores(sorted(query.expanded))
         top_rows = _top(lexical_scores, LEXICAL_SENTENCES)
@@ -559,139 +386,6 @@ class Searcher:
             chunk_cosines=np.asarray([by_chunk[row.chunk_id] for row in rows], dtype=np.float32),
             shortforms=self.shortforms,
         )
-
-    def _parse(self, question: str) -> ParsedQuestion:
-        tokens = tokenize(question)
-        # "timnas" also matches "tim nasional", and "pemadam kebakaran" "damkar": such a word
-        # is no typing slip, and is known when the article writes the other form.
-        alternatives = self.shortforms.alternatives(tokens)
-        tokens = [
-            token if token in alternatives else (tokenize(self._spelled(token)) or [token])[0]
-            for token in tokens
-        ]
-        alternatives = _joined(alternatives, self._compounds(tokens, alternatives))
-        # A word no article has is the rarest of all: it must count against a match, not vanish.
-        rarest = math.log1p((len(self.lexical) + 0.5) / 0.5)
-        weights = {token: self.lexical.idf(token) or rarest for token in tokens}
-        known = {
-            token
-            for token in tokens
-            if self.lexical.idf(token) > 0
-            or any(
-                all(self.lexical.idf(other) > 0 for other in others)
-                for others in alternatives.get(token, ())
-            )
-        }
-        return ParsedQuestion(
-            text=question,
-            kind=answer_kind(question),
-            weights=weights,
-            words=words(question),
-            rarest=rarest,
-            known=frozenset(known),
-            alternatives=alternatives,
-        )
-
-    def _compounds(
-        self, tokens: Sequence[str], taken: Mapping[str, frozenset[frozenset[str]]]
-    ) -> dict[str, set[frozenset[str]]]:
-        """Compound words written in one or two words: "sepak bola" and "sepakbola".
-
-        Two neighbouring question tokens stand for the one token they make when some article
-        writes it; a token no article has stands for the two dictionary words it is made of
-        ("kerjasama": "kerja" and "sama") when the articles have both. Tokens a short form
-        already covers are left to it.
-        """
-        found: dict[str, set[frozenset[str]]] = {}
-        for first, second in itertools.pairwise(tokens):
-            joined = first + second
-            if first not in taken and second not in taken and self.lexical.idf(joined) > 0:
-                for token in (first, second):
-                    found.setdefault(token, set()).add(frozenset({joined}))
-        for token in tokens:
-            if token in taken or self.lexical.idf(token) > 0 or not token.isalpha():
-                continue
-            for cut in range(MIN_PART, len(token) - MIN_PART + 1):
-                head, tail = token[:cut], token[cut:]
-                roots = head in root_words() and tail in root_words()
-                if roots and self.lexical.idf(head) > 0 and self.lexical.idf(tail) > 0:
-                    found.setdefault(token, set()).add(frozenset({head, tail}))
-        return found
-
-    def _respelled(self, question: str) -> str:
-        """``question`` with each typing slip written as the articles write the word.
-
-        The embedding and the cross-encoder read the question's words, not its tokens: "korea
-        utra" must reach them as "korea utara". Only a word that is its own token (no prefix or
-        suffix to keep) is rewritten, and never a short form the index knows.
-        """
-        alternatives = self.shortforms.alternatives(tokenize(question))
-
-        def respell(match: re.Match[str]) -> str:
-            form = match.group(0)
-            token = form.lower()
-            if tokenize(form) != [token] or token in alternatives:
-                return form
-            spelled = self._spelled(token)
-            return form if spelled == token else spelled
-
-        return WORD.sub(respell, question)
-
-    def _spelled(self, token: str) -> str:
-        """``token``, or the known token it is a typing slip of ("utra": "utara").
-
-        Only a word of ``MIN_CORRECTED`` letters or more that no sentence has is corrected, and
-        not an Indonesian root word: "rendang" is no slip of "renang", but a dish the articles
-        do not mention, and must count against a match.
-        """
-        if (
-            len(token) < MIN_CORRECTED
-            or not token.isalpha()
-            or self.lexical.idf(token) > 0
-            or token in root_words()
-        ):
-            return token
-        return self._written(token) or self.lexical.nearest_known(token) or token
-
-    def _written(self, token: str) -> str | None:
-        """The article spelling of a chat-typed word, if the index knows one.
-
-        "nyebar" is "menyebar", "prnh" "pernah" (:mod:`index.search.colloquial`). Of several, the most common token wins, and of one token's forms the likeliest.
-        """
-        known = []
-        for rank, form in enumerate(written_forms(token)):
-            parts = tokenize(form)
-            if len(parts) == 1 and (idf := self.lexical.idf(parts[0])) > 0:
-                known.append((idf, rank, form))
-        return min(known)[2] if known else None
-
-
-def _joined(
-    *maps: Mapping[str, Iterable[frozenset[str]]],
-) -> dict[str, frozenset[frozenset[str]]]:
-    """The alternatives of every map, token by token."""
-    joined: dict[str, set[frozenset[str]]] = {}
-    for alternatives in maps:
-        for token, sets in alternatives.items():
-            joined.setdefault(token, set()).update(sets)
-    return {token: frozenset(sets) for token, sets in joined.items()}
-
-
-def merge_repeated(quotes: Sequence[Quote]) -> tuple[Quote, ...]:
-    """``quotes`` in order, each sentence once.
-
-    A later quote of the same sentence (case, spacing and punctuation aside: "8,1 persen" is
-    "8, 1 persen") goes into the first one's ``also``.
-    """
-    merged: dict[str, Quote] = {}
-    for quote in quotes:
-        key = _SPACE_AND_PUNCTUATION.sub("", quote.text.casefold())
-        first = merged.get(key)
-        if first is None:
-            merged[key] = quote
-        else:
-            merged[key] = dataclasses.replace(first, also=(*first.also, quote))
-    return tuple(merged.values())
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

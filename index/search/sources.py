@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from index.search.searcher import Answer, Quote, Searcher
+from index.search.answers import Answer, Quote
+from index.search.searcher import Searcher
 from index.storage.store import article_details
 
 
