@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from types import TracebackType
 
 from aiohttp import web
+
+from tests.http_server import LocalHttpServer, free_port
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
@@ -57,26 +58,23 @@ class FeedServer:
         self.atom = ATOM
         self.slow_seconds = 5.0
         self.requests: list[str] = []
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-
-    def url(self, path: str) -> str:
-        """The URL of a path on this server."""
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    async def __aenter__(self) -> FeedServer:
         app = web.Application()
         app.router.add_get("/rss.xml", self._rss)
         app.router.add_get("/atom.xml", self._atom)
         app.router.add_get("/slow", self._slow)
         app.router.add_get("/page.html", self._page)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._http = LocalHttpServer(app)
+
+    @property
+    def port(self) -> int:
+        return self._http.port
+
+    def url(self, path: str) -> str:
+        """The URL of a path on this server."""
+        return self._http.url(path)
+
+    async def __aenter__(self) -> FeedServer:
+        await self._http.start()
         return self
 
     async def __aexit__(
@@ -85,8 +83,7 @@ class FeedServer:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
+        await self._http.stop()
 
     async def _rss(self, request: web.Request) -> web.Response:
         self.requests.append(request.path)
@@ -108,7 +105,4 @@ class FeedServer:
 
 def closed_port_url() -> str:
     """A feed URL on a local port nobody listens on (connection refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/feed.xml"
+    return f"http://127.0.0.1:{free_port()}/feed.xml"

@@ -45,6 +45,7 @@ import aiohttp
 from aiohttp import web
 
 try:
+    from .http_server import LocalHttpServer
     from .telegram_spec import (
         ApiError,
         BotApiSpec,
@@ -54,6 +55,7 @@ try:
         parse_html,
     )
 except ImportError:  # imported as a top-level module, with tests/ on sys.path
+    from http_server import LocalHttpServer  # type: ignore[no-redef]
     from telegram_spec import (  # type: ignore[no-redef]
         ApiError,
         BotApiSpec,
@@ -304,8 +306,7 @@ class BotApiServer:
         self._poll_generation = 0
         self._closing = False
         self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
+        self._http: LocalHttpServer | None = None
         self._handlers: dict[str, Handler] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
@@ -332,10 +333,8 @@ class BotApiServer:
         app = web.Application()
         for http_method in ("GET", "POST"):
             app.router.add_route(http_method, "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
+        self._http = LocalHttpServer(app, access_log=None, shutdown_timeout=2.0)
+        await self._http.start()
 
     async def stop(self) -> None:
         """Ends pending long polls and webhook deliveries, and stops the server."""
@@ -345,9 +344,8 @@ class BotApiServer:
             self._webhook_task.cancel()
             await asyncio.gather(self._webhook_task, return_exceptions=True)
             self._webhook_task = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._http is not None:
+            await self._http.stop()
 
     async def __aenter__(self) -> BotApiServer:
         await self.start()
@@ -360,6 +358,11 @@ class BotApiServer:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (0 before `start`)."""
+        return 0 if self._http is None else self._http.port
 
     @property
     def base_url(self) -> str:

@@ -16,6 +16,7 @@ from telegram import Bot, MessageEntity, ReplyParameters, Update
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
+from tests.http_server import LocalHttpServer
 from tests.telegram_api import BOT_USERNAME, BotApiServer
 from tests.telegram_spec import ApiError, detect_entities, parse_html
 
@@ -455,21 +456,18 @@ class WebhookReceiver:
     def __init__(self, statuses: list[int]) -> None:
         self.statuses = statuses
         self.requests: list[tuple[dict[str, str], dict[str, Any]]] = []
-        self.runner: web.AppRunner | None = None
+        app = web.Application()
+        app.router.add_post("/hook", self.receive)
+        self.server = LocalHttpServer(app, access_log=None)
         self.url = ""
 
     async def __aenter__(self) -> WebhookReceiver:
-        app = web.Application()
-        app.router.add_post("/hook", self.receive)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/hook"
+        await self.server.start()
+        self.url = self.server.url("/hook")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        assert self.runner is not None
-        await self.runner.cleanup()
+        await self.server.stop()
 
     async def receive(self, request: web.Request) -> web.Response:
         self.requests.append((dict(request.headers), await request.json()))

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -44,6 +43,7 @@ from tests.conftest import (
     new_postgres_database,
     running_bot,
 )
+from tests.http_server import free_port
 from tests.telegram_api import BotApiServer
 from tests.test_admin_e2e import NEW_ARTICLE, NEW_QUESTION
 from tests.webhook_balancer import LoadBalancer
@@ -51,12 +51,6 @@ from tests.webhook_balancer import LoadBalancer
 SECRET = "rahasia_Tanya-Berita_42"
 ADMIN, USER = 7001, 1001
 SUMMARY_HEAD = "🗞 Ringkasan berita"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def worker_env(api: BotApiServer, root: Path, **settings: str) -> dict[str, str]:

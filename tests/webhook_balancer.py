@@ -17,6 +17,8 @@ from types import TracebackType
 import aiohttp
 from aiohttp import web
 
+from tests.http_server import LocalHttpServer
+
 #: The request headers passed on: the ones Telegram's webhook requests carry.
 FORWARDED_HEADERS = ("Content-Type", "X-Telegram-Bot-Api-Secret-Token")
 
@@ -38,9 +40,14 @@ class LoadBalancer:
         self.forwarded: list[Forwarded] = []
         self._turns = itertools.cycle(range(len(backends)))
         self._pinned: int | None = None
-        self._runner: web.AppRunner | None = None
+        app = web.Application()
+        app.router.add_route("POST", "/{path:.*}", self._forward)
+        self._http = LocalHttpServer(app, access_log=None)
         self._session: aiohttp.ClientSession | None = None
-        self.port = 0
+
+    @property
+    def port(self) -> int:
+        return self._http.port
 
     def pin(self, backend: int | None) -> None:
         """Send every request to ``backend`` from now on (None: round robin again)."""
@@ -48,16 +55,11 @@ class LoadBalancer:
 
     def url(self, path: str) -> str:
         """The public URL of ``path``, as the bot's settings give it to Telegram."""
-        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+        return self._http.url(path)
 
     async def __aenter__(self) -> LoadBalancer:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        app = web.Application()
-        app.router.add_route("POST", "/{path:.*}", self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
+        await self._http.start()
         return self
 
     async def __aexit__(
@@ -66,8 +68,7 @@ class LoadBalancer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._http.stop()
         if self._session is not None:
             await self._session.close()
 
