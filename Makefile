@@ -6,12 +6,19 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install run test lint bench eval clean
 
+# pip's "a new release is available" notice says nothing about the project.
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# An editable install of top-level packages (bot, index, config, bench) goes through
+# setuptools' import finder, which prints an information banner about folders named like
+# the packages. Here those folders are the packages; the banner (not a deprecation) is left out.
+EDITABLE_QUIET := PYTHONWARNINGS='ignore:Editable installation'
+
 # torch==2.13.0 first: it is a CPU build on this machine; an unpinned torch would pull CUDA.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(EDITABLE_QUIET) $(PY) -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,6 +31,7 @@ test: install
 
 lint: install
 	$(PY) -m ruff check bot index config bench tests
+	$(PY) -m ruff format --check bot index config bench tests
 	$(PY) -m mypy
 
 EVAL ?= ../shared/eval
