@@ -163,6 +163,11 @@ def make_settings(root: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def api_settings(root: Path, api: BotApiServer, **overrides: object) -> Settings:
+    """`make_settings` under ``root`` with the bot pointed at the Bot API stand-in ``api``."""
+    return make_settings(root, telegram_token=api.token, telegram_api_url=api.base_url, **overrides)
+
+
 @pytest.fixture(scope="session")
 def corpus_root(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
     """A seeds folder (the seed article and the tests' own articles) with a built index."""
@@ -199,7 +204,7 @@ async def api() -> AsyncIterator[BotApiServer]:
 @pytest.fixture
 def bot_settings(corpus_root: Path, api: BotApiServer) -> Settings:
     """Settings pointing the bot at the stand-in."""
-    return make_settings(corpus_root, telegram_token=api.token, telegram_api_url=api.base_url)
+    return api_settings(corpus_root, api)
 
 
 @pytest.fixture

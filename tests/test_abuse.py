@@ -21,7 +21,14 @@ from index.search.searcher import Searcher
 from index.storage.builder import build_index
 from index.storage.store import make_engine
 from index.storage.tables import Article, Sentence
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings, running_bot
+from tests.conftest import (
+    MISSION_ANSWER,
+    MISSION_QUESTION,
+    SEED,
+    api_settings,
+    make_settings,
+    running_bot,
+)
 from tests.telegram_api import BotApiServer
 from tests.test_bot_e2e import NO_WORDS_ID, NOT_FOUND_ID, USER, ask
 
@@ -62,13 +69,7 @@ def test_seen_updates_forget_the_oldest() -> None:
 async def test_rate_limit_warns_once_then_stays_silent_and_spares_admins(
     api: BotApiServer, corpus_root: Path, searcher: Searcher
 ) -> None:
-    settings = make_settings(
-        corpus_root,
-        telegram_token=api.token,
-        telegram_api_url=api.base_url,
-        user_rate_limit=3,
-        admin_ids=[ADMIN],
-    )
+    settings = api_settings(corpus_root, api, user_rate_limit=3, admin_ids=[ADMIN])
     api.private_chat(USER)
     api.private_chat(ADMIN)
     async with running_bot(settings, searcher):
@@ -127,7 +128,7 @@ async def test_the_token_never_reaches_the_logs(
         lexical=searcher.lexical,
         engine=make_engine(f"sqlite:///{tmp_path / 'empty.db'}"),
     )
-    settings = make_settings(corpus_root, telegram_token=api.token, telegram_api_url=api.base_url)
+    settings = api_settings(corpus_root, api)
     api.private_chat(USER)
     async with running_bot(settings, broken) as application:
         assert (await ask(api, MISSION_QUESTION)).plain_text.startswith("Maaf, terjadi kesalahan")
@@ -157,9 +158,7 @@ def test_redaction_covers_exceptions(caplog: pytest.LogCaptureFixture) -> None:
 async def test_admin_removed_at_runtime_is_refused(
     api: BotApiServer, corpus_root: Path, searcher: Searcher
 ) -> None:
-    settings = make_settings(
-        corpus_root, telegram_token=api.token, telegram_api_url=api.base_url, admin_ids=[ADMIN]
-    )
+    settings = api_settings(corpus_root, api, admin_ids=[ADMIN])
     api.private_chat(ADMIN)
     async with running_bot(settings, searcher) as application:
         status = await ask(api, "/status", chat_id=ADMIN)

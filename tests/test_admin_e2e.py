@@ -27,6 +27,7 @@ from tests.conftest import (
     MISSION_QUESTION,
     REPO,
     SEED,
+    api_settings,
     copy_database,
     make_settings,
     running_bot,
@@ -92,13 +93,7 @@ def corpus_database(corpus: Path, database_url: str) -> str:
 
 
 def admin_settings(root: Path, api: BotApiServer, **overrides: object) -> Settings:
-    return make_settings(
-        root,
-        telegram_token=api.token,
-        telegram_api_url=api.base_url,
-        admin_ids=[ADMIN],
-        **overrides,
-    )
+    return api_settings(root, api, admin_ids=[ADMIN], **overrides)
 
 
 async def say(api: BotApiServer, chat_id: int, text: str, *, replies: int = 1) -> list[SentMessage]:

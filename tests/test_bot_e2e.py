@@ -18,7 +18,7 @@ from tests.conftest import (
     MISSION_QUESTION,
     SEED,
     TEST_ARTICLES,
-    make_settings,
+    api_settings,
     running_bot,
 )
 from tests.telegram_api import BOT_USERNAME, BotApiServer, SentMessage
@@ -122,9 +122,7 @@ async def test_an_absolute_articles_folder_never_reaches_a_reader(
     shutil.copy(SEED, seeds)
     shutil.copy(TEST_ARTICLES / "pasar_saham.txt", seeds / "arsip")
     (seeds / "berita.jsonl").write_text(json.dumps(NEWS) + "\n", encoding="utf-8")
-    settings = make_settings(
-        tmp_path, seeds_dir=seeds, telegram_token=api.token, telegram_api_url=api.base_url
-    )
+    settings = api_settings(tmp_path, api, seeds_dir=seeds)
     build_index(settings, embedder=embedder)
     api.private_chat(USER)
     async with running_bot(settings, Searcher.open(settings, embedder=embedder)):
@@ -319,9 +317,7 @@ async def test_error_is_reported_without_details_and_bot_recovers(
         lexical=searcher.lexical,
         engine=make_engine(f"sqlite:///{tmp_path / 'empty.db'}"),
     )
-    settings: Settings = make_settings(
-        corpus_root, telegram_token=api.token, telegram_api_url=api.base_url
-    )
+    settings: Settings = api_settings(corpus_root, api)
     api.private_chat(USER)
     async with running_bot(settings, broken) as application:
         reply = await ask(api, MISSION_QUESTION)

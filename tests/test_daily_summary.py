@@ -22,7 +22,7 @@ from bot.app import BotApplication
 from bot.jobs import DailySummaries, _may_have_arrived
 from config.settings import Settings
 from index.search.searcher import Searcher
-from tests.conftest import copy_database, make_settings, running_bot
+from tests.conftest import api_settings, copy_database, make_settings, running_bot
 from tests.telegram_api import BotApiServer, SentMessage
 from tests.test_bot_e2e import ask
 
@@ -50,13 +50,7 @@ def settings(corpus_root: Path, api: BotApiServer, database_url: str) -> Setting
     """The session's index, with its rows copied into a database of this test's own (SQLite,
     then PostgreSQL) that also holds the subscriptions and the sent log."""
     copy_database(make_settings(corpus_root).sqlalchemy_url, database_url)
-    return make_settings(
-        corpus_root,
-        telegram_token=api.token,
-        telegram_api_url=api.base_url,
-        database_url=database_url,
-        summary_retry_seconds=0.2,
-    )
+    return api_settings(corpus_root, api, database_url=database_url, summary_retry_seconds=0.2)
 
 
 def daily(application: BotApplication) -> DailySummaries:

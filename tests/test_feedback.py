@@ -29,7 +29,7 @@ from index.search.answers import Quote
 from index.search.searcher import Searcher
 from index.storage.store import create_schema, make_engine
 from index.storage.tables import AnswerRecord, AnswerVote
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings, running_bot
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, api_settings, running_bot
 from tests.telegram_api import BotApiServer, SentMessage
 from tests.test_cli import run
 
@@ -243,13 +243,7 @@ OFF_TOPIC = "siapa juara Liga Champions musim lalu?"
 
 
 def feedback_settings(root: Path, api: BotApiServer, database_url: str, **kw: object) -> Settings:
-    return make_settings(
-        root,
-        telegram_token=api.token,
-        telegram_api_url=api.base_url,
-        database_url=database_url,
-        **kw,
-    )
+    return api_settings(root, api, database_url=database_url, **kw)
 
 
 async def ask(api: BotApiServer, chat_id: int, question: str, **kw: object) -> SentMessage:

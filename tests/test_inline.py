@@ -11,7 +11,7 @@ import pytest
 from bot.__main__ import ALLOWED_UPDATES
 from bot.app import BotApplication
 from index.search.searcher import Searcher
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings, running_bot
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, api_settings, running_bot
 from tests.telegram_api import BotApiServer, InlineAnswer
 
 USER = 2001
@@ -112,13 +112,7 @@ async def test_an_empty_or_too_short_query_gets_no_results(
 async def test_past_the_rate_limit_an_inline_query_gets_no_results(
     api: BotApiServer, corpus_root: Path, searcher: Searcher
 ) -> None:
-    settings = make_settings(
-        corpus_root,
-        telegram_token=api.token,
-        telegram_api_url=api.base_url,
-        user_rate_limit=2,
-        inline_cache_seconds=30,
-    )
+    settings = api_settings(corpus_root, api, user_rate_limit=2, inline_cache_seconds=30)
     api.enable_inline_mode()
     api.private_chat(USER)
     async with running_bot(settings, searcher):

@@ -21,8 +21,8 @@ from tests.conftest import (
     MISSION_QUESTION,
     REPO,
     SEED,
+    api_settings,
     bot_env,
-    make_settings,
     running_bot,
 )
 from tests.http_server import free_port
@@ -54,10 +54,9 @@ async def test_metrics_count_questions_reloads_and_summaries(
     (tmp_path / "seeds").mkdir()
     shutil.copy(SEED, tmp_path / "seeds")
     port = free_port()
-    settings = make_settings(
+    settings = api_settings(
         tmp_path,
-        telegram_token=api.token,
-        telegram_api_url=api.base_url,
+        api,
         admin_ids=[ADMIN],
         metrics_port=port,
         metrics_listen="127.0.0.1",

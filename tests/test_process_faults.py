@@ -30,6 +30,7 @@ from tests.conftest import (
     MISSION_QUESTION,
     REPO,
     SEED,
+    api_settings,
     bot_env,
     copy_database,
     make_settings,
@@ -160,13 +161,7 @@ def read_only_database(request: pytest.FixtureRequest, corpus: Path) -> Iterator
 async def test_read_only_database_reload_tells_the_admin_and_questions_go_on(
     api: BotApiServer, corpus: Path, read_only_database: str
 ) -> None:
-    settings = make_settings(
-        corpus,
-        telegram_token=api.token,
-        telegram_api_url=api.base_url,
-        admin_ids=[ADMIN],
-        database_url=read_only_database,
-    )
+    settings = api_settings(corpus, api, admin_ids=[ADMIN], database_url=read_only_database)
     (settings.seeds_dir / "minyak.txt").write_text(NEW_ARTICLE)
     api.private_chat(USER)
     api.private_chat(ADMIN)

@@ -34,7 +34,7 @@ from index.storage.versions import (
     version_folder,
     versions_on_disk,
 )
-from tests.conftest import REPO, bot_env, make_settings, running_bot
+from tests.conftest import REPO, api_settings, bot_env, make_settings, running_bot
 from tests.telegram_api import BotApiServer
 from tests.test_workers import say
 
@@ -373,12 +373,11 @@ async def test_the_bot_answers_from_the_first_step_and_swaps_in_the_later_ones(
 ) -> None:
     gated = Gated(embedder)
     monkeypatch.setattr(index.service, "settings_embedder", lambda _: gated)
-    settings = make_settings(
+    settings = api_settings(
         _write(tmp_path),
+        api,
         build_publish_every=2,
         sync_seconds=0,  # no following of other workers: the build itself swaps versions in
-        telegram_token=api.token,
-        telegram_api_url=api.base_url,
     )
     api.private_chat(USER)
     async with running_bot(settings, None) as application:

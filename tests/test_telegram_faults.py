@@ -12,7 +12,7 @@ import pytest
 from bot.app import BotApplication
 from config.settings import Settings
 from index.search.searcher import Searcher
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, make_settings, running_bot
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, api_settings, running_bot
 from tests.telegram_api import BotApiServer
 from tests.test_bot_e2e import USER, ask
 
@@ -94,12 +94,7 @@ async def test_polling_fault_loses_no_question(
 async def test_reply_slower_than_the_timeout_is_not_repeated(
     api: BotApiServer, corpus_root: Path, searcher: Searcher
 ) -> None:
-    settings: Settings = make_settings(
-        corpus_root,
-        telegram_token=api.token,
-        telegram_api_url=api.base_url,
-        telegram_timeout_seconds=0.5,
-    )
+    settings: Settings = api_settings(corpus_root, api, telegram_timeout_seconds=0.5)
     api.private_chat(USER)
     async with running_bot(settings, searcher):
         api.delay_next("sendMessage", 1.0)

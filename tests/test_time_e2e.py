@@ -19,7 +19,7 @@ from index.encoders.embedder import Embedder
 from index.search.searcher import Searcher
 from index.search.timewords import read_time
 from index.storage.builder import build_index
-from tests.conftest import SEED, copy_database, make_settings, running_bot
+from tests.conftest import SEED, api_settings, copy_database, make_settings, running_bot
 from tests.telegram_api import BotApiServer, SentMessage
 from tests.test_bot_e2e import article_blocks, ask
 from tests.test_daily_summary import Clock
@@ -109,12 +109,7 @@ def settings(tol_root: Path, api: BotApiServer, tmp_path: Path) -> Settings:
     own (which also takes the subscriptions and the claims of updates)."""
     database_url = f"sqlite:///{tmp_path / 'bot.db'}"
     copy_database(make_settings(tol_root).sqlalchemy_url, database_url)
-    return make_settings(
-        tol_root,
-        telegram_token=api.token,
-        telegram_api_url=api.base_url,
-        database_url=database_url,
-    )
+    return api_settings(tol_root, api, database_url=database_url)
 
 
 def first_two(reply: SentMessage) -> list[tuple[str, str]]:

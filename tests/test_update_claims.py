@@ -26,7 +26,7 @@ from index.search.searcher import Searcher
 from index.storage.store import create_schema, make_engine
 from index.storage.tables import UpdateClaim
 from index.update_claims import KEEP, UpdateClaims
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, make_settings
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, api_settings
 from tests.http_server import free_port
 from tests.telegram_api import BotApiServer, Json
 from tests.webhook_balancer import LoadBalancer
@@ -143,12 +143,7 @@ async def test_a_message_delivered_again_to_either_worker_is_answered_once(
     database_url: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    settings = make_settings(
-        corpus_root,
-        telegram_token=api.token,
-        telegram_api_url=api.base_url,
-        database_url=database_url,
-    )
+    settings = api_settings(corpus_root, api, database_url=database_url)
     caplog.set_level(logging.WARNING, logger="bot.handlers")
     ports = [free_port(), free_port()]
     api.private_chat(USER)
@@ -218,12 +213,7 @@ async def test_a_message_delivered_again_to_either_worker_is_answered_once(
 async def test_old_claims_are_pruned_by_a_job(
     api: BotApiServer, searcher: Searcher, corpus_root: Path, database_url: str
 ) -> None:
-    settings = make_settings(
-        corpus_root,
-        telegram_token=api.token,
-        telegram_api_url=api.base_url,
-        database_url=database_url,
-    )
+    settings = api_settings(corpus_root, api, database_url=database_url)
     application = build_application(settings, searcher=searcher)
     await application.initialize()
     try:

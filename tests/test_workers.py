@@ -38,6 +38,7 @@ from tests.conftest import (
     MISSION_QUESTION,
     REPO,
     SEED,
+    api_settings,
     bot_env,
     make_settings,
     new_postgres_database,
@@ -365,9 +366,7 @@ async def test_a_worker_follows_new_versions_and_keeps_serving_one_that_fails_to
     embedder: Embedder,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    settings = make_settings(
-        seeded, telegram_token=api.token, telegram_api_url=api.base_url, database_url=database_url
-    )
+    settings = api_settings(seeded, api, database_url=database_url)
     build_index(settings, embedder=embedder)
     api.private_chat(USER)
     caplog.set_level(logging.INFO, logger="bot.admin")
