@@ -11,8 +11,8 @@ adapted to the task by a low-rank adapter (LoRA: two small matrices beside each 
 about 0.7 M numbers) and a linear head over the mean of the last layer, kept in
 ``index/encoders/crossencoder.npz`` and fitted on train questions, short passages and paragraphs joined
 into articles, by ``python -m index tune --train-cross-encoder`` (docs/quality.md). At load the
-adapter is added into the weights, so reading costs what the plain network costs: 8 sentences
-in about 55 ms on two cores in bfloat16 (where the CPU has it natively), 120 ms in float32.
+adapter is added into the weights, so reading costs what the plain network costs (measured in
+docs/performance.md).
 """
 
 from __future__ import annotations

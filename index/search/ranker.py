@@ -20,8 +20,8 @@ Up to four steps, fitted on train questions by ``python -m index tune`` and kept
    (never a lesson of the adapter). A question that skipped the reading (it waited too long)
    keeps step 2's call.
 
-Nothing is embedded at question time but the question: a step that re-ranked the best few
-sentences by their own embedding cost 100+ ms a question and moved dev hit@1 by under a point.
+Nothing is embedded at question time but the question: re-ranking the best few sentences by
+their own embedding cost more time than it gained (see the dated page in docs/experiments/).
 """
 
 from __future__ import annotations
