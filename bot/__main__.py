@@ -16,7 +16,8 @@ import sys
 
 from pydantic import ValidationError
 
-from bot.replies import answer_html, answer_plain, summary_html, summary_plain
+from bot.replies import answer_html, answer_plain
+from bot.summary_replies import summary_html, summary_plain
 from config.settings import Settings, get_settings
 from index.search.ranker import RankerFileError
 from index.search.searcher import Searcher

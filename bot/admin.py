@@ -32,7 +32,7 @@ from bot.admin_replies import (
     status_html,
 )
 from bot.repeating import run_every
-from bot.replies import language_for
+from bot.texts import language_for
 from config.settings import Settings
 from index.encoders.embedder import Embedder
 from index.reload import (

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.replies import MAX_MESSAGE_CHARS, Language, telegram_length
+from bot.replies import MAX_MESSAGE_CHARS, telegram_length
+from bot.texts import Language
 from index.feedback import FeedbackFigures
 from index.reload import ReloadResult, format_number, report_lines
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.repeating import run_every
-from bot.replies import language_for, text
+from bot.texts import language_for, text
 from index.feedback import Vote, VoteOutcome
 from index.storage.store import DatabaseUnavailableError
 

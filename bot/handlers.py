@@ -24,18 +24,9 @@ from bot import delivery, feedback
 from bot.admin import is_admin
 from bot.admin_replies import admin_text
 from bot.guards import Verdict
-from bot.replies import (
-    MAX_INLINE_RESULTS,
-    Language,
-    answer_html,
-    clock_time,
-    help_text,
-    inline_results,
-    language_for,
-    summary_html,
-    summary_inline_result,
-    text,
-)
+from bot.replies import MAX_INLINE_RESULTS, answer_html, inline_results
+from bot.summary_replies import summary_html, summary_inline_result
+from bot.texts import Language, clock_time, help_text, language_for, text
 from index.search.sources import answer_with_sources
 from index.search.timewords import asks_for_todays_news
 from index.storage.store import DatabaseUnavailableError

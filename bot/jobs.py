@@ -27,7 +27,8 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Job, JobQueue
 
-from bot.replies import language_for, summary_html
+from bot.summary_replies import summary_html
+from bot.texts import language_for
 from config.settings import Settings
 from index.storage.store import create_schema, make_engine
 from index.subscriptions import DueDelivery, SubscriptionStore, due_deliveries

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import BotApplication
-from bot.replies import answer_html, telegram_length, text
+from bot.replies import answer_html, telegram_length
+from bot.texts import text
 from index.search.searcher import Searcher
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION
 from tests.telegram_api import BOT_USERNAME, BotApiServer

@@ -10,15 +10,12 @@ import pytest
 
 from bot.replies import (
     MAX_MESSAGE_CHARS,
-    Language,
     answer_html,
     answer_plain,
-    help_text,
     inline_results,
-    language_for,
     telegram_length,
-    text,
 )
+from bot.texts import Language, help_text, language_for, text
 from index.search.answers import Answer, Quote
 from index.search.questions import AnswerKind
 from index.search.sources import ArticleSource

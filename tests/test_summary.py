@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from bot.replies import summary_html
+from bot.summary_replies import summary_html
 from index.encoders.embedder import Embedder
 from index.storage.builder import build_index
 from index.storage.store import make_engine
