@@ -48,7 +48,7 @@ from index.storage.stats import index_stats
 from index.storage.versions import BuildBusyError, current_version
 
 if TYPE_CHECKING:
-    from bot.app import BotApplication, BotContext, BotData
+    from bot.context import BotApplication, BotContext, BotData
 
 log = logging.getLogger(__name__)
 

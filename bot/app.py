@@ -1,93 +1,44 @@
-"""Building the python-telegram-bot Application: handlers, shared state, start-up."""
+"""Building the python-telegram-bot Application: its handlers, in order, and its start-up.
+
+The state handlers and jobs share (``BotData``, ``BotContext``) is ``bot.context``'s.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
-from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
-    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
-    ExtBot,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
-from bot import admin, feedback, handlers
-from bot.guards import QuestionRateLimit, SeenUpdates, schedule_claim_pruning
-from bot.jobs import Clock, DailySummaries, start_daily_summaries
-from bot.metrics import BotMetrics, MetricsServer
+from bot import admin, duplicates, feedback, handlers, summary_commands
+from bot.context import BotApplication, BotContext, BotData
+from bot.daily import Clock
+from bot.guards import QuestionRateLimit
+from bot.jobs import start_daily_summaries
+from bot.metrics import MetricsServer
 from bot.redact import redact_secrets
+from bot.update_claims import UpdateClaims
 from config.settings import Settings
 from index.feedback import FeedbackStore
 from index.search.searcher import Searcher
 from index.service import load_searcher
 from index.storage.store import create_schema, make_engine
-from index.update_claims import UpdateClaims
 
 log = logging.getLogger(__name__)
 
-
-class BotData:
-    """What every handler shares: the settings and the searcher (loaded in ``post_init``)."""
-
-    def __init__(self) -> None:
-        self.settings: Settings | None = None
-        self.searcher: Searcher | None = None
-        self.daily: DailySummaries | None = None  # subscriptions and the daily summary job
-        self.reloads = admin.Reloads()  # /reload: one at a time; the last report
-        self.activity = admin.Activity(zone=dt.UTC)  # uptime, questions today (for /status)
-        self.seen_updates = SeenUpdates()  # Telegram may deliver an update twice
-        # ... and to another worker: claims in the shared database (set up in ``post_init``).
-        self.update_claims: UpdateClaims | None = None
-        self.feedback: FeedbackStore | None = None  # answers kept for 👍 / 👎, and the votes
-        self.rate_limit = QuestionRateLimit(0)  # questions per user per minute
-        self.metrics = BotMetrics()  # for Prometheus; served with TANYA_METRICS_PORT
-        self.metrics_server: MetricsServer | None = None
-
-
-class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
-    """The callback context, with typed access to the shared state."""
-
-    @property
-    def searcher(self) -> Searcher:
-        """The searcher that answers questions."""
-        if self.bot_data.searcher is None:
-            raise RuntimeError("the index is not loaded yet")
-        return self.bot_data.searcher
-
-    @property
-    def settings(self) -> Settings:
-        """The settings the bot was started with."""
-        if self.bot_data.settings is None:
-            raise RuntimeError("settings are missing from bot_data")
-        return self.bot_data.settings
-
-    @property
-    def daily(self) -> DailySummaries:
-        """Subscriptions and the daily summary (set up in ``post_init``)."""
-        if self.bot_data.daily is None:
-            raise RuntimeError("the daily summary is not set up yet")
-        return self.bot_data.daily
-
-    def today(self) -> dt.date:
-        """Today in ``TANYA_TIMEZONE``, by the bot's clock (the one the daily summary keeps)."""
-        return self.daily.now().date()
-
-
-BotApplication = Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
 COMMANDS = {
     "id": [
@@ -160,7 +111,7 @@ def build_application(
         await admin.show_admin_commands(application, COMMANDS)
         admin.schedule_reloads(application)
         admin.schedule_index_checks(application)
-        schedule_claim_pruning(application)
+        duplicates.schedule_claim_pruning(application)
         feedback.schedule_answer_pruning(application)
 
     async def post_shutdown(application: BotApplication) -> None:
@@ -198,22 +149,22 @@ def build_application(
 def add_handlers(application: BotApplication) -> None:
     """Register every handler, in the order they are tried."""
     fresh = filters.UpdateType.MESSAGE  # edits and channel posts are left alone on purpose
-    application.add_handler(TypeHandler(Update, handlers.drop_repeated_update), group=-1)
+    application.add_handler(TypeHandler(Update, duplicates.drop_repeated_update), group=-1)
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("start", handlers.start, filters=fresh))
     application.add_handler(CommandHandler(["help", "bantuan"], handlers.show_help, filters=fresh))
     application.add_handler(CommandHandler(["tanya", "ask"], handlers.ask_command, filters=fresh))
     application.add_handler(
-        CommandHandler(["langganan", "subscribe"], handlers.subscribe, filters=fresh)
+        CommandHandler(["langganan", "subscribe"], summary_commands.subscribe, filters=fresh)
     )
     application.add_handler(
-        CommandHandler(["berhenti", "unsubscribe"], handlers.unsubscribe, filters=fresh)
+        CommandHandler(["berhenti", "unsubscribe"], summary_commands.unsubscribe, filters=fresh)
     )
     application.add_handler(
-        CommandHandler(["ringkasan", "summary"], handlers.send_summary, filters=fresh)
+        CommandHandler(["ringkasan", "summary"], summary_commands.send_summary, filters=fresh)
     )
     application.add_handler(
-        MessageHandler(fresh & filters.StatusUpdate.MIGRATE, handlers.chat_migrated)
+        MessageHandler(fresh & filters.StatusUpdate.MIGRATE, summary_commands.chat_migrated)
     )
     application.add_handler(CommandHandler("reload", admin.reload_command, filters=fresh))
     application.add_handler(CommandHandler("status", admin.status_command, filters=fresh))

@@ -22,7 +22,7 @@ from index.feedback import Vote, VoteOutcome
 from index.storage.store import DatabaseUnavailableError
 
 if TYPE_CHECKING:
-    from bot.app import BotApplication, BotContext
+    from bot.context import BotApplication, BotContext
     from index.search.answers import Answer
 
 log = logging.getLogger(__name__)

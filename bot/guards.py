@@ -1,35 +1,17 @@
 """Guards in front of the handlers: duplicate updates and the per-user question rate limit.
 
-Telegram may deliver an update twice (a lost confirmation of ``getUpdates``, a webhook answer
-that did not arrive), and with several webhook workers the copy may reach another worker.
-`SeenUpdates` remembers this worker's last update ids, so a repeat costs no database call; the
-update claims in the shared database (`index.update_claims`) catch a copy any worker got, and
-`schedule_claim_pruning` forgets old claims. `QuestionRateLimit` is a sliding window per user
-id, in memory: past the limit a user gets one polite message per window, then silence until
-the window lets them ask again.
+`SeenUpdates` remembers this worker's last update ids, so an update Telegram delivers again
+costs no database call (``bot.duplicates`` claims the rest across workers). `QuestionRateLimit`
+is a sliding window per user id, in memory: past the limit a user gets one polite message per
+window, then silence until the window lets them ask again.
 """
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING
-
-from bot.repeating import run_every
-from index.update_claims import KEEP
-
-if TYPE_CHECKING:
-    from bot.app import BotApplication, BotContext
-
-log = logging.getLogger(__name__)
-
-#: How often old update claims are deleted.
-PRUNE_EVERY = dt.timedelta(hours=1)
 
 
 class SeenUpdates:
@@ -95,20 +77,3 @@ class QuestionRateLimit:
             return Verdict.IGNORE
         self._warned.add(user_id)
         return Verdict.WARN
-
-
-async def prune_update_claims(context: BotContext) -> None:
-    """Job: forget the update claims older than Telegram would deliver an update again."""
-    claims = context.bot_data.update_claims
-    if claims is None:
-        return
-    pruned = await asyncio.to_thread(claims.prune, now=dt.datetime.now(dt.UTC))
-    if pruned:
-        log.info("forgot %d update claims older than %s", pruned, KEEP)
-
-
-def schedule_claim_pruning(application: BotApplication) -> None:
-    """Prune old update claims a minute after start, then every :data:`PRUNE_EVERY`."""
-    run_every(
-        application, prune_update_claims, interval=PRUNE_EVERY, first=60, name="prune update claims"
-    )

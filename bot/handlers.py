@@ -1,11 +1,13 @@
-"""Handlers: parse the update, make one call into ``index``, format, reply."""
+"""Handlers for questions: parse the update, make one call into ``index``, format, reply.
+
+A question comes as a private message, a caption, ``/tanya``, a mention or reply in a group,
+or an inline query (``@bot pertanyaan``); "ada berita apa hari ini?" gets the day's summary.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
-import re
 import time
 from typing import TYPE_CHECKING
 
@@ -16,9 +18,8 @@ from telegram import (
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import Conflict, NetworkError, TimedOut
-from telegram.ext import ApplicationHandlerStop
 
 from bot import delivery, feedback
 from bot.admin import is_admin
@@ -26,38 +27,32 @@ from bot.admin_replies import admin_text
 from bot.guards import Verdict
 from bot.replies import MAX_INLINE_RESULTS, answer_html, inline_results
 from bot.summary_replies import summary_html, summary_inline_result
-from bot.texts import Language, clock_time, help_text, language_for, text
+from bot.texts import help_text, language_of, text
 from index.search.sources import answer_with_sources
 from index.search.timewords import asks_for_todays_news
-from index.storage.store import DatabaseUnavailableError
 
 if TYPE_CHECKING:
-    from bot.app import BotContext
+    from bot.context import BotContext
 
 log = logging.getLogger(__name__)
-
-
-def _language(update: Update) -> Language:
-    user = update.effective_user
-    return language_for(user.language_code if user else None)
 
 
 async def start(update: Update, context: BotContext) -> None:
     """Greet the user and show an example question."""
     if update.effective_message:
-        await update.effective_message.reply_html(text("start", _language(update)))
+        await update.effective_message.reply_html(text("start", language_of(update)))
 
 
 async def show_help(update: Update, context: BotContext) -> None:
     """How to ask, in private chats and in groups; admins also see the admin commands."""
     if update.effective_message:
         shown = help_text(
-            _language(update),
+            language_of(update),
             username=context.bot.username,
             inline=bool(context.bot.supports_inline_queries),
         )
         if is_admin(update, context.settings):
-            shown += admin_text("help", _language(update))
+            shown += admin_text("help", language_of(update))
         await update.effective_message.reply_html(shown)
 
 
@@ -68,7 +63,7 @@ async def ask_command(update: Update, context: BotContext) -> None:
         return
     question = " ".join(context.args or [])
     if not question.strip():
-        await message.reply_html(text("ask_usage", _language(update)))
+        await message.reply_html(text("ask_usage", language_of(update)))
         return
     await _answer(update, context, question)
 
@@ -98,48 +93,13 @@ async def ask_group(update: Update, context: BotContext) -> None:
 async def not_text(update: Update, context: BotContext) -> None:
     """Stickers, voice, photos without caption in a private chat: ask for text instead."""
     if update.effective_message:
-        await update.effective_message.reply_html(text("text_only", _language(update)))
+        await update.effective_message.reply_html(text("text_only", language_of(update)))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not have, in a private chat."""
     if update.effective_message:
-        await update.effective_message.reply_html(text("unknown_command", _language(update)))
-
-
-async def drop_repeated_update(update: Update, context: BotContext) -> None:
-    """Group -1: an update delivered again, to this worker or another, goes no further.
-
-    The update is claimed in the shared database before anything answers it; a database that
-    cannot take the claim does not keep the question from being answered.
-    """
-    if not context.bot_data.seen_updates.first_time(update.update_id):
-        log.warning("update %s arrived a second time: ignored", update.update_id)
-        raise ApplicationHandlerStop
-    claims = context.bot_data.update_claims
-    if claims is None:
-        return
-    message = update.message  # a new message; edits and others are known by update id alone
-    try:
-        first = await asyncio.to_thread(
-            claims.claim,
-            update_id=update.update_id,
-            chat_id=message.chat.id if message else None,
-            message_id=message.message_id if message else None,
-            now=dt.datetime.now(dt.UTC),
-        )
-    except DatabaseUnavailableError as error:
-        log.warning("could not claim update %s (%s): answering it anyway", update.update_id, error)
-        return
-    if not first:
-        log.warning(
-            "update %s (chat %s, message %s) was taken on already, by this or another worker: "
-            "ignored",
-            update.update_id,
-            message.chat.id if message else None,
-            message.message_id if message else None,
-        )
-        raise ApplicationHandlerStop
+        await update.effective_message.reply_html(text("unknown_command", language_of(update)))
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -163,7 +123,7 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(update, Update) and update.effective_chat:
         try:
             await context.bot.send_message(
-                update.effective_chat.id, text("error", _language(update))
+                update.effective_chat.id, text("error", language_of(update))
             )
         except (
             Exception
@@ -176,7 +136,7 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
     arrived = time.monotonic()
     message = update.effective_message
     assert message is not None
-    language = _language(update)
+    language = language_of(update)
     if not await _within_rate_limit(update, context):
         return
     in_group = message.chat.type != ChatType.PRIVATE
@@ -226,7 +186,7 @@ async def _within_rate_limit(update: Update, context: BotContext) -> bool:
     verdict = rate_limit.check(user.id)
     if verdict is Verdict.WARN:
         log.info("user %s is over %d questions a minute", user.id, rate_limit.limit)
-        reply = text("rate_limited", _language(update), limit=str(rate_limit.limit))
+        reply = text("rate_limited", language_of(update), limit=str(rate_limit.limit))
         await message.reply_html(reply, do_quote=message.chat.type != ChatType.PRIVATE)
     return verdict is Verdict.ANSWER
 
@@ -312,106 +272,3 @@ def _question_addressed_to_bot(message: Message, username: str, bot_id: int) -> 
     for entity in mentions:
         text_ = text_.replace(parsed[entity], " ")
     return text_.strip()
-
-
-# --- The daily summary -----------------------------------------------------------------------
-
-_HOUR = re.compile(r"(\d{1,2})(?:[:.]00)?")
-
-
-def parse_hour(args: list[str]) -> int | None:
-    """``/langganan [jam]``: the hour (0-23, ``18``, ``18:00`` or ``18.00``), None without one.
-
-    Raises:
-        ValueError: The argument is not an hour.
-    """
-    if not args:
-        return None
-    match = _HOUR.fullmatch(args[0]) if len(args) == 1 else None
-    if match is None or int(match.group(1)) > 23:
-        raise ValueError(f"not an hour: {' '.join(args)!r}")
-    return int(match.group(1))
-
-
-async def subscribe(update: Update, context: BotContext) -> None:
-    """``/langganan [jam]``: the daily summary for this chat, at the default time or that hour."""
-    message, chat = update.effective_message, update.effective_chat
-    if message is None or chat is None:
-        return
-    language = _language(update)
-    try:
-        hour = parse_hour(context.args or [])
-    except ValueError:
-        await message.reply_html(text("subscribe_usage", language))
-        return
-    if not await _may_manage_subscription(update, context):
-        await message.reply_html(text("admins_only", language), do_quote=True)
-        return
-    user = update.effective_user
-    created, send_time = await context.daily.subscribe(
-        chat_id=chat.id,
-        chat_type=chat.type,
-        language=language,
-        hour=hour,
-        user_id=user.id if user else None,
-        job_queue=context.job_queue,
-    )
-    reply = text(
-        "subscribed" if created else "subscription_changed",
-        language,
-        time=clock_time(send_time, language),
-        zone=context.settings.timezone,
-    )
-    await message.reply_html(reply)
-
-
-async def unsubscribe(update: Update, context: BotContext) -> None:
-    """``/berhenti``: no more daily summary for this chat."""
-    message, chat = update.effective_message, update.effective_chat
-    if message is None or chat is None:
-        return
-    language = _language(update)
-    if not await _may_manage_subscription(update, context):
-        await message.reply_html(text("admins_only", language), do_quote=True)
-        return
-    stopped = await context.daily.unsubscribe(chat_id=chat.id)
-    await message.reply_html(text("unsubscribed" if stopped else "not_subscribed", language))
-
-
-async def send_summary(update: Update, context: BotContext) -> None:
-    """``/ringkasan``: today's summary, now."""
-    message = update.effective_message
-    if message is None:
-        return
-    summary = await context.daily.summary_now()
-    in_group = message.chat.type != ChatType.PRIVATE
-    await message.reply_html(summary_html(summary, _language(update)), do_quote=in_group)
-
-
-async def chat_migrated(update: Update, context: BotContext) -> None:
-    """A group became a supergroup: its subscription follows it to the new chat id."""
-    message = update.effective_message
-    if message is None:
-        return
-    if message.migrate_to_chat_id:
-        await context.daily.migrate(
-            old_chat_id=message.chat.id, new_chat_id=message.migrate_to_chat_id
-        )
-    elif message.migrate_from_chat_id:
-        await context.daily.migrate(
-            old_chat_id=message.migrate_from_chat_id, new_chat_id=message.chat.id
-        )
-
-
-async def _may_manage_subscription(update: Update, context: BotContext) -> bool:
-    """Anyone in a private chat; in a group, its creator and administrators only."""
-    chat, message, user = update.effective_chat, update.effective_message, update.effective_user
-    if chat is None or chat.type == ChatType.PRIVATE:
-        return True
-    if message is not None and message.sender_chat is not None:
-        # An anonymous administrator writes as the group itself.
-        return message.sender_chat.id == chat.id
-    if user is None:
-        return False
-    member = await context.bot.get_chat_member(chat.id, user.id)
-    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.app import BotApplication, BotContext
+    from bot.context import BotApplication, BotContext
 
 
 def run_every(

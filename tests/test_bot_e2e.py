@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from bot.app import BotApplication
+from bot.context import BotApplication
 from config.settings import Settings
 from index.encoders.embedder import Embedder
 from index.search.searcher import Searcher

@@ -18,8 +18,9 @@ import httpx
 import pytest
 from telegram.error import TimedOut
 
-from bot.app import BotApplication
-from bot.jobs import DailySummaries, _may_have_arrived
+from bot.context import BotApplication
+from bot.daily import may_have_arrived
+from bot.daily_summaries import DailySummaries
 from config.settings import Settings
 from index.search.searcher import Searcher
 from tests.conftest import api_settings, copy_database, make_settings, running_bot
@@ -329,7 +330,7 @@ async def test_other_errors_are_retried_later_with_backoff(
         await ask(api, "/langganan")
         clock.set(7, 0)
         api.fail_next("sendMessage", 500, count=2)
-        with caplog.at_level(logging.WARNING, logger="bot.jobs"):
+        with caplog.at_level(logging.WARNING, logger="bot.daily_summaries"):
             await run_job(application)
             assert summaries.reports[-1].retrying == [USER]
             assert summaries_to(api, USER) == []
@@ -441,6 +442,6 @@ def test_a_timeout_is_resent_only_when_the_request_never_left() -> None:
     read.__cause__ = httpx.ReadTimeout("no answer")
     connect.__cause__ = httpx.ConnectTimeout("no connection")
     pool.__cause__ = httpx.PoolTimeout("pool full")
-    assert _may_have_arrived(read)  # Telegram may have sent it: never twice
-    assert not _may_have_arrived(connect)
-    assert not _may_have_arrived(pool)
+    assert may_have_arrived(read)  # Telegram may have sent it: never twice
+    assert not may_have_arrived(connect)
+    assert not may_have_arrived(pool)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import ALLOWED_UPDATES
-from bot.app import BotApplication
+from bot.context import BotApplication
 from index.search.searcher import Searcher
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, api_settings, running_bot
 from tests.telegram_api import BotApiServer, InlineAnswer

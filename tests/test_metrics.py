@@ -12,7 +12,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import BotApplication
+from bot.context import BotApplication
 from index.encoders.embedder import Embedder
 from index.search.searcher import Searcher
 from index.storage.builder import build_index

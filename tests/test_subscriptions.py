@@ -11,8 +11,8 @@ from typing import TypeVar
 
 import pytest
 
+from bot.subscriptions import SubscriptionStore
 from index.storage.store import create_schema, make_engine
-from index.subscriptions import SubscriptionStore
 
 T = TypeVar("T")
 NOW = dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)

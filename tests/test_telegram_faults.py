@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import BotApplication
+from bot.context import BotApplication
 from config.settings import Settings
 from index.search.searcher import Searcher
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, api_settings, running_bot

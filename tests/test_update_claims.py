@@ -20,12 +20,13 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import BotApplication, build_application
+from bot.app import build_application
+from bot.context import BotApplication
+from bot.tables import UpdateClaim
+from bot.update_claims import KEEP, UpdateClaims
 from config.settings import Settings
 from index.search.searcher import Searcher
 from index.storage.store import create_schema, make_engine
-from index.storage.tables import UpdateClaim
-from index.update_claims import KEEP, UpdateClaims
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, api_settings
 from tests.http_server import free_port
 from tests.telegram_api import BotApiServer, Json
@@ -144,7 +145,7 @@ async def test_a_message_delivered_again_to_either_worker_is_answered_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = api_settings(corpus_root, api, database_url=database_url)
-    caplog.set_level(logging.WARNING, logger="bot.handlers")
+    caplog.set_level(logging.WARNING, logger="bot.duplicates")
     ports = [free_port(), free_port()]
     api.private_chat(USER)
     async with LoadBalancer([f"http://127.0.0.1:{p}" for p in ports]) as balancer:

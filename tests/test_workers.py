@@ -26,13 +26,13 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
+from bot.subscriptions import SubscriptionStore
+from bot.tables import SummaryDelivery
 from index.encoders.embedder import Embedder
 from index.storage.builder import build_index
 from index.storage.store import create_schema, make_engine
-from index.storage.tables import SummaryDelivery
 from index.storage.vectors import INDEX_FILE
 from index.storage.versions import version_folder
-from index.subscriptions import SubscriptionStore
 from tests.conftest import (
     MISSION_ANSWER,
     MISSION_QUESTION,

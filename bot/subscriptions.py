@@ -9,7 +9,6 @@ missing morning message is better than a second one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,7 @@ from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from index.storage.tables import Subscription, SummaryDelivery
+from bot.tables import Subscription, SummaryDelivery
 
 SENDING = "sending"
 SENT = "sent"
@@ -40,38 +39,6 @@ class Subscriber:
     def slot(self, day: dt.date, *, default: dt.time, zone: ZoneInfo) -> dt.datetime:
         """When this chat's summary for ``day`` is due (aware, in ``zone``)."""
         return dt.datetime.combine(day, self.send_time(default), tzinfo=zone)
-
-
-@dataclass(frozen=True, slots=True)
-class DueDelivery:
-    """A chat whose summary is due: the local day it is for and the time it was due."""
-
-    subscriber: Subscriber
-    day: dt.date
-    slot: dt.datetime
-
-
-def due_deliveries(
-    subscribers: Iterable[Subscriber],
-    *,
-    now: dt.datetime,
-    default: dt.time,
-    zone: ZoneInfo,
-    delivered: set[int],
-) -> list[DueDelivery]:
-    """The chats whose send time has passed today and that have no delivery for today yet.
-
-    A chat that subscribed after today's send time waits for tomorrow.
-    """
-    if now.tzinfo is None:
-        raise ValueError("now must be time zone-aware")
-    day = now.astimezone(zone).date()
-    due = []
-    for subscriber in subscribers:
-        slot = subscriber.slot(day, default=default, zone=zone)
-        if slot <= now and subscriber.subscribed_at < slot and subscriber.chat_id not in delivered:
-            due.append(DueDelivery(subscriber=subscriber, day=day, slot=slot))
-    return due
 
 
 def _subscriber(row: Subscription) -> Subscriber:

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from bot.tables import UpdateClaim
 from index.storage.store import UNWRITABLE, database_unavailable
-from index.storage.tables import UpdateClaim
 
 #: How long a claim is kept: Telegram stops delivering an update again within a day.
 KEEP = dt.timedelta(days=2)
