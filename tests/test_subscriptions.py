@@ -4,15 +4,19 @@ racing each other, as two workers sharing one database do."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import inspect
 
 from bot.subscriptions import SubscriptionStore
 from index.storage.store import create_schema, make_engine
+from tests.conftest import REPO
 
 T = TypeVar("T")
 NOW = dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC)
@@ -133,3 +137,17 @@ def test_telegram_ids_beyond_32_bits_are_kept_exactly(store: SubscriptionStore) 
     assert moved.chat_id == supergroup
     assert store.delivered_chats(day=DAY) == {supergroup}
     assert store.delivery_status(chat_id=supergroup, day=DAY) == "sent"
+
+
+def test_a_bot_process_creates_the_chats_tables_beside_the_index_tables(database_url: str) -> None:
+    """The chats' tables are the bot's (``bot/tables.py``) and nothing in ``index`` names them:
+    a fresh bot process must still create them when it creates the schema at start."""
+    start = (
+        "import sys; import bot.app; from index.storage.store import create_schema, make_engine; "
+        "create_schema(make_engine(sys.argv[1]))"
+    )
+    subprocess.run([sys.executable, "-c", start, database_url], cwd=REPO, check=True, timeout=300)
+    engine = make_engine(database_url)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"subscription", "summarydelivery", "updateclaim", "article", "sentence"} <= tables
