@@ -12,19 +12,32 @@ from pathlib import Path
 import pytest
 
 from index.articles.cleaning import derive_title, strip_dateline
-from index.articles.files import (
+from index.articles.files import read_file, read_folder
+from index.articles.reports import (
     ParsedArticle,
     ReadReport,
+    ReadWarning,
     SkippedFile,
+    SkipReason,
     SourceSentence,
-    parse_text_article,
-    read_file,
-    read_folder,
+    WarningKind,
 )
+from index.articles.text import parse_text_article
+from index.cli import skip_text, warning_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_NAME = "000_30e2f8887a133a25.txt"
 SEED = ROOT / "seeds" / SEED_NAME
+
+
+def skipped(report: ReadReport) -> list[tuple[str, str]]:
+    """Each skipped file and why, in the shell's words."""
+    return [(item.path, skip_text(item)) for item in report.skipped]
+
+
+def warned(report: ReadReport) -> list[str]:
+    """The warnings, in the shell's words."""
+    return [warning_text(warning) for warning in report.warnings]
 
 
 def parse(text: str, **kwargs: object) -> ParsedArticle | None:
@@ -459,7 +472,10 @@ def test_markdown_without_body_has_no_article(tmp_path: Path) -> None:
     report = read_folder(tmp_path)
     assert report.articles == []
     assert report.skipped == [
-        SkippedFile((tmp_path / "kosong.md").as_posix(), "no sentences left after cleaning")
+        SkippedFile((tmp_path / "kosong.md").as_posix(), SkipReason.NO_SENTENCES)
+    ]
+    assert skipped(report) == [
+        ((tmp_path / "kosong.md").as_posix(), "no sentences left after cleaning")
     ]
 
 
@@ -585,7 +601,7 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path) -> None:
     write(tmp_path / "iklan.txt", "Baca juga: Harga Naik\nEditor: Budi\nADVERTISEMENT\n")
     report = read_folder(tmp_path, max_bytes=1000)
     assert [a.path for a in report.articles] == [good.as_posix()]
-    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    reasons = {Path(path).name: reason for path, reason in skipped(report)}
     assert reasons == {
         "besar.txt": "larger than 1 KB (2.4 KB)",
         "biner.txt": "binary file",
@@ -604,7 +620,8 @@ def test_cp1252_file_is_read_with_a_warning(
     write(tmp_path / "seeds" / "lama.txt", text.encode("cp1252"))
     monkeypatch.chdir(tmp_path)
     report = read_folder(Path("seeds"))
-    assert report.warnings == ["seeds/lama.txt: not UTF-8, read as cp1252"]
+    assert report.warnings == [ReadWarning("seeds/lama.txt", WarningKind.READ_AS_CP1252)]
+    assert warned(report) == ["seeds/lama.txt: not UTF-8, read as cp1252"]
     [article] = report.articles
     assert article.sentences == (SourceSentence(text, 1),)
 
@@ -620,9 +637,9 @@ def test_utf16_and_utf8_bom_files(tmp_path: Path) -> None:
 def test_size_limit_message_in_megabytes(tmp_path: Path) -> None:
     write(tmp_path / "besar.txt", "a" * 7_200_000)
     report = read_folder(tmp_path)
-    assert report.skipped == [
-        SkippedFile((tmp_path / "besar.txt").as_posix(), "larger than 5 MB (7.2 MB)")
-    ]
+    [big] = report.skipped
+    assert (big.reason, big.detail, big.limit) == (SkipReason.TOO_LARGE, "7.2 MB", "5 MB")
+    assert skipped(report) == [((tmp_path / "besar.txt").as_posix(), "larger than 5 MB (7.2 MB)")]
 
 
 def test_missing_folder_raises(tmp_path: Path) -> None:
@@ -633,19 +650,23 @@ def test_missing_folder_raises(tmp_path: Path) -> None:
 def test_read_file_with_another_suffix_or_a_folder(tmp_path: Path) -> None:
     pdf = write(tmp_path / "x.pdf", b"%PDF")
     report = read_file(pdf, folder=tmp_path)
-    assert report.skipped == [SkippedFile(pdf.as_posix(), "not an article file (.pdf)")]
+    assert report.skipped == [SkippedFile(pdf.as_posix(), SkipReason.NOT_ARTICLE_FILE, ".pdf")]
+    assert skipped(report) == [(pdf.as_posix(), "not an article file (.pdf)")]
     folder = tmp_path / "folder.txt"
     folder.mkdir()
     report = read_file(folder, folder=tmp_path)
     assert report.articles == []
-    assert report.skipped[0].reason.startswith("cannot read")
+    assert report.skipped[0].reason is SkipReason.CANNOT_READ
+    assert skip_text(report.skipped[0]).startswith("cannot read")
 
 
 def test_report_extend() -> None:
-    one = ReadReport(warnings=["a"])
-    two = ReadReport(skipped=[SkippedFile("x", "y")], warnings=["b"])
+    a = ReadWarning("a", WarningKind.BAD_DATE, "'kemarin'")
+    b = ReadWarning("b", WarningKind.READ_AS_CP1252)
+    one = ReadReport(warnings=[a])
+    two = ReadReport(skipped=[SkippedFile("x", SkipReason.EMPTY)], warnings=[b])
     one.extend(two)
-    assert one.warnings == ["a", "b"] and one.skipped == [SkippedFile("x", "y")]
+    assert one.warnings == [a, b] and one.skipped == [SkippedFile("x", SkipReason.EMPTY)]
     assert one.articles == []
 
 
@@ -710,14 +731,21 @@ def test_jsonl_records_become_articles(tmp_path: Path, monkeypatch: pytest.Monke
     assert [s.line for s in no_title.sentences] == [7, 7]
     assert report.articles[3].place == "Sichuan"
 
-    assert report.skipped == [
-        SkippedFile("data/berita.jsonl:3", "line 3: not valid JSON"),
-        SkippedFile("data/berita.jsonl:4", "line 4: not a JSON object"),
-        SkippedFile("data/berita.jsonl:5", "line 5: no 'text'"),
-        SkippedFile("data/berita.jsonl:6", "line 6: no 'text'"),
-        SkippedFile("data/berita.jsonl:9", "line 9: no sentences left after cleaning"),
+    assert skipped(report) == [
+        ("data/berita.jsonl:3", "line 3: not valid JSON"),
+        ("data/berita.jsonl:4", "line 4: not a JSON object"),
+        ("data/berita.jsonl:5", "line 5: no 'text'"),
+        ("data/berita.jsonl:6", "line 6: no 'text'"),
+        ("data/berita.jsonl:9", "line 9: no sentences left after cleaning"),
     ]
-    assert report.warnings == [
+    assert [(item.reason, item.line) for item in report.skipped] == [
+        (SkipReason.NOT_JSON, 3),
+        (SkipReason.NOT_JSON_OBJECT, 4),
+        (SkipReason.NO_TEXT, 5),
+        (SkipReason.NO_TEXT, 6),
+        (SkipReason.NO_SENTENCES, 9),
+    ]
+    assert warned(report) == [
         "data/berita.jsonl:7: bad date '16-09-2019' ignored",
         "data/berita.jsonl:8: duplicate id 'berita-1', keyed by its line instead",
     ]
@@ -761,12 +789,12 @@ def test_jsonl_bad_files(tmp_path: Path) -> None:
         ("lama.jsonl#c", ["Café itu ramai."]),
         ("lama.jsonl#d", ["Sepi."]),
     ]
-    assert [(Path(s.path).name, s.reason) for s in report.skipped] == [
+    assert [(Path(path).name, reason) for path, reason in skipped(report)] == [
         ("biner.jsonl", "binary file"),
         ("campur.jsonl:1", "line 1: larger than 1 KB (2.4 KB)"),
         ("kosong.jsonl", "empty file"),
     ]
-    assert report.warnings == [
+    assert warned(report) == [
         f"{(tmp_path / 'lama.jsonl').as_posix()}: not UTF-8, read as cp1252 (lines 1)"
     ]
 
@@ -791,7 +819,7 @@ def test_dataclasses_are_frozen() -> None:
 
 def test_index_modules_do_not_import_telegram() -> None:
     code = (
-        "import sys, index.articles.files, index.articles.sentences; "
+        "import sys, index.articles.files, index.articles.sentences, index.cli; "
         "sys.exit(any(m == 'telegram' or m.startswith('telegram.') for m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False)
