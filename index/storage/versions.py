@@ -11,14 +11,16 @@ the version it loaded. ``collect_garbage`` keeps the current and the previous ve
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
 import re
 import shutil
+import socket
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -50,8 +52,34 @@ _UNFINISHED = re.compile(r"^v\d{6,}\.tmp-\d+$")
 _LEGACY = (INDEX_FILE, META_FILE, LEXICAL_DIR)
 
 
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    """Who holds the build lock, as its lock file records it (each part None when unknown)."""
+
+    pid: int | None = None
+    host: str | None = None
+    since: dt.datetime | None = None  #: when it took the lock (aware, UTC)
+
+    def __str__(self) -> str:
+        """For logs and exceptions, e.g. ``pid 4242 on worker-1 since 2026-12-06T13:02:26+00:00``."""
+        parts = [f"pid {self.pid}" if self.pid is not None else "unknown process"]
+        if self.host:
+            parts.append(f"on {self.host}")
+        if self.since is not None:
+            parts.append(f"since {self.since.isoformat(timespec='seconds')}")
+        return " ".join(parts)
+
+
 class BuildBusyError(RuntimeError):
-    """Another build (a reload in the bot, or ``python -m index build``) is running."""
+    """Another build (a reload in the bot, or ``python -m index build``) is running.
+
+    ``holder`` is who holds the lock, as far as its lock file tells.
+    """
+
+    def __init__(self, index_dir: Path, holder: LockHolder) -> None:
+        super().__init__(f"another build of {index_dir} is running ({holder})")
+        self.index_dir = index_dir
+        self.holder = holder
 
 
 class IndexNotBuiltError(RuntimeError):
@@ -257,7 +285,8 @@ def build_lock(index_dir: Path, *, wait: float = 0.0) -> Iterator[None]:
     """Hold the index folder's build lock, waiting up to ``wait`` seconds for it.
 
     An advisory ``flock`` on ``index/.build.lock``: the system releases it when the process
-    ends, even by SIGKILL, so a crashed build never blocks the next one.
+    ends, even by SIGKILL, so a crashed build never blocks the next one. The file records who
+    holds it (pid, host, since when), for the error another build gets meanwhile.
 
     Raises:
         BuildBusyError: If another process still holds it after ``wait`` seconds (at once
@@ -274,13 +303,12 @@ def build_lock(index_dir: Path, *, wait: float = 0.0) -> Iterator[None]:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise BuildBusyError(
-                            f"another build of {index_dir} is running ({_holder(handle)})"
-                        ) from None
+                        raise BuildBusyError(index_dir, _holder(handle)) from None
                 time.sleep(min(0.2, max(deadline - time.monotonic(), 0.0)))
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()}\n")
+        since = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        handle.write(f"pid {os.getpid()}\nhost {socket.gethostname()}\nsince {since}\n")
         handle.flush()
         try:
             yield
@@ -289,9 +317,22 @@ def build_lock(index_dir: Path, *, wait: float = 0.0) -> Iterator[None]:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _holder(handle: IO[str]) -> str:
+def _holder(handle: IO[str]) -> LockHolder:
+    """What the lock file records: ``pid N``, ``host NAME``, ``since ISO-TIME`` lines."""
     handle.seek(0)
-    return handle.read().strip() or "unknown process"
+    fields: dict[str, str] = {}
+    for line in handle.read().splitlines():
+        name, _, value = line.partition(" ")
+        fields[name] = value.strip()
+    pid = fields.get("pid", "")
+    since = None
+    with suppress(KeyError, ValueError):
+        since = dt.datetime.fromisoformat(fields["since"])
+    return LockHolder(
+        pid=int(pid) if pid.isdigit() else None,
+        host=fields.get("host") or None,
+        since=since,
+    )
 
 
 def _fsync_tree(folder: Path) -> None:
