@@ -45,7 +45,7 @@ from config.settings import Settings, get_settings
 from index.encoders.embedder import Embedder, settings_embedder
 from index.encoders.engine import ENGINE_SETTINGS
 from index.encoders.hardware import this_cpu
-from index.service import load_searcher
+from index.serving import ServingIndex
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     questions = read_questions(args.questions, seeds, args.latency_questions)
     # Opens the built index; a reused one with tokens of an older tokenizer is tokenised again.
-    searcher = load_searcher(settings, embedder=embedder)
+    searcher = ServingIndex(settings, embedder=embedder).open()
     whole, embedding = answer_latency(searcher, questions)
     say("answer_latency_ms", asdict(whole))
     say("query_embedding_ms", asdict(embedding))

@@ -23,7 +23,7 @@ from index.search.ranker import RankerFileError
 from index.search.searcher import Searcher
 from index.search.sources import SourcedAnswer, answer_with_sources
 from index.search.timewords import asks_for_todays_news
-from index.service import load_searcher
+from index.serving import ServingIndex
 from index.storage.vectors import IndexMismatchError
 from index.summary import Summarizer, Summary, day_window, last_24_hours
 
@@ -44,7 +44,7 @@ def answer_json(cited: SourcedAnswer) -> dict[str, object]:
 
 def _open(settings: Settings) -> Searcher:
     try:
-        return load_searcher(settings)
+        return ServingIndex(settings).open()
     except (IndexMismatchError, RankerFileError) as error:
         sys.exit(f"error: {error}")
 

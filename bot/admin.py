@@ -1,14 +1,13 @@
 """Admin commands: ``/reload`` and ``/status``, for the user ids in ``TANYA_ADMIN_IDS`` only.
 
-A reload runs in a worker thread (``index.reload.reload_index``) while the current searcher
-keeps answering; the new searcher is swapped into ``bot_data.searcher`` in one assignment, and
-old index versions are cleaned up after the swap. One reload at a time: an asyncio lock here,
-and the index folder's build lock against ``python -m index build`` in another process.
+The Telegram side only: each command checks the sender, makes one call into the serving index
+(``index.serving.ServingIndex``, ``bot_data.index``), and replies with what
+``bot.admin_replies`` makes of the outcome. A reload runs in a worker thread while the current
+searcher keeps answering; one at a time (the index's reload turn, and the index folder's build
+lock against ``python -m index build`` in another process).
 
-Other workers on the same database pick a reload up on their own: every ``TANYA_SYNC_SECONDS``
-each one compares the version the database names with the one it serves, and opens the new one
-(``follow_index``); a version that fails to open leaves the old one serving. A first build at
-start publishes in steps: the bot serves the first, and ``serve_newer`` swaps in each later one.
+The jobs: a reload every ``TANYA_RELOAD_MINUTES``, and every ``TANYA_SYNC_SECONDS`` a look for
+the version another worker made (``ServingIndex.follow``).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from telegram.error import TelegramError
 from bot.admin_replies import (
     StatusFigures,
     admin_text,
+    busy_elsewhere_html,
     reload_failed_html,
     reload_html,
     status_html,
@@ -34,18 +34,9 @@ from bot.admin_replies import (
 from bot.repeating import run_every
 from bot.texts import language_for
 from config.settings import Settings
-from index.encoders.embedder import Embedder
-from index.reload import (
-    ReloadResult,
-    collect_garbage,
-    embedder_for_builds,
-    follow_index_version,
-    reload_index,
-    report_lines,
-)
-from index.search.searcher import Searcher
+from index.serving import ServingIndex
 from index.storage.stats import index_stats
-from index.storage.versions import BuildBusyError, current_version
+from index.storage.versions import BuildBusyError
 
 if TYPE_CHECKING:
     from bot.context import BotApplication, BotContext, BotData
@@ -108,25 +99,6 @@ class Activity:
             self.reread = self.skipped_reading = 0
 
 
-@dataclass(slots=True)
-class Reloads:
-    """One reload at a time, the embedder reloads use, and the last outcome."""
-
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    embedder: Embedder | None = None
-    last: ReloadResult | None = None
-    failed_version: int | None = None  # a version another worker made that would not open
-
-
-@dataclass(frozen=True, slots=True)
-class ReloadOutcome:
-    """A finished reload, or why it did not run or failed."""
-
-    result: ReloadResult | None = None
-    busy_elsewhere: str | None = None  # another process holds the build lock
-    error: str | None = None
-
-
 def is_admin(update: Update, settings: Settings) -> bool:
     """Whether the sender's Telegram user id is one of the configured admin ids."""
     user = update.effective_user
@@ -139,20 +111,26 @@ async def reload_command(update: Update, context: BotContext) -> None:
     if message is None or not await _admin_only(update, context, "reload"):
         return
     language = language_for(update.effective_user.language_code if update.effective_user else None)
-    reloads = context.bot_data.reloads
-    if reloads.lock.locked():
-        await message.reply_html(admin_text("reload_busy", language))
-        return
-    async with reloads.lock:
+    data = context.bot_data
+    with _serving(data).reload_turn() as turn:
+        if turn is None:
+            await message.reply_html(admin_text("reload_busy", language))
+            return
         await message.reply_html(admin_text("reload_started", language))
-        outcome = await _reload(context.bot_data)
-    if outcome.result is not None:
-        await message.reply_html(reload_html(outcome.result, language))
-    elif outcome.busy_elsewhere is not None:
-        detail = outcome.busy_elsewhere
-        await message.reply_html(admin_text("reload_busy_elsewhere", language, detail=detail))
-    else:
-        await message.reply_html(reload_failed_html(outcome.error or "?", language))
+        started = time.monotonic()
+        try:
+            result = await asyncio.to_thread(turn.reload)
+        except BuildBusyError as error:
+            log.warning("reload not started: %s", error)
+            reply = busy_elsewhere_html(error.holder, context.settings.zone, language)
+        except Exception as error:  # any failure leaves the serving searcher as it was
+            log.exception("reload failed; the previous index keeps serving")
+            data.metrics.count_reload(ok=False, seconds=time.monotonic() - started)
+            reply = reload_failed_html(f"{type(error).__name__}: {error}", language)
+        else:
+            data.metrics.count_reload(ok=True, seconds=time.monotonic() - started)
+            reply = reload_html(result, language)
+    await message.reply_html(reply)
 
 
 async def status_command(update: Update, context: BotContext) -> None:
@@ -174,7 +152,7 @@ async def status_command(update: Update, context: BotContext) -> None:
         now=dt.datetime.now(dt.UTC),
         questions_today=questions,
         answered_today=answered,
-        reload_running=context.bot_data.reloads.lock.locked(),
+        reload_running=_serving(context.bot_data).reloading,
         zone=settings.zone,
         rereading_today=(reread, skipped) if searcher.reads_again else None,
         votes=votes,
@@ -184,14 +162,21 @@ async def status_command(update: Update, context: BotContext) -> None:
 
 async def scheduled_reload(context: BotContext) -> None:
     """The ``TANYA_RELOAD_MINUTES`` job: the same reload, skipped while one is running."""
-    reloads = context.bot_data.reloads
-    if reloads.lock.locked():
-        log.info("scheduled reload skipped: a reload is running")
-        return
-    async with reloads.lock:
-        outcome = await _reload(context.bot_data)
-    if outcome.error:
-        log.error("scheduled reload failed: %s", outcome.error)
+    data = context.bot_data
+    with _serving(data).reload_turn() as turn:
+        if turn is None:
+            log.info("scheduled reload skipped: a reload is running")
+            return
+        started = time.monotonic()
+        try:
+            await asyncio.to_thread(turn.reload)
+        except BuildBusyError as error:
+            log.warning("scheduled reload not started: %s", error)
+        except Exception:  # the serving searcher stays; the next run tries again
+            log.exception("scheduled reload failed; the previous index keeps serving")
+            data.metrics.count_reload(ok=False, seconds=time.monotonic() - started)
+        else:
+            data.metrics.count_reload(ok=True, seconds=time.monotonic() - started)
 
 
 def schedule_reloads(application: BotApplication) -> None:
@@ -207,42 +192,9 @@ def schedule_reloads(application: BotApplication) -> None:
 
 async def follow_index(context: BotContext) -> None:
     """The ``TANYA_SYNC_SECONDS`` job: serve the index version another worker made, if any."""
-    data = context.bot_data
-    settings, serving, reloads = data.settings, data.searcher, data.reloads
-    if settings is None or serving is None or reloads.lock.locked():
-        return  # not loaded yet, or this worker's own reload will swap
-    try:
-        searcher = await asyncio.to_thread(follow_index_version, settings, serving=serving)
-    except Exception as error:  # the old version keeps serving; try again on the next run
-        version = await asyncio.to_thread(current_version, serving.engine)
-        if reloads.failed_version != version:
-            log.error(
-                "cannot open index version %d (%s: %s); version %d keeps serving",
-                version,
-                type(error).__name__,
-                error,
-                serving.version,
-            )
-        reloads.failed_version = version
-        return
-    if searcher is not None and data.searcher is serving:
-        data.searcher = searcher
-        reloads.failed_version = None
-        log.info(
-            "now serving index version %d (was %d), built by another process",
-            searcher.version,
-            serving.version,
-        )
-
-
-def serve_newer(data: BotData, searcher: Searcher) -> None:
-    """Serve ``searcher`` unless a version as new already serves (a build at start, in steps)."""
-    serving = data.searcher
-    if serving is not None and serving.version >= searcher.version:
-        return
-    data.searcher = searcher
-    if serving is not None:
-        log.info("now serving index version %d (was %d)", searcher.version, serving.version)
+    serving = context.bot_data.index
+    if serving is not None and serving.searcher is not None:  # else not loaded yet
+        await asyncio.to_thread(serving.follow)
 
 
 def schedule_index_checks(application: BotApplication) -> None:
@@ -292,30 +244,7 @@ async def _admin_only(update: Update, context: BotContext, command: str) -> bool
     return False
 
 
-async def _reload(data: BotData) -> ReloadOutcome:
-    """Run one reload (the caller holds the lock), swap the searcher, clean up old versions."""
-    settings, serving, reloads = data.settings, data.searcher, data.reloads
-    if settings is None or serving is None:
-        return ReloadOutcome(error="the bot has not loaded its index yet")
-    if reloads.embedder is None:
-        reloads.embedder = embedder_for_builds(serving.embedder)
-    started = time.monotonic()
-    try:
-        result = await asyncio.to_thread(
-            reload_index, settings, embedder=reloads.embedder, serving=serving
-        )
-    except BuildBusyError as error:
-        log.warning("reload not started: %s", error)
-        return ReloadOutcome(busy_elsewhere=str(error).rsplit("(", 1)[-1].rstrip(")"))
-    except Exception as error:  # any failure leaves the serving searcher as it was
-        log.exception("reload failed; the previous index keeps serving")
-        data.metrics.count_reload(ok=False, seconds=time.monotonic() - started)
-        return ReloadOutcome(error=f"{type(error).__name__}: {error}")
-    data.metrics.count_reload(ok=True, seconds=time.monotonic() - started)
-    if result.searcher is not None:
-        data.searcher = result.searcher  # the swap: questions from now on use the new version
-    reloads.last = result
-    for line in report_lines(result):
-        log.info("reload: %s", line)
-    await asyncio.to_thread(collect_garbage, settings.index_dir, serving.engine)
-    return ReloadOutcome(result=result)
+def _serving(data: BotData) -> ServingIndex:
+    if data.index is None:
+        raise RuntimeError("the index is not set up yet")
+    return data.index

@@ -1,21 +1,28 @@
 """Pure functions for what admins read: the reload report, the status, the admin help.
 
-The reload report itself is Indonesian (``index.reload.report_lines``), as editors read it in
-the shell; the fixed messages around it follow the user's language.
+The reload report and the status are Indonesian, as editors read them, worded here from the
+index's typed reports (a skipped file's ``SkipReason``, a ``ReadWarning``, ``IndexStats``); the
+fixed messages around them follow the user's language. The shell words the same report in
+English (``index/cli.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.replies import MAX_MESSAGE_CHARS, telegram_length
 from bot.texts import Language
+from index.articles.feeds import FeedResult
+from index.articles.reports import ReadWarning, SkippedFile, SkipReason, WarningKind
 from index.feedback import FeedbackFigures
-from index.reload import ReloadResult, format_number, report_lines
+from index.serving import ReloadResult
+from index.storage.builder import BuildReport
+from index.storage.stats import IndexStats
+from index.storage.versions import LockHolder
 
 #: In ``/status``, a 👎 question and its first quote are cut to these lengths.
 MAX_STATUS_QUESTION_CHARS = 80
@@ -27,6 +34,7 @@ ADMIN_TEXTS: dict[Language, dict[str, str]] = {
         "reload_started": "⏳ Memuat ulang artikel… pertanyaan tetap dijawab dari indeks lama.",
         "reload_busy": "Pemuatan ulang sedang berjalan; tunggu laporannya.",
         "reload_busy_elsewhere": "Pemuatan ulang lain sedang berjalan ({detail}); coba lagi nanti.",
+        "holder": "pid {pid} di {host}, sejak {since}",
         "reload_done": "✅ <b>Dimuat ulang</b> (versi indeks {version})",
         "reload_unchanged": "✅ <b>Tidak ada perubahan</b> (versi indeks {version} tetap dipakai)",
         "reload_failed": "❌ <b>Pemuatan ulang gagal</b>; indeks lama tetap dipakai.\n{error}",
@@ -41,6 +49,7 @@ ADMIN_TEXTS: dict[Language, dict[str, str]] = {
         "reload_started": "⏳ Reloading articles… questions are still answered from the old index.",
         "reload_busy": "A reload is already running; wait for its report.",
         "reload_busy_elsewhere": "Another reload is running ({detail}); try again later.",
+        "holder": "pid {pid} on {host}, since {since}",
         "reload_done": "✅ <b>Reloaded</b> (index version {version})",
         "reload_unchanged": "✅ <b>Nothing changed</b> (index version {version} stays)",
         "reload_failed": "❌ <b>Reload failed</b>; the old index keeps serving.\n{error}",
@@ -53,11 +62,41 @@ ADMIN_TEXTS: dict[Language, dict[str, str]] = {
 }
 
 
+#: A skipped file's reason, in Indonesian; ``{detail}``, ``{limit}``, ``{first_line}`` are its.
+SKIP_REASONS: dict[SkipReason, str] = {
+    SkipReason.NOT_ARTICLE_FILE: "bukan berkas artikel ({detail})",
+    SkipReason.CANNOT_READ: "tidak bisa dibaca: {detail}",
+    SkipReason.TOO_LARGE: "lebih besar dari {limit} ({detail})",
+    SkipReason.BINARY: "berkas biner",
+    SkipReason.EMPTY: "berkas kosong",
+    SkipReason.NOT_DECODABLE: "bukan UTF-8 dan bukan cp1252",
+    SkipReason.NOT_JSON: "bukan JSON yang sah",
+    SkipReason.NOT_JSON_OBJECT: "bukan objek JSON",
+    SkipReason.NO_TEXT: "tidak ada 'text'",
+    SkipReason.NO_SENTENCES: "tidak ada kalimat tersisa setelah dibersihkan",
+    SkipReason.DUPLICATE_ID: "id artikel {detail} ganda, pertama di baris {first_line}",
+}
+#: A warning in Indonesian, after its file's path; ``{detail}`` is the warning's.
+WARNINGS: dict[WarningKind, str] = {
+    WarningKind.READ_AS_CP1252: "bukan UTF-8, dibaca sebagai cp1252",
+    WarningKind.DUPLICATE_ID: "id {detail} ganda, dikenali dari barisnya",
+    WarningKind.BAD_DATE: "tanggal {detail} tidak sah, diabaikan",
+    WarningKind.CANNOT_LIST_FOLDER: "folder tidak bisa dibuka: {detail}",
+}
+#: The start of a feed's error (``index.articles.feeds``), in Indonesian; other errors
+#: ("HTTP 404 Not Found") read the same in both.
+FEED_ERRORS = (
+    ("cannot fetch:", "tidak bisa diambil:"),
+    ("not an RSS or Atom feed:", "bukan feed RSS atau Atom:"),
+    ("no answer within ", "tidak menjawab dalam "),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class StatusFigures:
     """What ``/status`` shows, gathered by the handler."""
 
-    stats: Mapping[str, object]  #: ``index.storage.stats.index_stats``
+    stats: IndexStats
     serving_version: int
     started_at: dt.datetime
     now: dt.datetime
@@ -83,7 +122,73 @@ def reload_html(result: ReloadResult, language: Language = "id") -> str:
     headline = admin_text(
         "reload_done" if changed else "reload_unchanged", language, version=str(report.version)
     )
-    return _fit(headline, report_lines(result), language)
+    return _fit(headline, report_lines(report), language)
+
+
+def busy_elsewhere_html(holder: LockHolder, zone: ZoneInfo, language: Language = "id") -> str:
+    """Another process builds the index: who, where, since when (as far as its lock says)."""
+    if holder.pid is None:
+        detail = "?"
+    else:
+        since = f"{holder.since.astimezone(zone):%Y-%m-%d %H:%M}" if holder.since else "?"
+        detail = ADMIN_TEXTS[language]["holder"].format(
+            pid=holder.pid, host=holder.host or "?", since=since
+        )
+    return admin_text("reload_busy_elsewhere", language, detail=detail)
+
+
+def format_number(value: float, decimals: int = 0) -> str:
+    """A number the Indonesian way: 1.234 and 1,8."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def report_lines(report: BuildReport) -> list[str]:
+    """The report in Indonesian, as the editor reads it: the counts, then one line per problem."""
+    lines = [
+        f"+{format_number(report.added)} baru, {format_number(report.changed)} berubah, "
+        f"{format_number(report.removed)} dihapus, {format_number(report.unchanged)} tetap, "
+        f"{format_number(report.seconds, 1)} s"
+    ]
+    lines += [feed_line(feed) for feed in report.feeds]
+    lines += [f"dilewati: {item.path}: {skip_reason(item)}" for item in report.skipped]
+    lines += [f"peringatan: {warning_text(warning)}" for warning in report.warnings]
+    return lines
+
+
+def feed_line(feed: FeedResult) -> str:
+    """One feed fetched in a reload, or why it could not be."""
+    if feed.error:
+        error = feed.error
+        for english, indonesian in FEED_ERRORS:
+            if error.startswith(english):
+                error = indonesian + error[len(english) :]
+                break
+        return f"feed gagal: {feed.url}: {error}"
+    return (
+        f"feed: {feed.url}: {format_number(feed.added)} item baru, "
+        f"{format_number(feed.updated)} diperbarui, {format_number(feed.items)} di feed"
+    )
+
+
+def skip_reason(skipped: SkippedFile) -> str:
+    """Why a file was skipped, e.g. "baris 2: bukan JSON yang sah"."""
+    detail = skipped.detail
+    if skipped.reason is SkipReason.NOT_ARTICLE_FILE:
+        detail = detail or "tanpa akhiran"
+    text = SKIP_REASONS[skipped.reason].format(
+        detail=detail, limit=skipped.limit, first_line=skipped.first_line
+    )
+    return f"baris {skipped.line}: {text}" if skipped.line is not None else text
+
+
+def warning_text(warning: ReadWarning) -> str:
+    """A warning with its file, e.g. "seeds/lama.txt: bukan UTF-8, dibaca sebagai cp1252"."""
+    text = f"{warning.path}: {WARNINGS[warning.kind].format(detail=warning.detail)}"
+    if warning.lines:
+        shown = ", ".join(map(str, warning.lines)) + (", …" if warning.more else "")
+        text += f" (baris {shown})"
+    return text
 
 
 def reload_failed_html(error: str, language: Language = "id") -> str:
@@ -94,15 +199,15 @@ def reload_failed_html(error: str, language: Language = "id") -> str:
 def status_html(figures: StatusFigures) -> str:
     """``/status`` (in Indonesian, as the reload report): index, uptime, questions, votes."""
     stats = figures.stats
-    version = int(str(stats.get("version") or 0))
+    version = stats.version
     lines = [
         "📊 <b>Status Tanya Berita</b>",
-        f"Artikel: {_count(stats, 'articles')} · kalimat: {_count(stats, 'sentences')} · "
-        f"potongan: {_count(stats, 'chunks')}",
-        f"Model: <code>{html.escape(str(stats.get('model') or '-'))}</code>",
-        f"Indeks: versi {figures.serving_version}, {_bytes(stats.get('index_bytes'))} di disk "
-        f"(dengan versi sebelumnya dan basis data: {_bytes(stats.get('disk_bytes'))})",
-        f"Pembangunan terakhir: {_when(stats.get('last_build'), figures.zone)}",
+        f"Artikel: {format_number(stats.articles)} · kalimat: {format_number(stats.sentences)} · "
+        f"potongan: {format_number(stats.chunks)}",
+        f"Model: <code>{html.escape(stats.model or '-')}</code>",
+        f"Indeks: versi {figures.serving_version}, {_bytes(stats.index_bytes)} di disk "
+        f"(dengan versi sebelumnya dan basis data: {_bytes(stats.disk_bytes)})",
+        f"Pembangunan terakhir: {_when(stats.last_build, figures.zone)}",
         f"Aktif selama: {_duration(figures.now - figures.started_at)}",
         f"Pertanyaan hari ini: {format_number(figures.questions_today)} "
         f"({format_number(figures.answered_today)} terjawab)",
@@ -160,23 +265,16 @@ def _fit(headline: str, lines: Sequence[str], language: Language) -> str:
     return "\n".join(parts)
 
 
-def _count(stats: Mapping[str, object], name: str) -> str:
-    value = stats.get(name)
-    return format_number(value) if isinstance(value, int) else "-"
-
-
-def _bytes(value: object) -> str:
-    if not isinstance(value, int):
-        return "-"
+def _bytes(value: int) -> str:
     if value >= 1_000_000:
         return f"{format_number(value / 1_000_000, 1)} MB"
     return f"{format_number(value / 1_000, 1)} KB"
 
 
-def _when(value: object, zone: ZoneInfo) -> str:
-    if not isinstance(value, str):
+def _when(value: dt.datetime | None, zone: ZoneInfo) -> str:
+    if value is None:
         return "belum pernah"
-    local = dt.datetime.fromisoformat(value).astimezone(zone)
+    local = value.replace(microsecond=0).astimezone(zone)
     return f"{local:%Y-%m-%d %H:%M} ({zone.key})"
 
 

@@ -6,7 +6,6 @@ The state handlers and jobs share (``BotData``, ``BotContext``) is ``bot.context
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -34,7 +33,7 @@ from bot.update_claims import UpdateClaims
 from config.settings import Settings
 from index.feedback import FeedbackStore
 from index.search.searcher import Searcher
-from index.service import load_searcher
+from index.serving import ServingIndex
 from index.storage.store import create_schema, make_engine
 
 log = logging.getLogger(__name__)
@@ -89,16 +88,11 @@ def build_application(
             log.info(
                 "metrics at http://%s:%d/metrics", settings.metrics_listen, settings.metrics_port
             )
-        if application.bot_data.searcher is None:
-            loop = asyncio.get_running_loop()
-
-            def serve(searcher: Searcher) -> None:  # from the build's thread: swap in the loop
-                with contextlib.suppress(RuntimeError):  # the loop is closed: the bot stopped
-                    loop.call_soon_threadsafe(admin.serve_newer, application.bot_data, searcher)
-
-            # A first build serves its first published version; the rest go on in a thread.
-            loaded = await asyncio.to_thread(load_searcher, settings, on_new_version=serve)
-            admin.serve_newer(application.bot_data, loaded)
+        serving = application.bot_data.index
+        if serving is not None and serving.searcher is None:
+            # A first build serves its first published version; the index swaps in the later
+            # ones as the rest of the build goes on in a thread.
+            await asyncio.to_thread(serving.open, background=True)
         engine = make_engine(settings.sqlalchemy_url)
         await asyncio.to_thread(create_schema, engine)
         application.bot_data.update_claims = UpdateClaims(engine)
@@ -139,7 +133,7 @@ def build_application(
         .build()
     )
     application.bot_data.settings = settings
-    application.bot_data.searcher = searcher
+    application.bot_data.index = ServingIndex(settings, searcher=searcher)
     application.bot_data.activity = admin.Activity(zone=settings.zone)
     application.bot_data.rate_limit = QuestionRateLimit(settings.user_rate_limit)
     add_handlers(application)

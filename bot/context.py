@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.admin import Activity, Reloads
+from bot.admin import Activity
 from bot.daily_summaries import DailySummaries
 from bot.guards import QuestionRateLimit, SeenUpdates
 from bot.metrics import BotMetrics, MetricsServer
@@ -19,6 +19,7 @@ from bot.update_claims import UpdateClaims
 from config.settings import Settings
 from index.feedback import FeedbackStore
 from index.search.searcher import Searcher
+from index.serving import ServingIndex
 
 
 class BotData:
@@ -26,9 +27,9 @@ class BotData:
 
     def __init__(self) -> None:
         self.settings: Settings | None = None
-        self.searcher: Searcher | None = None
+        # The searcher, its reloads and swaps (set in ``build_application``, opened in post_init).
+        self.index: ServingIndex | None = None
         self.daily: DailySummaries | None = None  # subscriptions and the daily summary job
-        self.reloads = Reloads()  # /reload: one at a time; the last report
         self.activity = Activity(zone=dt.UTC)  # uptime, questions today (for /status)
         self.seen_updates = SeenUpdates()  # Telegram may deliver an update twice
         # ... and to another worker: claims in the shared database (set up in ``post_init``).
@@ -37,6 +38,17 @@ class BotData:
         self.rate_limit = QuestionRateLimit(0)  # questions per user per minute
         self.metrics = BotMetrics()  # for Prometheus; served with TANYA_METRICS_PORT
         self.metrics_server: MetricsServer | None = None
+
+    @property
+    def searcher(self) -> Searcher | None:
+        """The searcher answering questions now (``index.searcher``; None until loaded)."""
+        return self.index.searcher if self.index is not None else None
+
+    @searcher.setter
+    def searcher(self, searcher: Searcher) -> None:
+        if self.index is None:
+            raise RuntimeError("the index is not set up yet")
+        self.index.searcher = searcher
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

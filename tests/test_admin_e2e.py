@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,7 +23,7 @@ from index.articles.feeds import feed_file_name
 from index.encoders.embedder import Embedder
 from index.storage.builder import build_index
 from index.storage.store import make_engine
-from index.storage.versions import build_lock, current_version, versions_on_disk
+from index.storage.versions import LOCK_FILE, build_lock, current_version, versions_on_disk
 from tests.conftest import (
     MISSION_ANSWER,
     MISSION_QUESTION,
@@ -195,7 +197,7 @@ async def test_questions_during_a_reload_are_all_answered_and_a_second_reload_wa
         assert started.plain_text.startswith(STARTED)
         [busy] = await say(api, ADMIN, "/reload")
         assert busy.plain_text == "Pemuatan ulang sedang berjalan; tunggu laporannya."
-        assert application.bot_data.reloads.lock.locked()
+        assert application.bot_data.index is not None and application.bot_data.index.reloading
         for user in askers:
             api.send_text(user, MISSION_QUESTION)
         answers = [
@@ -376,8 +378,9 @@ async def test_automatic_reload_runs_on_the_job_queue(api: BotApiServer, corpus:
         await job.run(application)  # what the job queue does when the 30 minutes are up
         [answer] = await say(api, USER, NEW_QUESTION)
         assert "Rp 15.700" in answer.plain_text.split("\n")[0]
-        assert application.bot_data.reloads.last is not None
-        assert application.bot_data.reloads.last.report.added == 1
+        assert application.bot_data.index is not None
+        assert application.bot_data.index.last is not None
+        assert application.bot_data.index.last.report.added == 1
     assert job.callback is scheduled_reload
 
 
@@ -404,10 +407,13 @@ async def test_a_failed_reload_says_why_and_the_old_index_keeps_serving(
         [answer] = await say(api, USER, MISSION_QUESTION)
         assert answer.plain_text.split("\n")[0] == MISSION_ANSWER
         with build_lock(settings.index_dir):  # `python -m index build` running on the server
+            recorded = (settings.index_dir / LOCK_FILE).read_text()
             (corpus / "seeds-moved").rename(settings.seeds_dir)
             [_, busy] = await say(api, ADMIN, "/reload", replies=2)
+        since = dt.datetime.fromisoformat(recorded.split("since ")[1].strip())
         assert busy.plain_text == (
-            f"Pemuatan ulang lain sedang berjalan (pid {os.getpid()}); coba lagi nanti."
+            f"Pemuatan ulang lain sedang berjalan (pid {os.getpid()} di {socket.gethostname()}, "
+            f"sejak {since.astimezone(settings.zone):%Y-%m-%d %H:%M}); coba lagi nanti."
         )
         assert application.bot_data.searcher is not None
         assert application.bot_data.searcher.version == 1

@@ -27,8 +27,8 @@ from index.encoders.embedder import (
 from index.encoders.engine import EngineChoice, choose_device, choose_engine, pick_faster
 from index.encoders.hardware import parse_cpuinfo, this_cpu
 from index.encoders.network import TorchE5Embedder
-from index.reload import embedder_for_builds
 from index.search.searcher import Searcher
+from index.startup import embedder_for_builds
 from index.storage.builder import build_index
 from tests.conftest import MISSION_QUESTION, SEED, TEST_ARTICLES, make_settings
 

@@ -21,7 +21,7 @@ from index.search import searcher as search
 from index.search.features import FEATURES
 from index.search.ranker import RankerFileError
 from index.search.searcher import Searcher
-from index.service import load_searcher
+from index.serving import ServingIndex
 from index.storage.builder import build_index
 from index.storage.store import ArticleDetails, article_details, create_schema, make_engine
 from index.storage.tables import Article, Chunk, Sentence
@@ -292,7 +292,8 @@ def test_an_index_an_older_tokenizer_made_is_tokenised_again_without_embedding(
             return self.inner.embed_queries(texts)
 
     counting = Counting(embedder)
-    searcher = load_searcher(settings, embedder=counting, engine=engine)  # type: ignore[arg-type]
+    serving = ServingIndex(settings, embedder=counting, engine=engine)  # type: ignore[arg-type]
+    searcher = serving.open()
     assert counting.passages == 0
     assert searcher.version == current_version(engine) == 2
     assert tokens_version(_serving(settings)) == 2

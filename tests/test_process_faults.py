@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from config.settings import Settings
 from index.encoders.embedder import Embedder
-from index.service import load_searcher
+from index.serving import ServingIndex
 from index.storage.builder import build_index
 from index.storage.store import DatabaseUnavailableError, database_unavailable, make_engine
 from index.storage.vectors import INDEX_FILE
@@ -113,7 +113,7 @@ def test_damaged_index_at_start_is_logged_and_rebuilt(
         for array in (folder / "lexical").iterdir():
             array.write_bytes(b"not an array")
     caplog.set_level(logging.INFO, logger="index")
-    searcher = load_searcher(settings, embedder=embedder)
+    searcher = ServingIndex(settings, embedder=embedder).open()
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1
     expected = "is missing files" if damage == "missing" else "cannot be read"
@@ -121,7 +121,7 @@ def test_damaged_index_at_start_is_logged_and_rebuilt(
     assert "rebuilding it from" in errors[0]
     assert searcher.version == 2
     assert MISSION_ANSWER in [q.text for q in searcher.answer(MISSION_QUESTION).quotes]
-    assert load_searcher(settings, embedder=embedder).version == 2  # and it stays mended
+    assert ServingIndex(settings, embedder=embedder).open().version == 2  # and it stays mended
 
 
 def test_database_errors_say_what_to_do() -> None:

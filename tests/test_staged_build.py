@@ -15,13 +15,15 @@ import numpy as np
 import pytest
 from sqlmodel import Session, col, select
 
-import index.service
+import index.serving
+import index.startup
 from config.settings import Settings
 from index.encoders.embedder import Embedder
 from index.search.answers import Answer
 from index.search.searcher import Searcher
 from index.search.tokens import tokenize
-from index.service import BUILD_THREAD, load_searcher
+from index.serving import ServingIndex
+from index.startup import BUILD_THREAD
 from index.storage.builder import build_index
 from index.storage.lexical import BM25Index
 from index.storage.store import make_engine
@@ -275,7 +277,7 @@ def test_a_build_stopped_after_a_step_leaves_the_last_published_version_serving(
     assert published == [1]
     engine = make_engine(settings.sqlalchemy_url)
     assert current_version(engine) == 1
-    searcher = load_searcher(settings, embedder=embedder, engine=engine)
+    searcher = ServingIndex(settings, embedder=embedder, engine=engine).open()
     assert searcher.version == 1
     assert [name for name in NAMES if _answers_about(searcher, name)] == NAMES[:2]
 
@@ -318,11 +320,8 @@ def test_a_first_start_serves_the_first_step_while_the_build_goes_on(
     settings = make_settings(_write(tmp_path), build_publish_every=2)
     gated = Gated(embedder)
     newer: list[Searcher] = []
-    searcher = load_searcher(
-        settings,
-        embedder=gated,  # type: ignore[arg-type]
-        on_new_version=newer.append,
-    )
+    serving = ServingIndex(settings, embedder=gated)  # type: ignore[arg-type]
+    searcher = serving.open(background=True, on_new_version=newer.append)
     # The first step serves; the second waits, embedding, for the gate.
     build = _build_thread()
     assert searcher.version == 1 and build.is_alive()
@@ -331,6 +330,7 @@ def test_a_first_start_serves_the_first_step_while_the_build_goes_on(
     build.join()
     assert [s.version for s in newer] == [2, 3]
     assert all(_answers_about(newer[-1], name) for name in NAMES)
+    assert serving.searcher is newer[-1]  # each later version was swapped in as it came
     assert versions_on_disk(settings.index_dir) == [2, 3]
 
 
@@ -345,16 +345,16 @@ def test_a_start_while_another_worker_builds_waits_for_its_first_step_only(
     other.start()
     gated.entered[1].wait(300)  # the other worker holds the build lock, nothing published yet
     waiting = threading.Event()
-    build_lock = index.service.build_lock
+    build_lock = index.startup.build_lock
 
     def watched(*args: object, **kwargs: object) -> object:
         waiting.set()
         return build_lock(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(index.service, "build_lock", watched)
+    monkeypatch.setattr(index.startup, "build_lock", watched)
     loaded: list[Searcher] = []
     starting = threading.Thread(
-        target=lambda: loaded.append(load_searcher(settings, embedder=embedder))
+        target=lambda: loaded.append(ServingIndex(settings, embedder=embedder).open())
     )
     starting.start()
     waiting.wait(300)  # this worker found the build busy and waits for it
@@ -372,7 +372,7 @@ async def test_the_bot_answers_from_the_first_step_and_swaps_in_the_later_ones(
     tmp_path: Path, embedder: Embedder, api: BotApiServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gated = Gated(embedder)
-    monkeypatch.setattr(index.service, "settings_embedder", lambda _: gated)
+    monkeypatch.setattr(index.serving, "settings_embedder", lambda _: gated)
     settings = api_settings(
         _write(tmp_path),
         api,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import shutil
+import socket
 import sqlite3
 import threading
 import time
@@ -12,11 +15,12 @@ import pytest
 from sqlmodel import Session, col, select
 
 import index.storage.builder
+from bot.admin_replies import format_number, report_lines
 from config.settings import Settings
+from index.cli import report_lines as shell_report_lines
 from index.encoders.embedder import Embedder
-from index.reload import format_number, reload_index, report_lines
 from index.search.searcher import Searcher
-from index.service import load_searcher
+from index.serving import ReloadRunningError, ServingIndex
 from index.storage.builder import build_index
 from index.storage.store import make_engine
 from index.storage.tables import Article, Chunk, Sentence
@@ -196,7 +200,7 @@ def test_a_failed_build_changes_nothing_and_the_next_one_succeeds(
     assert _article_rows(settings) == rows_before
     assert current_version(make_engine(settings.sqlalchemy_url)) == 1
     assert (version_folder(settings.index_dir, 2).exists()) is fail_after_folder
-    searcher = load_searcher(settings, embedder=embedder)
+    searcher = ServingIndex(settings, embedder=embedder).open()
     assert searcher.version == 1
     assert "Rp 80.000" in searcher.answer(CHILI_QUESTION).quotes[0].text
 
@@ -211,9 +215,30 @@ def test_a_failed_build_changes_nothing_and_the_next_one_succeeds(
 
 def test_one_build_at_a_time(tmp_path: Path, embedder: Embedder, database_url: str) -> None:
     settings = _seeded(tmp_path, database_url=database_url)
-    with build_lock(settings.index_dir), pytest.raises(BuildBusyError, match=r"pid \d+"):
+    with (
+        build_lock(settings.index_dir),
+        pytest.raises(BuildBusyError, match=r"pid \d+") as busy,
+    ):
         build_index(settings, embedder=embedder)
+    # Who holds the lock, as its file records it: this process, this host, since just now.
+    holder = busy.value.holder
+    assert (holder.pid, holder.host) == (os.getpid(), socket.gethostname())
+    assert holder.since is not None
+    assert abs(dt.datetime.now(dt.UTC) - holder.since) < dt.timedelta(minutes=1)
     assert build_index(settings, embedder=embedder).version == 1
+
+
+def test_one_reload_at_a_time_in_a_process(tmp_path: Path, embedder: Embedder) -> None:
+    serving = ServingIndex(_seeded(tmp_path), embedder=embedder)
+    with serving.reload_turn() as turn:
+        assert turn is not None and serving.reloading
+        with serving.reload_turn() as second:
+            assert second is None
+        with pytest.raises(ReloadRunningError):
+            serving.reload()
+    assert not serving.reloading
+    assert serving.reload().report.version == 1
+    assert serving.searcher is not None and serving.searcher.version == 1
 
 
 def test_the_build_lock_can_be_waited_for(tmp_path: Path) -> None:
@@ -253,22 +278,34 @@ def test_an_index_from_before_versions_is_adopted_without_embedding(
         db.execute("ALTER TABLE article DROP COLUMN removed_in")
         db.execute("CREATE UNIQUE INDEX ix_article_key ON article (key)")
 
-    result = reload_index(settings, embedder=embedder)
+    result = ServingIndex(settings, embedder=embedder).reload()
     assert (result.report.chunks_embedded, result.report.unchanged) == (0, 2)
     assert result.searcher is not None and result.searcher.version == 1
     assert result.searcher.answer(MISSION_QUESTION).quotes[0].text == MISSION_ANSWER
     (settings.seeds_dir / CHILI).write_text(_chili("60.000"))  # same key again: no unique clash
-    assert reload_index(settings, embedder=embedder).report.changed == 1
+    assert ServingIndex(settings, embedder=embedder).reload().report.changed == 1
 
 
 def test_report_reads_the_indonesian_way(tmp_path: Path, embedder: Embedder) -> None:
     settings = _seeded(tmp_path, chili=None)
     (settings.seeds_dir / "kosong.txt").write_text("  \n")
     (settings.seeds_dir / "data.jsonl").write_text('{"id": 1, "text": "Satu."}\nbukan json\n')
-    result = reload_index(settings, embedder=embedder)
-    result.report.seconds = 1.84
-    lines = report_lines(result)
+    report = ServingIndex(settings, embedder=embedder).reload().report
+    report.seconds = 1.84
+    lines = report_lines(report)
     assert lines[0] == "+2 baru, 0 berubah, 0 dihapus, 0 tetap, 1,8 s"
     assert f"dilewati: {settings.seeds_dir}/kosong.txt: berkas kosong" in lines
     assert f"dilewati: {settings.seeds_dir}/data.jsonl:2: baris 2: bukan JSON yang sah" in lines
     assert (format_number(1234567), format_number(1234.56, 1)) == ("1.234.567", "1.234,6")
+
+
+def test_the_shell_reads_the_same_report_in_english(tmp_path: Path, embedder: Embedder) -> None:
+    settings = _seeded(tmp_path, chili=None)
+    (settings.seeds_dir / "kosong.txt").write_text("  \n")
+    (settings.seeds_dir / "data.jsonl").write_text('{"id": 1, "text": "Satu."}\nbukan json\n')
+    report = ServingIndex(settings, embedder=embedder).build()
+    report.seconds = 1234.56
+    lines = shell_report_lines(report)
+    assert lines[0] == "+2 new, 0 changed, 0 removed, 0 unchanged, 1234.6 s"
+    assert f"skipped: {settings.seeds_dir}/kosong.txt: empty file" in lines
+    assert f"skipped: {settings.seeds_dir}/data.jsonl:2: line 2: not valid JSON" in lines

@@ -369,7 +369,7 @@ async def test_a_worker_follows_new_versions_and_keeps_serving_one_that_fails_to
     settings = api_settings(seeded, api, database_url=database_url)
     build_index(settings, embedder=embedder)
     api.private_chat(USER)
-    caplog.set_level(logging.INFO, logger="bot.admin")
+    caplog.set_level(logging.INFO, logger="index.serving")
     async with running_bot(settings, None) as application:
         assert application.job_queue is not None
         [follow] = application.job_queue.get_jobs_by_name("follow index")
