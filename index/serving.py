@@ -131,7 +131,7 @@ class ServingIndex:
     def open(
         self, *, background: bool = False, on_new_version: NewVersion | None = None
     ) -> Searcher:
-        """Serve the version the database names; build it from the articles first if there is none.
+        """Serve the version the database names, built from the articles first if there is none.
 
         A missing or damaged index file is logged and the index rebuilt from the articles, so a
         restart mends it instead of crashing again. Tokens an older tokenizer made are made again

@@ -75,15 +75,6 @@ class SkippedFile:
     limit: str = ""  #: ``TOO_LARGE``: the largest size read, e.g. "5 MB"
     first_line: int | None = None  #: ``DUPLICATE_ID``: where that id was first seen
 
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready: the fields that are set."""
-        data: dict[str, object] = {"path": self.path, "reason": str(self.reason)}
-        for name in ("detail", "line", "limit", "first_line"):
-            value = getattr(self, name)
-            if value not in ("", None):
-                data[name] = value
-        return data
-
 
 class WarningKind(StrEnum):
     """Something read, but not quite as written (``ReadWarning.detail`` in brackets)."""
@@ -104,16 +95,6 @@ class ReadWarning:
     #: ``READ_AS_CP1252`` in a .jsonl: the first lines read so (``more`` says there were more)
     lines: tuple[int, ...] = ()
     more: bool = False
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready: the fields that are set."""
-        data: dict[str, object] = {"path": self.path, "kind": str(self.kind)}
-        if self.detail:
-            data["detail"] = self.detail
-        if self.lines:
-            data["lines"] = list(self.lines)
-            data["more"] = self.more
-        return data
 
 
 @dataclass(slots=True)

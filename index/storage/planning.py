@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from config.settings import Settings
 from index.articles.feeds import FeedResult
@@ -38,15 +38,6 @@ class BuildReport:
     seconds: float = 0.0  #: the whole build, the feeds' fetching included
     version: int = 0  #: the index version serving after the build
     feeds: list[FeedResult] = field(default_factory=list)  #: each feed fetched first, if any
-
-    def as_dict(self) -> dict[str, object]:
-        """The report as JSON-ready data (reasons and warnings as their codes and facts)."""
-        data = asdict(self)
-        data["skipped"] = [item.as_dict() for item in self.skipped]
-        data["warnings"] = [warning.as_dict() for warning in self.warnings]
-        data["feeds"] = [feed.as_dict() for feed in self.feeds]
-        data["seconds"] = round(self.seconds, 3)
-        return data
 
 
 @dataclass(slots=True)
