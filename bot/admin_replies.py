@@ -34,7 +34,6 @@ ADMIN_TEXTS: dict[Language, dict[str, str]] = {
         "reload_started": "⏳ Memuat ulang artikel… pertanyaan tetap dijawab dari indeks lama.",
         "reload_busy": "Pemuatan ulang sedang berjalan; tunggu laporannya.",
         "reload_busy_elsewhere": "Pemuatan ulang lain sedang berjalan ({detail}); coba lagi nanti.",
-        "holder": "pid {pid} di {host}, sejak {since}",
         "reload_done": "✅ <b>Dimuat ulang</b> (versi indeks {version})",
         "reload_unchanged": "✅ <b>Tidak ada perubahan</b> (versi indeks {version} tetap dipakai)",
         "reload_failed": "❌ <b>Pemuatan ulang gagal</b>; indeks lama tetap dipakai.\n{error}",
@@ -49,7 +48,6 @@ ADMIN_TEXTS: dict[Language, dict[str, str]] = {
         "reload_started": "⏳ Reloading articles… questions are still answered from the old index.",
         "reload_busy": "A reload is already running; wait for its report.",
         "reload_busy_elsewhere": "Another reload is running ({detail}); try again later.",
-        "holder": "pid {pid} on {host}, since {since}",
         "reload_done": "✅ <b>Reloaded</b> (index version {version})",
         "reload_unchanged": "✅ <b>Nothing changed</b> (index version {version} stays)",
         "reload_failed": "❌ <b>Reload failed</b>; the old index keeps serving.\n{error}",
@@ -62,6 +60,21 @@ ADMIN_TEXTS: dict[Language, dict[str, str]] = {
 }
 
 
+#: Who holds the build lock, in parts: each only when its lock file says (older ones: pid only).
+HOLDER_WORDS: dict[Language, dict[str, str]] = {
+    "id": {
+        "pid": "pid {pid}",
+        "host": " di {host}",
+        "since": ", sejak {since}",
+        "?": "proses tak dikenal",
+    },
+    "en": {
+        "pid": "pid {pid}",
+        "host": " on {host}",
+        "since": ", since {since}",
+        "?": "an unknown process",
+    },
+}
 #: A skipped file's reason, in Indonesian; ``{detail}``, ``{limit}``, ``{first_line}`` are its.
 SKIP_REASONS: dict[SkipReason, str] = {
     SkipReason.NOT_ARTICLE_FILE: "bukan berkas artikel ({detail})",
@@ -127,13 +140,12 @@ def reload_html(result: ReloadResult, language: Language = "id") -> str:
 
 def busy_elsewhere_html(holder: LockHolder, zone: ZoneInfo, language: Language = "id") -> str:
     """Another process builds the index: who, where, since when (as far as its lock says)."""
-    if holder.pid is None:
-        detail = "?"
-    else:
-        since = f"{holder.since.astimezone(zone):%Y-%m-%d %H:%M}" if holder.since else "?"
-        detail = ADMIN_TEXTS[language]["holder"].format(
-            pid=holder.pid, host=holder.host or "?", since=since
-        )
+    words = HOLDER_WORDS[language]
+    detail = words["pid"].format(pid=holder.pid) if holder.pid is not None else words["?"]
+    if holder.host:
+        detail += words["host"].format(host=holder.host)
+    if holder.since is not None:
+        detail += words["since"].format(since=f"{holder.since.astimezone(zone):%Y-%m-%d %H:%M}")
     return admin_text("reload_busy_elsewhere", language, detail=detail)
 
 

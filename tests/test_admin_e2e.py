@@ -14,16 +14,24 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.admin import scheduled_reload
+from bot.admin_replies import busy_elsewhere_html
 from config.settings import Settings
 from index.articles.feeds import feed_file_name
 from index.encoders.embedder import Embedder
 from index.storage.builder import build_index
 from index.storage.store import make_engine
-from index.storage.versions import LOCK_FILE, build_lock, current_version, versions_on_disk
+from index.storage.versions import (
+    LOCK_FILE,
+    LockHolder,
+    build_lock,
+    current_version,
+    versions_on_disk,
+)
 from tests.conftest import (
     MISSION_ANSWER,
     MISSION_QUESTION,
@@ -417,3 +425,19 @@ async def test_a_failed_reload_says_why_and_the_old_index_keeps_serving(
         )
         assert application.bot_data.searcher is not None
         assert application.bot_data.searcher.version == 1
+
+
+def test_the_busy_reply_says_what_the_lock_file_records() -> None:
+    jakarta = ZoneInfo("Asia/Jakarta")
+    since = dt.datetime(2026, 12, 6, 13, 2, tzinfo=dt.UTC)
+    assert busy_elsewhere_html(LockHolder(4242, "worker-1", since), jakarta) == (
+        "Pemuatan ulang lain sedang berjalan (pid 4242 di worker-1, sejak 2026-12-06 20:02); "
+        "coba lagi nanti."
+    )
+    # A lock taken by an older build records its pid only; a lock file emptied says nothing.
+    assert busy_elsewhere_html(LockHolder(4242), jakarta, "en") == (
+        "Another reload is running (pid 4242); try again later."
+    )
+    assert busy_elsewhere_html(LockHolder(), jakarta) == (
+        "Pemuatan ulang lain sedang berjalan (proses tak dikenal); coba lagi nanti."
+    )
