@@ -169,12 +169,32 @@ def api_settings(root: Path, api: BotApiServer, **overrides: object) -> Settings
     return make_settings(root, telegram_token=api.token, telegram_api_url=api.base_url, **overrides)
 
 
+def with_seed(root: Path) -> Path:
+    """``root`` with a new seeds folder holding the seed article; returns ``root``."""
+    (root / "seeds").mkdir(parents=True)
+    shutil.copy(SEED, root / "seeds")
+    return root
+
+
+@pytest.fixture(scope="module")
+def indexed_seed(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The seed article alone, indexed once (version 1) per module, for its tests to copy."""
+    root = with_seed(tmp_path_factory.mktemp("indexed-seed"))
+    build_index(make_settings(root), embedder=embedder)
+    return root
+
+
+@pytest.fixture
+def seed_corpus(tmp_path: Path, indexed_seed: Path) -> Path:
+    """A test's own copy of `indexed_seed`: its seeds folder, database and index version 1."""
+    shutil.copytree(indexed_seed, tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def corpus_root(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
     """A seeds folder (the seed article and the tests' own articles) with a built index."""
-    root = tmp_path_factory.mktemp("corpus")
-    (root / "seeds").mkdir()
-    shutil.copy(SEED, root / "seeds")
+    root = with_seed(tmp_path_factory.mktemp("corpus"))
     for article in TEST_ARTICLES.iterdir():
         shutil.copy(article, root / "seeds")
     build_index(make_settings(root), embedder=embedder)

@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,8 +21,6 @@ from bot.admin import scheduled_reload
 from bot.admin_replies import busy_elsewhere_html
 from config.settings import Settings
 from index.articles.feeds import feed_file_name
-from index.encoders.embedder import Embedder
-from index.storage.builder import build_index
 from index.storage.store import make_engine
 from index.storage.versions import (
     LOCK_FILE,
@@ -36,7 +33,6 @@ from tests.conftest import (
     MISSION_ANSWER,
     MISSION_QUESTION,
     REPO,
-    SEED,
     api_settings,
     copy_database,
     make_settings,
@@ -78,27 +74,10 @@ def village_articles(folder: Path, count: int) -> None:
         (folder / f"pasar_{village.lower()}.txt").write_text("\n".join(sentences) + "\n")
 
 
-@pytest.fixture(scope="module")
-def indexed_seed(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
-    """The seed article, indexed once (version 1) for this module's tests to copy."""
-    root = tmp_path_factory.mktemp("indexed-seed")
-    (root / "seeds").mkdir()
-    shutil.copy(SEED, root / "seeds")
-    build_index(make_settings(root), embedder=embedder)
-    return root
-
-
 @pytest.fixture
-def corpus(tmp_path: Path, indexed_seed: Path) -> Path:
-    """A test's own copy of the indexed seed: its seeds folder, database and index version 1."""
-    shutil.copytree(indexed_seed, tmp_path, dirs_exist_ok=True)
-    return tmp_path
-
-
-@pytest.fixture
-def corpus_database(corpus: Path, database_url: str) -> str:
+def corpus_database(seed_corpus: Path, database_url: str) -> str:
     """The corpus's rows copied into a new database of each kind (SQLite, then PostgreSQL)."""
-    copy_database(make_settings(corpus).sqlalchemy_url, database_url)
+    copy_database(make_settings(seed_corpus).sqlalchemy_url, database_url)
     return database_url
 
 
@@ -122,9 +101,9 @@ async def reload(api: BotApiServer) -> str:
 
 
 async def test_non_admins_are_refused_politely_and_logged(
-    api: BotApiServer, corpus: Path, caplog: pytest.LogCaptureFixture
+    api: BotApiServer, seed_corpus: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = admin_settings(corpus, api)
+    settings = admin_settings(seed_corpus, api)
     (settings.seeds_dir / "minyak.txt").write_text(NEW_ARTICLE)
     api.private_chat(USER, username="penasaran")
     caplog.set_level(logging.WARNING, logger="bot.admin")
@@ -144,10 +123,12 @@ async def test_non_admins_are_refused_politely_and_logged(
     ]
 
 
-async def test_admin_commands_are_shown_to_admins_only(api: BotApiServer, corpus: Path) -> None:
+async def test_admin_commands_are_shown_to_admins_only(
+    api: BotApiServer, seed_corpus: Path
+) -> None:
     api.private_chat(USER)
     api.private_chat(ADMIN, language_code="en")
-    async with running_bot(admin_settings(corpus, api), None):
+    async with running_bot(admin_settings(seed_corpus, api), None):
         [user_help] = await say(api, USER, "/help")
         [admin_help] = await say(api, ADMIN, "/help")
     assert "/reload" not in user_help.plain_text and "/status" not in user_help.plain_text
@@ -164,9 +145,9 @@ async def test_admin_commands_are_shown_to_admins_only(api: BotApiServer, corpus
 
 
 async def test_admin_reload_picks_up_a_new_article(
-    api: BotApiServer, corpus: Path, corpus_database: str
+    api: BotApiServer, seed_corpus: Path, corpus_database: str
 ) -> None:
-    settings = admin_settings(corpus, api, database_url=corpus_database)
+    settings = admin_settings(seed_corpus, api, database_url=corpus_database)
     api.private_chat(USER)
     api.private_chat(ADMIN)
     async with running_bot(settings, None):
@@ -192,9 +173,9 @@ async def test_admin_reload_picks_up_a_new_article(
 
 
 async def test_questions_during_a_reload_are_all_answered_and_a_second_reload_waits(
-    api: BotApiServer, corpus: Path, corpus_database: str
+    api: BotApiServer, seed_corpus: Path, corpus_database: str
 ) -> None:
-    settings = admin_settings(corpus, api, database_url=corpus_database)
+    settings = admin_settings(seed_corpus, api, database_url=corpus_database)
     village_articles(settings.seeds_dir, 40)
     askers = range(3001, 3013)
     for user in [ADMIN, *askers]:
@@ -222,9 +203,9 @@ async def test_questions_during_a_reload_are_all_answered_and_a_second_reload_wa
 
 
 async def test_reload_reports_each_bad_file_and_loads_the_good_ones(
-    api: BotApiServer, corpus: Path
+    api: BotApiServer, seed_corpus: Path
 ) -> None:
-    settings = admin_settings(corpus, api)
+    settings = admin_settings(seed_corpus, api)
     seeds = settings.seeds_dir
     (seeds / "biner.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     (seeds / "kosong.txt").write_text("")
@@ -249,11 +230,11 @@ async def test_reload_reports_each_bad_file_and_loads_the_good_ones(
 
 
 async def test_a_killed_build_leaves_the_old_index_serving(
-    api: BotApiServer, corpus: Path, corpus_database: str
+    api: BotApiServer, seed_corpus: Path, corpus_database: str
 ) -> None:
-    settings = admin_settings(corpus, api, database_url=corpus_database)
+    settings = admin_settings(seed_corpus, api, database_url=corpus_database)
     village_articles(settings.seeds_dir, 30)
-    stderr_path = corpus / "build.log"
+    stderr_path = seed_corpus / "build.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
     env.update(
         TANYA_DATA_DIR=str(settings.data_dir),
@@ -295,12 +276,12 @@ async def test_a_killed_build_leaves_the_old_index_serving(
 
 
 async def test_a_feed_is_ingested_and_a_dead_feed_is_reported(
-    api: BotApiServer, corpus: Path
+    api: BotApiServer, seed_corpus: Path
 ) -> None:
     dead = closed_port_url()
     async with FeedServer() as feeds:
         rss = feeds.url("/rss.xml")
-        settings = admin_settings(corpus, api, feeds=[rss, dead], feed_timeout_seconds=5)
+        settings = admin_settings(seed_corpus, api, feeds=[rss, dead], feed_timeout_seconds=5)
         api.private_chat(USER)
         api.private_chat(ADMIN)
         async with running_bot(settings, None):
@@ -328,11 +309,11 @@ async def test_a_feed_is_ingested_and_a_dead_feed_is_reported(
 
 
 async def test_status_shows_the_index_uptime_and_questions_today(
-    api: BotApiServer, corpus: Path, corpus_database: str
+    api: BotApiServer, seed_corpus: Path, corpus_database: str
 ) -> None:
     api.private_chat(USER)
     api.private_chat(ADMIN)
-    settings = admin_settings(corpus, api, database_url=corpus_database, cross_encoder=False)
+    settings = admin_settings(seed_corpus, api, database_url=corpus_database, cross_encoder=False)
     async with running_bot(settings, None):
         await say(api, USER, MISSION_QUESTION)
         await say(api, USER, "siapa juara Liga Champions musim lalu?")
@@ -349,13 +330,15 @@ async def test_status_shows_the_index_uptime_and_questions_today(
 
 
 async def test_status_counts_questions_read_again_and_those_that_waited_too_long(
-    api: BotApiServer, corpus: Path, caplog: pytest.LogCaptureFixture
+    api: BotApiServer, seed_corpus: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     api.private_chat(USER)
     api.private_chat(ADMIN)
     caplog.set_level(logging.INFO, logger="index.search.rereading")
     # Ten minutes: no question of this test waits that long, however slow the machine.
-    settings = admin_settings(corpus, api, cross_encoder=True, cross_encoder_max_wait_ms=600_000)
+    settings = admin_settings(
+        seed_corpus, api, cross_encoder=True, cross_encoder_max_wait_ms=600_000
+    )
     async with running_bot(settings, None) as application:
         [read] = await say(api, USER, MISSION_QUESTION)
         searcher = application.bot_data.searcher
@@ -375,8 +358,8 @@ async def test_status_counts_questions_read_again_and_those_that_waited_too_long
     assert line.startswith("1 question(s) waited over 0 ms")
 
 
-async def test_automatic_reload_runs_on_the_job_queue(api: BotApiServer, corpus: Path) -> None:
-    settings = admin_settings(corpus, api, reload_minutes=30)
+async def test_automatic_reload_runs_on_the_job_queue(api: BotApiServer, seed_corpus: Path) -> None:
+    settings = admin_settings(seed_corpus, api, reload_minutes=30)
     api.private_chat(USER)
     async with running_bot(settings, None) as application:
         assert application.job_queue is not None
@@ -392,20 +375,20 @@ async def test_automatic_reload_runs_on_the_job_queue(api: BotApiServer, corpus:
     assert job.callback is scheduled_reload
 
 
-async def test_no_automatic_reload_by_default(api: BotApiServer, corpus: Path) -> None:
-    async with running_bot(admin_settings(corpus, api), None) as application:
+async def test_no_automatic_reload_by_default(api: BotApiServer, seed_corpus: Path) -> None:
+    async with running_bot(admin_settings(seed_corpus, api), None) as application:
         assert application.job_queue is not None
         assert application.job_queue.get_jobs_by_name("reload") == ()
 
 
 async def test_a_failed_reload_says_why_and_the_old_index_keeps_serving(
-    api: BotApiServer, corpus: Path
+    api: BotApiServer, seed_corpus: Path
 ) -> None:
-    settings = admin_settings(corpus, api)
+    settings = admin_settings(seed_corpus, api)
     api.private_chat(USER)
     api.private_chat(ADMIN)
     async with running_bot(settings, None) as application:
-        settings.seeds_dir.rename(corpus / "seeds-moved")
+        settings.seeds_dir.rename(seed_corpus / "seeds-moved")
         [started, failed] = await say(api, ADMIN, "/reload", replies=2)
         assert started.plain_text.startswith(STARTED)
         assert failed.plain_text == (
@@ -416,7 +399,7 @@ async def test_a_failed_reload_says_why_and_the_old_index_keeps_serving(
         assert answer.plain_text.split("\n")[0] == MISSION_ANSWER
         with build_lock(settings.index_dir):  # `python -m index build` running on the server
             recorded = (settings.index_dir / LOCK_FILE).read_text()
-            (corpus / "seeds-moved").rename(settings.seeds_dir)
+            (seed_corpus / "seeds-moved").rename(settings.seeds_dir)
             [_, busy] = await say(api, ADMIN, "/reload", replies=2)
         since = dt.datetime.fromisoformat(recorded.split("since ")[1].strip())
         assert busy.plain_text == (

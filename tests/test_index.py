@@ -7,7 +7,6 @@ import datetime as dt
 import itertools
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +34,7 @@ from index.storage.versions import (
     tokens_version,
     version_folder,
 )
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings, with_seed
 
 
 def _serving(settings: Settings) -> Path:
@@ -43,16 +42,10 @@ def _serving(settings: Settings) -> Path:
     return version_folder(settings.index_dir, current_version(make_engine(settings.sqlalchemy_url)))
 
 
-def _seeded(root: Path) -> Path:
-    (root / "seeds").mkdir(parents=True)
-    shutil.copy(SEED, root / "seeds")
-    return root
-
-
 def test_faiss_ids_are_database_chunk_ids(
     tmp_path: Path, embedder: Embedder, database_url: str
 ) -> None:
-    settings = make_settings(_seeded(tmp_path), database_url=database_url)
+    settings = make_settings(with_seed(tmp_path), database_url=database_url)
     build_index(settings, embedder=embedder)
     vectors = VectorIndex.load(_serving(settings), model=embedder.name)
     with Session(make_engine(settings.sqlalchemy_url)) as session:
@@ -71,7 +64,7 @@ def test_faiss_ids_are_database_chunk_ids(
 
 
 def test_a_served_version_is_memory_mapped_not_copied(tmp_path: Path, embedder: Embedder) -> None:
-    settings = make_settings(_seeded(tmp_path))
+    settings = make_settings(with_seed(tmp_path))
     build_index(settings, embedder=embedder)
     engine = make_engine(settings.sqlalchemy_url)
     vectors, _ = load_version(settings.index_dir, current_version(engine), model=embedder.name)
@@ -88,7 +81,7 @@ def test_a_served_version_is_memory_mapped_not_copied(tmp_path: Path, embedder: 
 def test_incremental_build_embeds_only_new_and_changed(
     tmp_path: Path, embedder: Embedder, database_url: str
 ) -> None:
-    settings = make_settings(_seeded(tmp_path), database_url=database_url)
+    settings = make_settings(with_seed(tmp_path), database_url=database_url)
     build_index(settings, embedder=embedder)
     extra = settings.seeds_dir / "cabai.txt"
     extra.write_text("Harga cabai rawit di Pasar Senen naik menjadi Rp 80.000 per kilogram.\n")
@@ -114,7 +107,7 @@ def test_incremental_build_embeds_only_new_and_changed(
 def test_a_sentence_far_from_the_lead_reads_the_lead_from_the_database(
     tmp_path: Path, embedder: Embedder, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = make_settings(_seeded(tmp_path), database_url=database_url)
+    settings = make_settings(with_seed(tmp_path), database_url=database_url)
     build_index(settings, embedder=embedder)
     # One chunk and one BM25 sentence: the article's first chunk stays out of the candidates.
     monkeypatch.setattr(search, "DENSE_CHUNKS", 1)
@@ -137,7 +130,7 @@ def test_a_sentence_far_from_the_lead_reads_the_lead_from_the_database(
 def test_a_sentence_two_articles_share_is_quoted_once_with_both_sources(
     tmp_path: Path, embedder: Embedder
 ) -> None:
-    root = _seeded(tmp_path)
+    root = with_seed(tmp_path)
     # The same wire story under another outlet's name, with a comma of its own.
     copy = SEED.read_text(encoding="utf-8").replace("11.000 tentara", "11.000 tentara,")
     (root / "seeds" / "salinan.txt").write_text(copy, encoding="utf-8")
@@ -161,11 +154,9 @@ def test_a_sentence_two_articles_share_is_quoted_once_with_both_sources(
 
 
 @pytest.fixture(scope="module")
-def seed_searcher(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Searcher:
+def seed_searcher(indexed_seed: Path, embedder: Embedder) -> Searcher:
     """The seed article alone, indexed once for the tests that only ask it."""
-    settings = make_settings(_seeded(tmp_path_factory.mktemp("seed-only")))
-    build_index(settings, embedder=embedder)
-    return Searcher.open(settings, embedder=embedder)
+    return Searcher.open(make_settings(indexed_seed), embedder=embedder)
 
 
 def test_a_number_typed_without_dots_finds_it_written_with_them(seed_searcher: Searcher) -> None:
@@ -210,7 +201,7 @@ def test_a_chat_typed_word_is_read_as_the_articles_write_it(seed_searcher: Searc
 def test_a_compound_word_matches_it_written_in_one_word_or_two(
     tmp_path: Path, embedder: Embedder
 ) -> None:
-    root = _seeded(tmp_path)
+    root = with_seed(tmp_path)
     (root / "seeds" / "olahraga.txt").write_text(
         "Klub sepakbola putri Sukamaju menang di Osaka\n\n"
         "Klub sepakbola putri Sukamaju menjalin kerja sama dengan Klub Sakura dari Jepang.\n"
@@ -264,7 +255,7 @@ def test_with_the_cross_encoder_on_an_unreadable_adapter_stops_the_start(
 def test_an_index_an_older_tokenizer_made_is_tokenised_again_without_embedding(
     tmp_path: Path, embedder: Embedder, database_url: str
 ) -> None:
-    settings = make_settings(_seeded(tmp_path), database_url=database_url)
+    settings = make_settings(with_seed(tmp_path), database_url=database_url)
     build_index(settings, embedder=embedder)
     engine = make_engine(settings.sqlalchemy_url)
     old = _serving(settings)
@@ -306,7 +297,7 @@ def test_an_index_an_older_tokenizer_made_is_tokenised_again_without_embedding(
 
 
 def test_loading_with_another_model_says_how_to_rebuild(tmp_path: Path, embedder: Embedder) -> None:
-    settings = make_settings(_seeded(tmp_path))
+    settings = make_settings(with_seed(tmp_path))
     build_index(settings, embedder=embedder)
     with pytest.raises(IndexMismatchError, match=r"python -m index build --full"):
         VectorIndex.load(_serving(settings), model="intfloat/multilingual-e5-base")
@@ -327,7 +318,7 @@ def test_sentence_transformers_back_end_builds_and_answers(
     vectors = minilm.embed_passages(["a cat sat on the mat", "stock prices fell sharply"])
     assert vectors.shape == (2, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    settings = make_settings(_seeded(tmp_path), embedding_model=minilm.name)
+    settings = make_settings(with_seed(tmp_path), embedding_model=minilm.name)
     build_index(settings, embedder=minilm)
     assert VectorIndex.read_meta(_serving(settings)).model == minilm.name
     answer = Searcher.open(settings, embedder=minilm).answer(MISSION_QUESTION)
@@ -338,7 +329,7 @@ def test_sentence_transformers_back_end_builds_and_answers(
 def test_switching_model_rebuilds_everything(
     tmp_path: Path, embedder: Embedder, minilm: SentenceTransformerEmbedder
 ) -> None:
-    settings = make_settings(_seeded(tmp_path))
+    settings = make_settings(with_seed(tmp_path))
     build_index(settings, embedder=embedder)
     report = build_index(
         settings.model_copy(update={"embedding_model": minilm.name}), embedder=minilm

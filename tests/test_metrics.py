@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import sys
 from pathlib import Path
@@ -20,10 +19,10 @@ from tests.conftest import (
     MISSION_ANSWER,
     MISSION_QUESTION,
     REPO,
-    SEED,
     api_settings,
     bot_env,
     running_bot,
+    with_seed,
 )
 from tests.http_server import free_port
 from tests.telegram_api import BotApiServer
@@ -51,8 +50,7 @@ async def scrape(url: str) -> Samples:
 async def test_metrics_count_questions_reloads_and_summaries(
     api: BotApiServer, embedder: Embedder, tmp_path: Path
 ) -> None:
-    (tmp_path / "seeds").mkdir()
-    shutil.copy(SEED, tmp_path / "seeds")
+    with_seed(tmp_path)
     port = free_port()
     settings = api_settings(
         tmp_path,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,6 @@ from sqlalchemy.exc import OperationalError
 from config.settings import Settings
 from index.encoders.embedder import Embedder
 from index.serving import ServingIndex
-from index.storage.builder import build_index
 from index.storage.store import DatabaseUnavailableError, database_unavailable, make_engine
 from index.storage.vectors import INDEX_FILE
 from index.storage.versions import current_version, version_folder
@@ -29,7 +27,6 @@ from tests.conftest import (
     MISSION_ANSWER,
     MISSION_QUESTION,
     REPO,
-    SEED,
     api_settings,
     bot_env,
     copy_database,
@@ -41,31 +38,15 @@ from tests.telegram_api import BotApiServer
 from tests.test_admin_e2e import ADMIN, NEW_ARTICLE, NEW_QUESTION, USER, say
 
 
-@pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
-    """The seed article indexed once; each test works on its own copy."""
-    root = tmp_path_factory.mktemp("process-faults")
-    (root / "seeds").mkdir()
-    shutil.copy(SEED, root / "seeds")
-    build_index(make_settings(root), embedder=embedder)
-    return root
-
-
-@pytest.fixture
-def corpus(tmp_path: Path, indexed: Path) -> Path:
-    shutil.copytree(indexed, tmp_path, dirs_exist_ok=True)
-    return tmp_path
-
-
 async def test_sigterm_lets_replies_in_flight_finish_then_exits(
-    api: BotApiServer, corpus: Path
+    api: BotApiServer, seed_corpus: Path
 ) -> None:
-    settings = make_settings(corpus)
+    settings = make_settings(seed_corpus)
     env = bot_env(api, seeds=settings.seeds_dir, data=settings.data_dir)
     users = list(range(5001, 5006))
     for user in users:
         api.private_chat(user)
-    log_path = corpus / "bot.log"
+    log_path = seed_corpus / "bot.log"
     with log_path.open("w") as log_file:
         bot = subprocess.Popen(
             [sys.executable, "-m", "bot"], cwd=REPO, env=env, stdout=log_file, stderr=log_file
@@ -101,9 +82,9 @@ def _current_folder(settings: Settings) -> Path:
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt-vectors", "corrupt-lexical"])
 def test_damaged_index_at_start_is_logged_and_rebuilt(
-    corpus: Path, embedder: Embedder, damage: str, caplog: pytest.LogCaptureFixture
+    seed_corpus: Path, embedder: Embedder, damage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = make_settings(corpus)
+    settings = make_settings(seed_corpus)
     folder = _current_folder(settings)
     if damage == "missing":
         (folder / INDEX_FILE).unlink()
@@ -138,10 +119,10 @@ def test_database_errors_say_what_to_do() -> None:
 
 
 @pytest.fixture(params=DATABASES)
-def read_only_database(request: pytest.FixtureRequest, corpus: Path) -> Iterator[str]:
+def read_only_database(request: pytest.FixtureRequest, seed_corpus: Path) -> Iterator[str]:
     """The corpus's database opened read-only: SQLite's ``mode=ro``, or a PostgreSQL database
     whose transactions are all read-only."""
-    database = make_settings(corpus).data_dir / "tanya.db"
+    database = make_settings(seed_corpus).data_dir / "tanya.db"
     if request.param == "sqlite":
         yield f"sqlite:///file:{database}?mode=ro&uri=true"
         return
@@ -159,9 +140,9 @@ def read_only_database(request: pytest.FixtureRequest, corpus: Path) -> Iterator
 
 
 async def test_read_only_database_reload_tells_the_admin_and_questions_go_on(
-    api: BotApiServer, corpus: Path, read_only_database: str
+    api: BotApiServer, seed_corpus: Path, read_only_database: str
 ) -> None:
-    settings = api_settings(corpus, api, admin_ids=[ADMIN], database_url=read_only_database)
+    settings = api_settings(seed_corpus, api, admin_ids=[ADMIN], database_url=read_only_database)
     (settings.seeds_dir / "minyak.txt").write_text(NEW_ARTICLE)
     api.private_chat(USER)
     api.private_chat(ADMIN)

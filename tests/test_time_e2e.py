@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from index.encoders.embedder import Embedder
 from index.search.searcher import Searcher
 from index.search.timewords import read_time
 from index.storage.builder import build_index
-from tests.conftest import SEED, api_settings, copy_database, make_settings, running_bot
+from tests.conftest import api_settings, copy_database, make_settings, running_bot, with_seed
 from tests.telegram_api import BotApiServer, SentMessage
 from tests.test_bot_e2e import article_blocks, ask
 from tests.test_daily_summary import Clock
@@ -87,9 +86,7 @@ NEWER_SOURCE = "tol.jsonl · 7 Januari 2025 · Kabar Kota"
 @pytest.fixture(scope="module")
 def tol_root(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
     """The seed article and two days' reports of a toll tariff and of a flood, indexed."""
-    root = tmp_path_factory.mktemp("tol")
-    (root / "seeds").mkdir()
-    shutil.copy(SEED, root / "seeds")
+    root = with_seed(tmp_path_factory.mktemp("tol"))
     records = "".join(
         json.dumps(r, ensure_ascii=False) + "\n" for r in (OLDER, NEWER, FLOOD_OLDER, FLOOD_NEWER)
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import socket
 import sqlite3
 import threading
@@ -32,7 +31,7 @@ from index.storage.versions import (
     version_folder,
     versions_on_disk,
 )
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, make_settings, with_seed
 
 CHILI = "cabai.txt"
 CHILI_QUESTION = "berapa harga cabai rawit di Pasar Senen?"
@@ -45,8 +44,7 @@ def _chili(price: str) -> str:
 def _seeded(
     root: Path, chili: str | None = "80.000", *, database_url: str | None = None
 ) -> Settings:
-    (root / "seeds").mkdir(parents=True)
-    shutil.copy(SEED, root / "seeds")
+    with_seed(root)
     if chili:
         (root / "seeds" / CHILI).write_text(_chili(chili))
     return make_settings(root, database_url=database_url)

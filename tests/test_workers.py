@@ -13,7 +13,6 @@ import datetime as dt
 import logging
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,12 +36,12 @@ from tests.conftest import (
     MISSION_ANSWER,
     MISSION_QUESTION,
     REPO,
-    SEED,
     api_settings,
     bot_env,
     make_settings,
     new_postgres_database,
     running_bot,
+    with_seed,
 )
 from tests.http_server import free_port
 from tests.telegram_api import BotApiServer
@@ -128,9 +127,7 @@ async def say(api: BotApiServer, chat_id: int, text: str, *, replies: int = 1) -
 @pytest.fixture
 def seeded(tmp_path: Path) -> Path:
     """A root with a seeds folder holding the seed article, and no data yet."""
-    (tmp_path / "seeds").mkdir()
-    shutil.copy(SEED, tmp_path / "seeds")
-    return tmp_path
+    return with_seed(tmp_path)
 
 
 @pytest.fixture
