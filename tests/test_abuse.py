@@ -22,17 +22,19 @@ from index.storage.builder import build_index
 from index.storage.store import make_engine
 from index.storage.tables import Article, Sentence
 from tests.conftest import (
+    ADMIN,
     MISSION_ANSWER,
     MISSION_QUESTION,
     SEED,
+    USER,
     api_settings,
+    ask,
     make_settings,
     running_bot,
 )
 from tests.telegram_api import BotApiServer
-from tests.test_bot_e2e import NO_WORDS_ID, NOT_FOUND_ID, USER, ask
+from tests.test_bot_e2e import NO_WORDS_ID, NOT_FOUND_ID
 
-ADMIN = 7001
 RATE_LIMITED_ID = "Pelan-pelan ya"
 
 

@@ -30,19 +30,20 @@ from index.storage.versions import (
     versions_on_disk,
 )
 from tests.conftest import (
+    ADMIN,
     MISSION_ANSWER,
     MISSION_QUESTION,
     REPO,
+    USER,
     api_settings,
     copy_database,
     make_settings,
     running_bot,
+    say,
 )
 from tests.feed_server import FeedServer, closed_port_url
-from tests.telegram_api import BotApiServer, SentMessage
+from tests.telegram_api import BotApiServer
 
-ADMIN = 7001
-USER = 1001
 STARTED = "⏳ Memuat ulang artikel"
 VILLAGES = (
     "Cibodas Sukamaju Tegalrejo Karangasem Wonosari Sumberagung Pagerwojo Kedungbanteng "
@@ -83,14 +84,6 @@ def corpus_database(seed_corpus: Path, database_url: str) -> str:
 
 def admin_settings(root: Path, api: BotApiServer, **overrides: object) -> Settings:
     return api_settings(root, api, admin_ids=[ADMIN], **overrides)
-
-
-async def say(api: BotApiServer, chat_id: int, text: str, *, replies: int = 1) -> list[SentMessage]:
-    """Send ``text`` and return the bot's next ``replies`` messages to that chat."""
-    already = len([m for m in api.sent_messages if m.chat_id == chat_id])
-    api.send_text(chat_id, text)
-    sent = await api.wait_for_messages(already + replies, chat_id=chat_id, timeout=120)
-    return sent[already:]
 
 
 async def reload(api: BotApiServer) -> str:

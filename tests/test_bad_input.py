@@ -13,10 +13,10 @@ from bot.context import BotApplication
 from bot.replies import answer_html, telegram_length
 from bot.texts import text
 from index.search.searcher import Searcher
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, USER, ask
 from tests.telegram_api import BOT_USERNAME, BotApiServer
 from tests.telegram_spec import parse_html
-from tests.test_bot_e2e import NO_WORDS_ID, NOT_FOUND_ID, TEXT_ONLY_ID, USER, ask, no_reply_to
+from tests.test_bot_e2e import NO_WORDS_ID, NOT_FOUND_ID, TEXT_ONLY_ID, no_reply_to
 
 START_ID = "Halo! Saya Tanya Berita"
 

@@ -18,24 +18,16 @@ from tests.conftest import (
     MISSION_QUESTION,
     SEED,
     TEST_ARTICLES,
+    USER,
     api_settings,
+    ask,
     running_bot,
 )
 from tests.telegram_api import BOT_USERNAME, BotApiServer, SentMessage
 
-USER = 1001
 NOT_FOUND_ID = "Maaf, artikel yang saya punya tidak menjawab pertanyaan itu."
 NO_WORDS_ID = "Tulis pertanyaan Anda dengan kata-kata"
 TEXT_ONLY_ID = "Saya hanya bisa membaca pertanyaan berupa teks"
-
-
-async def ask(
-    api: BotApiServer, text: str, *, chat_id: int = USER, **kwargs: object
-) -> SentMessage:
-    """Send ``text`` and return the bot's next message to that chat."""
-    already = len([m for m in api.sent_messages if m.chat_id == chat_id])
-    api.send_text(chat_id, text, **kwargs)  # type: ignore[arg-type]
-    return (await api.wait_for_messages(already + 1, chat_id=chat_id))[-1]
 
 
 def article_blocks(reply: SentMessage) -> list[tuple[list[tuple[str, int]], list[str]]]:

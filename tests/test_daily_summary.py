@@ -23,9 +23,8 @@ from bot.daily import may_have_arrived
 from bot.daily_summaries import DailySummaries
 from config.settings import Settings
 from index.search.searcher import Searcher
-from tests.conftest import api_settings, copy_database, make_settings, running_bot
+from tests.conftest import api_settings, ask, copy_database, make_settings, running_bot
 from tests.telegram_api import BotApiServer, SentMessage
-from tests.test_bot_e2e import ask
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 DAY = dt.date(2025, 1, 7)

@@ -16,20 +16,21 @@ from index.encoders.embedder import Embedder
 from index.search.searcher import Searcher
 from index.storage.builder import build_index
 from tests.conftest import (
+    ADMIN,
     MISSION_ANSWER,
     MISSION_QUESTION,
     REPO,
+    USER,
     api_settings,
+    ask,
     bot_env,
     running_bot,
     with_seed,
 )
 from tests.http_server import free_port
 from tests.telegram_api import BotApiServer
-from tests.test_bot_e2e import NOT_FOUND_ID, ask
+from tests.test_bot_e2e import NOT_FOUND_ID
 from tests.test_daily_summary import Clock, run_job, started, summaries_to, until
-
-USER, ADMIN = 1001, 7001
 
 Samples = dict[tuple[str, str], float]
 

@@ -23,19 +23,22 @@ from index.storage.store import DatabaseUnavailableError, database_unavailable, 
 from index.storage.vectors import INDEX_FILE
 from index.storage.versions import current_version, version_folder
 from tests.conftest import (
+    ADMIN,
     DATABASES,
     MISSION_ANSWER,
     MISSION_QUESTION,
     REPO,
+    USER,
     api_settings,
     bot_env,
     copy_database,
     make_settings,
     new_postgres_database,
     running_bot,
+    say,
 )
 from tests.telegram_api import BotApiServer
-from tests.test_admin_e2e import ADMIN, NEW_ARTICLE, NEW_QUESTION, USER, say
+from tests.test_admin_e2e import NEW_ARTICLE, NEW_QUESTION
 
 
 async def test_sigterm_lets_replies_in_flight_finish_then_exits(

@@ -36,11 +36,9 @@ from index.storage.versions import (
     version_folder,
     versions_on_disk,
 )
-from tests.conftest import REPO, api_settings, bot_env, make_settings, running_bot
+from tests.conftest import REPO, USER, api_settings, bot_env, make_settings, running_bot, say
 from tests.telegram_api import BotApiServer
-from tests.test_workers import say
 
-USER = 1001
 SHARED = "Pemerintah daerah berjanji memantau harga dan pasokan setiap hari."
 #: Five articles, read in this order (by file name): steps of two make versions of 2, 4, 5.
 ARTICLES = {
@@ -386,16 +384,16 @@ async def test_the_bot_answers_from_the_first_step_and_swaps_in_the_later_ones(
         assert application.bot_data.searcher.version == 1 and build.is_alive()
         question, fact = QUESTIONS["a_cabai.txt"]
         [answer] = await say(api, USER, question)
-        assert fact in answer.split("\n")[0]
+        assert fact in answer.plain_text.split("\n")[0]
         question, fact = QUESTIONS["e_kereta.txt"]
         [before] = await say(api, USER, question)
-        assert fact not in before
+        assert fact not in before.plain_text
         gated.gates[2].set()
         await asyncio.to_thread(build.join)
         await asyncio.sleep(0)  # the swaps the build handed to the loop run
         assert application.bot_data.searcher.version == 3
         [after] = await say(api, USER, question)
-        assert fact in after.split("\n")[0]
+        assert fact in after.plain_text.split("\n")[0]
 
 
 async def test_python_m_bot_on_a_new_data_dir_serves_each_step_of_its_first_build(
@@ -424,7 +422,7 @@ async def test_python_m_bot_on_a_new_data_dir_serves_each_step_of_its_first_buil
             for name in ("a_cabai.txt", "e_kereta.txt"):
                 question, fact = QUESTIONS[name]
                 [answer] = await say(api, USER, question)
-                assert fact in answer.split("\n")[0], log_path.read_text()
+                assert fact in answer.plain_text.split("\n")[0], log_path.read_text()
             bot.send_signal(signal.SIGTERM)
             loop = asyncio.get_running_loop()
             code = await loop.run_in_executor(None, lambda: bot.wait(timeout=60))

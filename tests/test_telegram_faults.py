@@ -12,9 +12,8 @@ import pytest
 from bot.context import BotApplication
 from config.settings import Settings
 from index.search.searcher import Searcher
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, api_settings, running_bot
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, USER, api_settings, ask, running_bot
 from tests.telegram_api import BotApiServer
-from tests.test_bot_e2e import USER, ask
 
 SECOND_QUESTION = "siapa presiden Rusia?"
 

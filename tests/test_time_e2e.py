@@ -18,9 +18,9 @@ from index.encoders.embedder import Embedder
 from index.search.searcher import Searcher
 from index.search.timewords import read_time
 from index.storage.builder import build_index
-from tests.conftest import api_settings, copy_database, make_settings, running_bot, with_seed
+from tests.conftest import api_settings, ask, copy_database, make_settings, running_bot, with_seed
 from tests.telegram_api import BotApiServer, SentMessage
-from tests.test_bot_e2e import article_blocks, ask
+from tests.test_bot_e2e import article_blocks
 from tests.test_daily_summary import Clock
 from tests.test_inline import inline
 

@@ -27,14 +27,13 @@ from bot.update_claims import KEEP, UpdateClaims
 from config.settings import Settings
 from index.search.searcher import Searcher
 from index.storage.store import create_schema, make_engine
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, api_settings
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, USER, api_settings
 from tests.http_server import free_port
 from tests.telegram_api import BotApiServer, Json
 from tests.webhook_balancer import LoadBalancer
 
 NOW = dt.datetime(2025, 3, 10, 7, 0, tzinfo=dt.UTC)
 SECRET = "rahasia_Tanya-Berita_42"
-USER = 1001
 
 
 @pytest.fixture

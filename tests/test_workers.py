@@ -33,14 +33,17 @@ from index.storage.store import create_schema, make_engine
 from index.storage.vectors import INDEX_FILE
 from index.storage.versions import version_folder
 from tests.conftest import (
+    ADMIN,
     MISSION_ANSWER,
     MISSION_QUESTION,
     REPO,
+    USER,
     api_settings,
     bot_env,
     make_settings,
     new_postgres_database,
     running_bot,
+    say,
     with_seed,
 )
 from tests.http_server import free_port
@@ -49,7 +52,6 @@ from tests.test_admin_e2e import NEW_ARTICLE, NEW_QUESTION
 from tests.webhook_balancer import LoadBalancer
 
 SECRET = "rahasia_Tanya-Berita_42"
-ADMIN, USER = 7001, 1001
 SUMMARY_HEAD = "🗞 Ringkasan berita"
 
 
@@ -114,14 +116,6 @@ async def wait_for_webhooks(api: BotApiServer, count: int, workers: list[Worker]
             assert worker.process.poll() is None, f"{worker.name} exited:\n{worker.log()}"
         assert time.monotonic() < deadline, "\n".join(w.log() for w in workers)
         await asyncio.sleep(0.1)
-
-
-async def say(api: BotApiServer, chat_id: int, text: str, *, replies: int = 1) -> list[str]:
-    """Send ``text``; the plain text of the bot's next ``replies`` messages to that chat."""
-    already = len([m for m in api.sent_messages if m.chat_id == chat_id])
-    api.send_text(chat_id, text)
-    sent = await api.wait_for_messages(already + replies, chat_id=chat_id, timeout=120)
-    return [m.plain_text for m in sent[already:]]
 
 
 @pytest.fixture
@@ -210,7 +204,7 @@ async def test_webhook_refuses_requests_without_the_secret_and_answers_telegrams
             assert wrong_path.status_code == 404
 
         [answer] = await say(api, USER, MISSION_QUESTION)
-        assert answer.split("\n")[0] == MISSION_ANSWER
+        assert answer.plain_text.split("\n")[0] == MISSION_ANSWER
         # The question came by the webhook, not by getUpdates; the forged one got no reply.
         assert [d.status for d in api.webhook_deliveries][-1] == 200
         assert api.calls_to("getUpdates") == []
@@ -255,18 +249,18 @@ async def test_a_reload_through_one_worker_is_served_by_the_other(
             api.private_chat(ADMIN)
             balancer.pin(1)
             [before] = await say(api, USER, NEW_QUESTION)
-            assert "15.700" not in before
+            assert "15.700" not in before.plain_text
 
             (seeded / "seeds" / "minyak.txt").write_text(NEW_ARTICLE)
             balancer.pin(0)
             [started, report] = await say(api, ADMIN, "/reload", replies=2)
-            assert started.startswith("⏳")
-            assert report.startswith("✅ Dimuat ulang (versi indeks 2)\n+1 baru"), report
+            assert started.plain_text.startswith("⏳")
+            assert report.plain_text.startswith("✅ Dimuat ulang (versi indeks 2)\n+1 baru"), report
             await workers[1].wait_for_log("now serving index version 2 (was 1)", timeout=30)
 
             balancer.pin(1)
             [after] = await say(api, USER, NEW_QUESTION)
-            assert after.startswith(
+            assert after.plain_text.startswith(
                 "Pemerintah menetapkan harga eceran tertinggi minyak goreng curah sebesar Rp 15.700"
             ), after
             backends = {f.update_id: f.backend for f in balancer.forwarded if f.status == 200}
@@ -279,7 +273,7 @@ async def test_a_reload_through_one_worker_is_served_by_the_other(
             api.deliver_again(last_question)
             await workers[0].wait_for_log(f"update {last_question} (chat {USER}", timeout=30)
             [next_answer] = await say(api, USER, NEW_QUESTION)
-            assert "Rp 15.700" in next_answer.split("\n")[0]
+            assert "Rp 15.700" in next_answer.plain_text.split("\n")[0]
             assert len(api.sent_messages) == answered + 1
             assert [f.backend for f in balancer.forwarded if f.update_id == last_question] == [1, 0]
         finally:
@@ -379,12 +373,12 @@ async def test_a_worker_follows_new_versions_and_keeps_serving_one_that_fails_to
         (settings.seeds_dir / "minyak.txt").write_text(NEW_ARTICLE)
         build_index(settings, embedder=embedder)
         [before] = await say(api, USER, NEW_QUESTION)
-        assert "15.700" not in before  # until the job runs, version 1 serves
+        assert "15.700" not in before.plain_text  # until the job runs, version 1 serves
         await follow.run(application)
         assert application.bot_data.searcher is not None
         assert application.bot_data.searcher.version == 2
         [after] = await say(api, USER, NEW_QUESTION)
-        assert "Rp 15.700" in after.split("\n")[0]
+        assert "Rp 15.700" in after.plain_text.split("\n")[0]
 
         # Version 3 is damaged on disk: it is not served, and the error is logged once.
         (settings.seeds_dir / "cabai.txt").write_text(
@@ -400,4 +394,4 @@ async def test_a_worker_follows_new_versions_and_keeps_serving_one_that_fails_to
         assert errors[0].startswith("cannot open index version 3 (")
         assert errors[0].endswith("); version 2 keeps serving")
         [still] = await say(api, USER, NEW_QUESTION)
-        assert "Rp 15.700" in still.split("\n")[0]
+        assert "Rp 15.700" in still.plain_text.split("\n")[0]
