@@ -19,13 +19,19 @@ from pydantic import ValidationError
 from bot.replies import answer_html, answer_plain
 from bot.summary_replies import summary_html, summary_plain
 from config.settings import Settings, get_settings
-from index.search.ranker import RankerFileError
-from index.search.searcher import Searcher
-from index.search.sources import SourcedAnswer, answer_with_sources
-from index.search.timewords import asks_for_todays_news
-from index.serving import ServingIndex
-from index.storage.vectors import IndexMismatchError
-from index.summary import Summarizer, Summary, day_window, last_24_hours
+from index import (
+    IndexMismatchError,
+    RankerFileError,
+    Searcher,
+    ServingIndex,
+    SourcedAnswer,
+    Summarizer,
+    Summary,
+    answer_with_sources,
+    asks_for_todays_news,
+    day_window,
+    last_24_hours,
+)
 
 
 def answer_json(cited: SourcedAnswer) -> dict[str, object]:

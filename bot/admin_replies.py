@@ -16,13 +16,18 @@ from zoneinfo import ZoneInfo
 
 from bot.replies import MAX_MESSAGE_CHARS, telegram_length
 from bot.texts import Language
-from index.articles.feeds import FeedResult
-from index.articles.reports import ReadWarning, SkippedFile, SkipReason, WarningKind
-from index.feedback import FeedbackFigures
-from index.serving import ReloadResult
-from index.storage.builder import BuildReport
-from index.storage.stats import IndexStats
-from index.storage.versions import LockHolder
+from index import (
+    BuildReport,
+    FeedbackFigures,
+    FeedResult,
+    IndexStats,
+    LockHolder,
+    ReadWarning,
+    ReloadResult,
+    SkippedFile,
+    SkipReason,
+    WarningKind,
+)
 
 #: In ``/status``, a 👎 question and its first quote are cut to these lengths.
 MAX_STATUS_QUESTION_CHARS = 80

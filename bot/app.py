@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot import admin, duplicates, feedback, handlers, summary_commands
+from bot.activity import Activity
 from bot.context import BotApplication, BotContext, BotData
 from bot.daily import Clock
 from bot.guards import QuestionRateLimit
@@ -31,10 +32,7 @@ from bot.metrics import MetricsServer
 from bot.redact import redact_secrets
 from bot.update_claims import UpdateClaims
 from config.settings import Settings
-from index.feedback import FeedbackStore
-from index.search.searcher import Searcher
-from index.serving import ServingIndex
-from index.storage.store import create_schema, make_engine
+from index import FeedbackStore, Searcher, ServingIndex, create_schema, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +132,7 @@ def build_application(
     )
     application.bot_data.settings = settings
     application.bot_data.index = ServingIndex(settings, searcher=searcher)
-    application.bot_data.activity = admin.Activity(zone=settings.zone)
+    application.bot_data.activity = Activity(zone=settings.zone)
     application.bot_data.rate_limit = QuestionRateLimit(settings.user_rate_limit)
     add_handlers(application)
     return application

@@ -11,15 +11,13 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.admin import Activity
+from bot.activity import Activity
 from bot.daily_summaries import DailySummaries
 from bot.guards import QuestionRateLimit, SeenUpdates
 from bot.metrics import BotMetrics, MetricsServer
 from bot.update_claims import UpdateClaims
 from config.settings import Settings
-from index.feedback import FeedbackStore
-from index.search.searcher import Searcher
-from index.serving import ServingIndex
+from index import FeedbackStore, Searcher, ServingIndex
 
 
 class BotData:

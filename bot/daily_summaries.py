@@ -34,7 +34,7 @@ from bot.subscriptions import SubscriptionStore
 from bot.summary_replies import summary_html
 from bot.texts import language_for
 from config.settings import Settings
-from index.summary import Summarizer, Summary, last_24_hours
+from index import Summarizer, Summary, last_24_hours
 
 log = logging.getLogger(__name__)
 

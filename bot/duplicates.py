@@ -19,7 +19,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.repeating import run_every
 from bot.update_claims import KEEP
-from index.storage.store import DatabaseUnavailableError
+from index import DatabaseUnavailableError
 
 if TYPE_CHECKING:
     from bot.context import BotApplication, BotContext

@@ -18,12 +18,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.repeating import run_every
 from bot.texts import language_for, text
-from index.feedback import Vote, VoteOutcome
-from index.storage.store import DatabaseUnavailableError
+from index import DatabaseUnavailableError, Vote, VoteOutcome
 
 if TYPE_CHECKING:
     from bot.context import BotApplication, BotContext
-    from index.search.answers import Answer
+    from index import Answer
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,7 @@ from bot.guards import Verdict
 from bot.replies import MAX_INLINE_RESULTS, answer_html, inline_results
 from bot.summary_replies import summary_html, summary_inline_result
 from bot.texts import help_text, language_of, text
-from index.search.sources import answer_with_sources
-from index.search.timewords import asks_for_todays_news
+from index import answer_with_sources, asks_for_todays_news
 
 if TYPE_CHECKING:
     from bot.context import BotContext

@@ -19,8 +19,7 @@ from telegram.ext import Job, JobQueue
 from bot.daily import Clock, DeliveryReport, RetryData
 from bot.daily_summaries import DailySummaries
 from bot.subscriptions import SubscriptionStore
-from index.storage.store import create_schema, make_engine
-from index.summary import Summarizer
+from index import Summarizer, create_schema, make_engine
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -13,8 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.texts import TEXTS, Language, day_month_year, text
-from index.search.answers import Answer, Quote
-from index.search.sources import ArticleSource, by_article, shown_file
+from index import Answer, ArticleSource, Quote, by_article, shown_file
 
 #: Telegram's limit on a message's text, after entity parsing.
 MAX_MESSAGE_CHARS = 4096

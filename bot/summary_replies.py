@@ -17,7 +17,7 @@ from bot.replies import (
     visible_length,
 )
 from bot.texts import Language, long_date, text
-from index.summary import Summary
+from index import Summary
 
 
 def summary_inline_result(summary: Summary, language: Language = "id") -> InlineResult:

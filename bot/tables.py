@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from index.storage.tables import AwareDateTime, utc_now
+from index import AwareDateTime, utc_now
 
 
 class Subscription(SQLModel, table=True):

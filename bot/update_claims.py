@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.tables import UpdateClaim
-from index.storage.store import UNWRITABLE, database_unavailable
+from index import UNWRITABLE, database_unavailable
 
 #: How long a claim is kept: Telegram stops delivering an update again within a day.
 KEEP = dt.timedelta(days=2)
