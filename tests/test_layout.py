@@ -1,6 +1,7 @@
 """The shape of the code: one-way imports, no import circle, modules a reader can hold in mind."""
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,3 +144,35 @@ def test_no_module_over_400_lines_without_a_reason() -> None:
             if not any(p.startswith(LONG_REASON) for p in doc.split("\n\n")):
                 unexplained.append(f"{name}: {lines} lines")
     assert unexplained == []
+
+
+def readme_tree() -> dict[str, set[str]]:
+    """Folder -> the modules the README's "Where things live" names in it."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Where things live", 1)[1]
+    block = section.split("```text\n", 1)[1].split("```", 1)[0]
+    named: dict[str, set[str]] = {}
+    top = sub = ""
+    for line in block.splitlines():
+        indent = len(line) - len(line.lstrip())
+        first = line.split()[0] if line.strip() else ""
+        if indent == 0:
+            top, sub = first.split("/")[0], ""
+        elif indent == 2:
+            sub = f"{top}/{first[:-1]}" if first.endswith("/") else ""
+        folder = sub or top
+        names = set(re.findall(r"(?<![/\w])\w+\.py\b", line))
+        if indent == 0 and "/" in first and first.endswith(".py"):
+            names.add(first.split("/")[-1])
+        named.setdefault(folder, set()).update(names)
+    return named
+
+
+def test_the_readme_names_every_module_where_it_lives() -> None:
+    named = readme_tree()
+    for folder in ["bot", "index", *(f"index/{p.name}" for p in (ROOT / "index").iterdir())]:
+        path = ROOT / folder
+        if not (path / "__init__.py").exists():
+            continue
+        modules_there = {p.name for p in path.glob("*.py")} - {"__init__.py"}
+        assert named.get(folder, set()) == modules_there, folder
