@@ -19,6 +19,7 @@ from bot.texts import Language
 from index import (
     BuildReport,
     FeedbackFigures,
+    FeedFailure,
     FeedResult,
     IndexStats,
     LockHolder,
@@ -103,11 +104,12 @@ WARNINGS: dict[WarningKind, str] = {
 }
 #: The start of a feed's error (``index.articles.feeds``), in Indonesian; other errors
 #: ("HTTP 404 Not Found") read the same in both.
-FEED_ERRORS = (
-    ("cannot fetch:", "tidak bisa diambil:"),
-    ("not an RSS or Atom feed:", "bukan feed RSS atau Atom:"),
-    ("no answer within ", "tidak menjawab dalam "),
-)
+FEED_FAILURES = {
+    FeedFailure.UNREACHABLE: "tidak bisa diambil: {}",
+    FeedFailure.TIMEOUT: "tidak menjawab dalam {} s",
+    FeedFailure.HTTP_STATUS: "HTTP {}",
+    FeedFailure.NOT_A_FEED: "bukan feed RSS atau Atom: {}",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,13 +177,8 @@ def report_lines(report: BuildReport) -> list[str]:
 
 def feed_line(feed: FeedResult) -> str:
     """One feed fetched in a reload, or why it could not be."""
-    if feed.error:
-        error = feed.error
-        for english, indonesian in FEED_ERRORS:
-            if error.startswith(english):
-                error = indonesian + error[len(english) :]
-                break
-        return f"feed gagal: {feed.url}: {error}"
+    if feed.failure:
+        return f"feed gagal: {feed.url}: {FEED_FAILURES[feed.failure].format(feed.detail)}"
     return (
         f"feed: {feed.url}: {format_number(feed.added)} item baru, "
         f"{format_number(feed.updated)} diperbarui, {format_number(feed.items)} di feed"

@@ -12,7 +12,7 @@ together by what they do:
 - ``lab``: evaluation and fitting (``python -m index eval | tune``), apart from what serves.
 """
 
-from index.articles.feeds import FeedResult
+from index.articles.feeds import FeedFailure, FeedResult
 from index.articles.reports import ReadWarning, SkippedFile, SkipReason, WarningKind
 from index.feedback import FeedbackFigures, FeedbackStore, Vote, VoteOutcome
 from index.search.answers import Answer, Quote
@@ -49,6 +49,7 @@ __all__ = [
     "BuildBusyError",
     "BuildReport",
     "DatabaseUnavailableError",
+    "FeedFailure",
     "FeedResult",
     "FeedbackFigures",
     "FeedbackStore",

@@ -8,13 +8,13 @@ here from the report's types; the bot words the same report in Indonesian
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import sys
 from pathlib import Path
 
 from config.settings import Settings, get_settings
+from index.articles.feeds import FeedFailure, FeedResult
 from index.articles.reports import ReadWarning, SkippedFile, SkipReason, WarningKind
 from index.encoders.embedder import settings_embedder
 from index.feedback import export_votes
@@ -71,6 +71,19 @@ def warning_text(warning: ReadWarning) -> str:
     return text
 
 
+FEED_FAILURES = {
+    FeedFailure.UNREACHABLE: "cannot fetch: {}",
+    FeedFailure.TIMEOUT: "no answer within {} s",
+    FeedFailure.HTTP_STATUS: "HTTP {}",
+    FeedFailure.NOT_A_FEED: "not an RSS or Atom feed: {}",
+}
+
+
+def feed_error_text(feed: FeedResult) -> str:
+    """Why a feed could not be read, in English ("HTTP 404 Not Found"); "" if it was read."""
+    return FEED_FAILURES[feed.failure].format(feed.detail) if feed.failure else ""
+
+
 def report_lines(report: BuildReport) -> list[str]:
     """The build report for the shell: the counts, then one line per feed and problem."""
     lines = [
@@ -78,8 +91,8 @@ def report_lines(report: BuildReport) -> list[str]:
         f"{report.unchanged:,} unchanged, {report.seconds:.1f} s"
     ]
     for feed in report.feeds:
-        if feed.error:
-            lines.append(f"feed down: {feed.url}: {feed.error}")
+        if feed.failure:
+            lines.append(f"feed down: {feed.url}: {feed_error_text(feed)}")
         else:
             lines.append(
                 f"feed: {feed.url}: {feed.added:,} new items, {feed.updated:,} updated, "
@@ -102,7 +115,17 @@ def report_json(report: BuildReport) -> dict[str, object]:
         "warnings": [warning_text(warning) for warning in report.warnings],
         "seconds": round(report.seconds, 3),
         "version": report.version,
-        "feeds": [dataclasses.asdict(feed) for feed in report.feeds],
+        "feeds": [
+            {
+                "url": feed.url,
+                "file": feed.file,
+                "items": feed.items,
+                "added": feed.added,
+                "updated": feed.updated,
+                "error": feed_error_text(feed) if feed.failure else None,
+            }
+            for feed in report.feeds
+        ],
     }
 
 

@@ -303,7 +303,7 @@ class ServingIndex:
             report.removed,
             report.unchanged,
             len(report.skipped),
-            sum(1 for feed in report.feeds if feed.error),
+            sum(1 for feed in report.feeds if feed.failure),
             report.seconds,
         )
         self.collect_garbage()

@@ -6,8 +6,16 @@ import asyncio
 import json
 from pathlib import Path
 
-from index.articles.feeds import feed_file_name, fetch_feeds, html_to_text
+from bot.admin_replies import feed_line
+from index.articles.feeds import (
+    FeedFailure,
+    FeedResult,
+    feed_file_name,
+    fetch_feeds,
+    html_to_text,
+)
 from index.articles.files import read_file
+from index.cli import feed_error_text
 from index.encoders.embedder import Embedder
 from index.search.searcher import Searcher
 from index.storage.builder import build_index
@@ -23,7 +31,7 @@ async def test_rss_and_atom_items_are_kept_as_articles(tmp_path: Path) -> None:
     async with FeedServer() as server:
         rss, atom = server.url("/rss.xml"), server.url("/atom.xml")
         results = await asyncio.to_thread(fetch_feeds, [rss, atom], folder=tmp_path, timeout=5)
-    assert [(r.url, r.items, r.added, r.updated, r.error) for r in results] == [
+    assert [(r.url, r.items, r.added, r.updated, r.failure) for r in results] == [
         (rss, 2, 2, 0, None),
         (atom, 1, 1, 0, None),
     ]
@@ -80,12 +88,14 @@ async def test_dead_slow_missing_and_non_feeds_are_reported_and_change_nothing(
         urls = [dead, server.url("/slow"), server.url("/missing"), server.url("/page.html")]
         urls.append(server.url("/rss.xml"))
         results = await asyncio.to_thread(fetch_feeds, urls, folder=tmp_path, timeout=0.5)
-    errors = [r.error for r in results]
-    assert errors[0] is not None and errors[0].startswith("cannot fetch")
-    assert errors[1] == "no answer within 0.5 s"
-    assert errors[2] == "HTTP 404 Not Found"
-    assert errors[3] is not None and errors[3].startswith("not an RSS or Atom feed")
-    assert errors[4] is None and results[4].added == 2  # the good feed after them still came in
+    failures = [(r.failure, feed_error_text(r)) for r in results]
+    assert failures[0][0] is FeedFailure.UNREACHABLE and failures[0][1].startswith("cannot fetch")
+    assert failures[1] == (FeedFailure.TIMEOUT, "no answer within 0.5 s")
+    assert failures[2] == (FeedFailure.HTTP_STATUS, "HTTP 404 Not Found")
+    assert failures[3][0] is FeedFailure.NOT_A_FEED
+    assert failures[3][1].startswith("not an RSS or Atom feed")
+    # The good feed after them still came in.
+    assert failures[4] == (None, "") and results[4].added == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == [feed_file_name(urls[4])]
 
 
@@ -120,3 +130,34 @@ async def test_feed_items_are_indexed_and_answerable(tmp_path: Path, embedder: E
         f"feeds/{feed_file_name(url)}#kabar-kota-1001",
         f"feeds/{feed_file_name(url)}#kabar-kota-1002",
     ]
+
+
+def test_each_feed_failure_is_worded_for_the_shell_and_for_admins() -> None:
+    """The failure travels as a kind with its facts; English and Indonesian are made from it."""
+    url = "http://127.0.0.1:9/feed.xml"
+    cases = [
+        (
+            FeedFailure.UNREACHABLE,
+            "[Errno 111] Connection refused",
+            "cannot fetch: ",
+            "tidak bisa diambil: ",
+        ),
+        (FeedFailure.TIMEOUT, "0.5", "no answer within 0.5 s", "tidak menjawab dalam 0.5 s"),
+        (FeedFailure.HTTP_STATUS, "404 Not Found", "HTTP 404 Not Found", "HTTP 404 Not Found"),
+        (
+            FeedFailure.NOT_A_FEED,
+            "no items",
+            "not an RSS or Atom feed: ",
+            "bukan feed RSS atau Atom: ",
+        ),
+    ]
+    assert {case[0] for case in cases} == set(FeedFailure)
+    for failure, detail, english, indonesian in cases:
+        feed = FeedResult(url, failure=failure, detail=detail)
+        shell = feed_error_text(feed)
+        admin = feed_line(feed)
+        assert shell.startswith(english) and detail in shell
+        assert admin.startswith(f"feed gagal: {url}: {indonesian}") and detail in admin
+    good = FeedResult(url, file="feeds/x.jsonl", items=3, added=1, updated=2)
+    assert feed_error_text(good) == ""
+    assert feed_line(good) == f"feed: {url}: 1 item baru, 2 diperbarui, 3 di feed"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import enum
 import hashlib
 import html.parser
 import io
@@ -20,7 +21,7 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +40,15 @@ _BLOCK_TAGS = frozenset(
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg"})
 
 
+class FeedFailure(enum.Enum):
+    """Why a feed could not be read; its ``detail`` says more, worded where it is shown."""
+
+    UNREACHABLE = "unreachable"  #: no connection, no such host, a bad URL: the error
+    TIMEOUT = "timeout"  #: no answer in time: the seconds waited
+    HTTP_STATUS = "http-status"  #: the server said no: status code and reason
+    NOT_A_FEED = "not-a-feed"  #: an answer that is no RSS or Atom feed: the parser's reason
+
+
 @dataclass(frozen=True, slots=True)
 class FeedResult:
     """What fetching one feed did."""
@@ -48,11 +58,8 @@ class FeedResult:
     items: int = 0  #: items in the feed now
     added: int = 0  #: items not kept before
     updated: int = 0  #: kept items whose text or title changed
-    error: str | None = None  #: why the feed could not be read (nothing was changed)
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready data."""
-        return asdict(self)
+    failure: FeedFailure | None = None  #: why the feed could not be read (nothing was changed)
+    detail: str = ""  #: the failure's facts (see :class:`FeedFailure`)
 
 
 def fetch_feeds(
@@ -80,12 +87,14 @@ def update_feed(url: str, *, client: httpx.Client, folder: Path) -> FeedResult:
     try:
         body, headers = _download(client, url)
     except httpx.TimeoutException:
-        return FeedResult(url, error=f"no answer within {client.timeout.read or 0:g} s")
+        waited = f"{client.timeout.read or 0:g}"
+        return FeedResult(url, failure=FeedFailure.TIMEOUT, detail=waited)
     except httpx.HTTPStatusError as error:
-        status = error.response
-        return FeedResult(url, error=f"HTTP {status.status_code} {status.reason_phrase}".strip())
+        status = f"{error.response.status_code} {error.response.reason_phrase}".strip()
+        return FeedResult(url, failure=FeedFailure.HTTP_STATUS, detail=status)
     except (httpx.HTTPError, ValueError) as error:
-        return FeedResult(url, error=f"cannot fetch: {error or type(error).__name__}")
+        reason = str(error) or type(error).__name__
+        return FeedResult(url, failure=FeedFailure.UNREACHABLE, detail=reason)
     parsed = feedparser.parse(
         io.BytesIO(body),
         # No content-location: feedparser would rewrite a bare guid into a URL on this host.
@@ -93,7 +102,7 @@ def update_feed(url: str, *, client: httpx.Client, folder: Path) -> FeedResult:
     )
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         reason = parsed.get("bozo_exception") or "no items"
-        return FeedResult(url, error=f"not an RSS or Atom feed: {reason}")
+        return FeedResult(url, failure=FeedFailure.NOT_A_FEED, detail=str(reason))
     source = _clean_text(parsed.feed.get("title", "")) or urlsplit(url).netloc
     items = [item for entry in parsed.entries if (item := feed_item(entry, source=source))]
     added, updated = _merge(path, items)

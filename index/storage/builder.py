@@ -175,7 +175,7 @@ def build_index(
         report.removed,
         report.unchanged,
         len(report.skipped),
-        sum(1 for feed in fetched if feed.error),
+        sum(1 for feed in fetched if feed.failure),
         len(fetched),
         report.seconds,
     )
