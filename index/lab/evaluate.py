@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from config.settings import Settings
 from index.encoders.embedder import Embedder, KnownVectors
@@ -31,7 +30,7 @@ from index.search.searcher import Searcher
 from index.search.tokens import word_forms
 from index.storage.builder import build_index
 from index.storage.lexical import BM25Index
-from index.storage.tables import Article, Sentence
+from index.storage.store import newest_article_date, sentence_sources
 
 if TYPE_CHECKING:  # the cross-encoder imports torch
     from index.encoders.crossencoder import CrossEncoder
@@ -203,15 +202,11 @@ def evaluate(
     with Session(searcher.engine) as session:
         # Answers are ordered as on the day after the newest article: the most recent first
         # among those that answer alike, as a reader gets them.
-        newest = session.exec(select(func.max(Article.date))).one()
+        newest = newest_article_date(session=session)
         today = (newest or dt.date.today()) + dt.timedelta(days=1)
-        table = session.exec(
-            select(Sentence.id, Sentence.text, Sentence.chunk_id, Article.key)
-            .join(Article, col(Sentence.article_id) == col(Article.id))
-            .order_by(col(Sentence.id))
-        ).all()
-    sentence_ids = [int(row[0] or 0) for row in table]
-    texts = {int(row[0] or 0): (row[1], passage_id(row[3])) for row in table}
+        table = sentence_sources(session=session)
+    sentence_ids = [row[0] for row in table]
+    texts = {row[0]: (row[1], passage_id(row[3])) for row in table}
     by_chunk: dict[int, list[int]] = {}
     for sentence_id, (_, _, chunk_id, _) in zip(sentence_ids, table, strict=True):
         by_chunk.setdefault(chunk_id, []).append(sentence_id)

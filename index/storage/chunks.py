@@ -10,14 +10,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from config.settings import Settings
 from index.articles.reports import ParsedArticle
 from index.articles.sentences import chunk_spans
 from index.encoders.embedder import Embedder
-from index.storage.store import LIVE, make_engine
-from index.storage.tables import Article, Chunk
+from index.storage.store import live_chunk_texts, make_engine
 from index.storage.vectors import VectorIndex
 from index.storage.versions import current_version, version_exists, version_folder
 
@@ -69,14 +68,10 @@ def chunk_vectors(settings: Settings, *, model: str) -> dict[str, np.ndarray]:
             version_folder(settings.index_dir, version), model=model, mmap=True
         )
         with Session(engine) as session:
-            rows = session.exec(
-                select(Chunk.id, Chunk.text)
-                .join(Article, col(Chunk.article_id) == col(Article.id))
-                .where(LIVE)
-            ).all()
+            rows = live_chunk_texts(session=session)
     finally:
         engine.dispose()
-    ids = [int(chunk_id or 0) for chunk_id, _ in rows]
+    ids = [chunk_id for chunk_id, _ in rows]
     return dict(zip((text for _, text in rows), vectors.vectors(ids), strict=True))
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, event, inspect, or_, update
+from sqlalchemy import Connection, Engine, Select, event, func, inspect, or_, update
 from sqlalchemy import select as select_columns
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
@@ -16,7 +16,7 @@ from sqlalchemy.exc import InternalError, OperationalError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from index.storage.private import private_dir, private_file
-from index.storage.tables import Article, IndexState, Sentence
+from index.storage.tables import Article, Chunk, IndexState, Sentence
 
 #: The articles of the current index version (retired rows stay until no version needs them).
 LIVE = col(Article.removed_in).is_(None)
@@ -355,3 +355,28 @@ def article_sentence_rows(
         .order_by(col(Sentence.article_id), col(Sentence.position))
     )
     return [_sentence_row(values) for values in session.connection().execute(statement)]
+
+
+def live_chunk_texts(*, session: Session) -> list[tuple[int, str]]:
+    """Every live article's chunks: (chunk id, the text that was embedded)."""
+    rows = session.exec(
+        select(Chunk.id, Chunk.text)
+        .join(Article, col(Chunk.article_id) == col(Article.id))
+        .where(LIVE)
+    ).all()
+    return [(int(chunk_id or 0), text) for chunk_id, text in rows]
+
+
+def newest_article_date(*, session: Session) -> dt.date | None:
+    """The date of the newest article (None: no article has a date)."""
+    return session.exec(select(func.max(Article.date))).one()
+
+
+def sentence_sources(*, session: Session) -> list[tuple[int, str, int, str]]:
+    """Every sentence by id: (sentence id, text, chunk id, its article's key)."""
+    rows = session.exec(
+        select(Sentence.id, Sentence.text, Sentence.chunk_id, Article.key)
+        .join(Article, col(Sentence.article_id) == col(Article.id))
+        .order_by(col(Sentence.id))
+    ).all()
+    return [(int(sid or 0), text, chunk_id, key) for sid, text, chunk_id, key in rows]
