@@ -1,7 +1,7 @@
 """👍 / 👎 under each answer: the buttons, what they carry, and a reader's press recorded.
 
 Telegram lets a button carry at most 64 bytes, so the answer is kept in the database before it
-is sent (``index.feedback.FeedbackStore``) and its buttons carry only its id and the vote:
+is sent (``index.storage.votes.FeedbackStore``) and its buttons carry only its id and the vote:
 ``v:<answer id>:up`` or ``v:<answer id>:down``. Every press is answered (Telegram's client
 waits for it), with a short note the reader sees above the chat.
 """

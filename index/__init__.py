@@ -14,7 +14,6 @@ together by what they do:
 
 from index.articles.feeds import FeedFailure, FeedResult
 from index.articles.reports import ReadWarning, SkippedFile, SkipReason, WarningKind
-from index.feedback import FeedbackFigures, FeedbackStore, Vote, VoteOutcome
 from index.search.answers import Answer, Quote
 from index.search.ranker import RankerFileError
 from index.search.searcher import Searcher
@@ -39,6 +38,7 @@ from index.storage.store import (
 from index.storage.tables import AwareDateTime, utc_now
 from index.storage.vectors import IndexMismatchError
 from index.storage.versions import BuildBusyError, LockHolder
+from index.storage.votes import FeedbackFigures, FeedbackStore, Vote, VoteOutcome
 from index.summary import Summarizer, Summary, day_window, last_24_hours
 
 __all__ = [

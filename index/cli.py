@@ -17,7 +17,6 @@ from config.settings import Settings, get_settings
 from index.articles.feeds import FeedFailure, FeedResult
 from index.articles.reports import ReadWarning, SkippedFile, SkipReason, WarningKind
 from index.encoders.embedder import settings_embedder
-from index.feedback import export_votes
 from index.lab.cli import add_lab_commands, check_lab_arguments
 from index.progress import ProgressBar
 from index.serving import ServingIndex
@@ -25,6 +24,7 @@ from index.storage.builder import BuildReport
 from index.storage.stats import index_stats
 from index.storage.store import make_engine
 from index.storage.versions import BuildBusyError
+from index.storage.votes import export_votes
 
 __all__ = ["main", "report_json", "report_lines", "skip_text", "warning_text"]
 

@@ -17,18 +17,18 @@ from sqlmodel import Session, select
 from bot.__main__ import ALLOWED_UPDATES
 from bot.feedback import PRUNE_EVERY
 from config.settings import Settings
-from index.feedback import (
+from index.lab.evaluate import read_questions
+from index.search.answers import Quote
+from index.search.searcher import Searcher
+from index.storage.store import create_schema, make_engine
+from index.storage.tables import AnswerRecord, AnswerVote
+from index.storage.votes import (
     KEEP_UNVOTED,
     FeedbackStore,
     Vote,
     VoteOutcome,
     export_votes,
 )
-from index.lab.evaluate import read_questions
-from index.search.answers import Quote
-from index.search.searcher import Searcher
-from index.storage.store import create_schema, make_engine
-from index.storage.tables import AnswerRecord, AnswerVote
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, api_settings, ask, running_bot
 from tests.telegram_api import BotApiServer, SentMessage
 from tests.test_cli import run
