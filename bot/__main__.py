@@ -20,6 +20,7 @@ from bot.replies import answer_html, answer_plain
 from bot.summary_replies import summary_html, summary_plain
 from config.settings import Settings, get_settings
 from index import (
+    DatabaseUnavailableError,
     IndexMismatchError,
     RankerFileError,
     Searcher,
@@ -51,7 +52,7 @@ def answer_json(cited: SourcedAnswer) -> dict[str, object]:
 def _open(settings: Settings) -> Searcher:
     try:
         return ServingIndex(settings).open()
-    except (IndexMismatchError, RankerFileError) as error:
+    except (IndexMismatchError, RankerFileError, DatabaseUnavailableError) as error:
         sys.exit(f"error: {error}")
 
 
@@ -105,7 +106,12 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
             secret_token=settings.webhook_secret.get_secret_value(),
             allowed_updates=ALLOWED_UPDATES,
         )
-    except (IndexMismatchError, RankerFileError, MetricsPortError) as error:
+    except (
+        IndexMismatchError,
+        RankerFileError,
+        MetricsPortError,
+        DatabaseUnavailableError,
+    ) as error:
         sys.exit(f"error: {error}")
     return 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,7 +20,12 @@ from sqlalchemy.exc import OperationalError
 from config.settings import Settings
 from index.encoders.embedder import Embedder
 from index.serving import ServingIndex
-from index.storage.store import DatabaseUnavailableError, database_unavailable, make_engine
+from index.storage.store import (
+    DatabaseUnavailableError,
+    create_schema,
+    database_unavailable,
+    make_engine,
+)
 from index.storage.vectors import INDEX_FILE
 from index.storage.versions import current_version, version_folder
 from tests.conftest import (
@@ -119,6 +125,23 @@ def test_database_errors_say_what_to_do() -> None:
     )
     assert str(read_only).startswith("the database is read-only")
     assert "INSERT" not in str(read_only)
+
+
+def test_a_read_only_database_missing_the_chats_tables_says_so_at_start(seed_corpus: Path) -> None:
+    """A database only ``python -m index build`` wrote lacks the bot's tables; read-only, the
+    bot cannot create them, and says so in words rather than with SQLite's error."""
+    database = make_settings(seed_corpus).data_dir / "tanya.db"
+    with sqlite3.connect(database) as connection:
+        for table in ("subscription", "summarydelivery", "updateclaim"):
+            connection.execute(f"DROP TABLE IF EXISTS {table}")
+    engine = make_engine(f"sqlite:///file:{database}?mode=ro&uri=true")
+    try:
+        with pytest.raises(DatabaseUnavailableError) as raised:
+            create_schema(engine)
+    finally:
+        engine.dispose()
+    assert str(raised.value).startswith("the database is read-only")
+    assert str(raised.value).endswith("its tables cannot be created")
 
 
 @pytest.fixture(params=DATABASES)

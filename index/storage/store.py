@@ -32,8 +32,15 @@ class DatabaseUnavailableError(RuntimeError):
 UNWRITABLE = (OperationalError, InternalError)
 
 
-def database_unavailable(error: OperationalError | InternalError) -> DatabaseUnavailableError:
-    """A message a person can act on for a failed write (without the SQL statement)."""
+def database_unavailable(
+    error: OperationalError | InternalError,
+    *,
+    meanwhile: str = "questions are still answered from the current index",
+) -> DatabaseUnavailableError:
+    """A message a person can act on for a failed write (without the SQL statement).
+
+    ``meanwhile``: what still works, or what cannot happen, because of it.
+    """
     reason = str(error.orig) if error.orig is not None else str(error).split("\n")[0]
     lowered = reason.lower()
     if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
@@ -42,9 +49,7 @@ def database_unavailable(error: OperationalError | InternalError) -> DatabaseUna
         advice = "the database is locked by another process: try again when it is done"
     else:
         advice = "the database cannot be written"
-    return DatabaseUnavailableError(
-        f"{advice} ({reason}); questions are still answered from the current index"
-    )
+    return DatabaseUnavailableError(f"{advice} ({reason}); {meanwhile}")
 
 
 #: Key of the PostgreSQL advisory lock held while the schema is created or changed.
@@ -96,12 +101,18 @@ def create_schema(engine: Engine) -> None:
 
     On PostgreSQL an advisory lock makes workers starting together take turns: two ``CREATE
     TABLE`` of the same table at once would fail in one of them.
+
+    Raises:
+        DatabaseUnavailableError: If a table is missing and the database cannot be written.
     """
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-        SQLModel.metadata.create_all(connection)
-        _add_article_versions(connection)
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            SQLModel.metadata.create_all(connection)
+            _add_article_versions(connection)
+    except UNWRITABLE as error:
+        raise database_unavailable(error, meanwhile="its tables cannot be created") from error
 
 
 def _add_article_versions(connection: Connection) -> None:
