@@ -115,6 +115,21 @@ def test_imports_go_one_way_bot_index_config() -> None:
     assert wrong == []
 
 
+def test_what_serves_answers_never_imports_the_lab() -> None:
+    """Evaluation and fitting (``index/lab/``) are reached only from the shell's commands."""
+    shell = {"index.cli", "index.__main__"}
+    wrong = [
+        f"{name} imports {target}"
+        for name, path in modules().items()
+        if name.split(".")[0] in {"bot", "index"}
+        and not name.startswith("index.lab")
+        and name not in shell
+        for target, _ in imported(path, name)
+        if target.startswith("index.lab")
+    ]
+    assert wrong == []
+
+
 def test_bot_reaches_index_only_through_its_public_face() -> None:
     """``bot/`` writes ``from index import ...``: index's inner layout may change under it."""
     inner = [

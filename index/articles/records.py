@@ -188,3 +188,8 @@ def _record_id(record: dict[str, object]) -> str | None:
         if isinstance(value, int | str) and str(value).strip():
             return str(value).strip()
     return None
+
+
+def passage_id(article_key: str) -> str:
+    """The record id a JSONL article's key (``passages.jsonl#ID``) stands for."""
+    return article_key.split("#", 1)[1] if "#" in article_key else article_key

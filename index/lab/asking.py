@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from config.settings import Settings
+from index.articles.records import passage_id
 from index.encoders.embedder import Embedder
-from index.lab.corpus import passage_id, prepare_corpus
+from index.lab.corpus import prepare_corpus
 from index.lab.evaluate import Question, RankedSentence, is_hit
 from index.search.features import FEATURES
 from index.search.ranker import (

@@ -93,8 +93,3 @@ def prepare_corpus(
             "build_publish_every": 0,
         }
     )
-
-
-def passage_id(article_key: str) -> str:
-    """The passage id an eval article key (``passages.jsonl#ID``) stands for."""
-    return article_key.split("#", 1)[1] if "#" in article_key else article_key

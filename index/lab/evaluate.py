@@ -34,7 +34,8 @@ from index.storage.store import newest_article_date, sentence_sources
 
 if TYPE_CHECKING:  # the cross-encoder imports torch
     from index.encoders.crossencoder import CrossEncoder
-from index.lab.corpus import passage_id, prepare_corpus
+from index.articles.records import passage_id
+from index.lab.corpus import prepare_corpus
 
 log = logging.getLogger(__name__)
 RANK_DEPTH = 10

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from index.articles.cleaning import visible_line
-from index.lab.corpus import passage_id
+from index.articles.records import passage_id
 from index.search.answers import Quote
 from index.storage.store import UNWRITABLE, database_unavailable
 from index.storage.tables import AnswerRecord, AnswerVote
