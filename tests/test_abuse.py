@@ -19,7 +19,6 @@ from bot.redact import redact_secrets
 from index.encoders.embedder import Embedder
 from index.search.searcher import Searcher
 from index.storage.builder import build_index
-from index.storage.store import make_engine
 from index.storage.tables import Article, Sentence
 from tests.conftest import (
     ADMIN,
@@ -29,6 +28,7 @@ from tests.conftest import (
     USER,
     api_settings,
     ask,
+    broken_searcher,
     make_settings,
     running_bot,
 )
@@ -124,12 +124,8 @@ async def test_the_token_never_reaches_the_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    broken = Searcher(  # every question fails inside the index: an exception in a handler
-        embedder=searcher.embedder,
-        vectors=searcher.vectors,
-        lexical=searcher.lexical,
-        engine=make_engine(f"sqlite:///{tmp_path / 'empty.db'}"),
-    )
+    # Every question fails inside the index: an exception in a handler.
+    broken = broken_searcher(searcher, tmp_path)
     settings = api_settings(corpus_root, api)
     api.private_chat(USER)
     async with running_bot(settings, broken) as application:

@@ -37,6 +37,7 @@ from tests.conftest import (
     USER,
     api_settings,
     copy_database,
+    environ_without_tanya,
     make_settings,
     running_bot,
     say,
@@ -228,7 +229,7 @@ async def test_a_killed_build_leaves_the_old_index_serving(
     settings = admin_settings(seed_corpus, api, database_url=corpus_database)
     village_articles(settings.seeds_dir, 30)
     stderr_path = seed_corpus / "build.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+    env = environ_without_tanya()
     env.update(
         TANYA_DATA_DIR=str(settings.data_dir),
         TANYA_SEEDS_DIR=str(settings.seeds_dir),

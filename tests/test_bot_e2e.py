@@ -12,7 +12,6 @@ from config.settings import Settings
 from index.encoders.embedder import Embedder
 from index.search.searcher import Searcher
 from index.storage.builder import build_index
-from index.storage.store import make_engine
 from tests.conftest import (
     MISSION_ANSWER,
     MISSION_QUESTION,
@@ -21,6 +20,7 @@ from tests.conftest import (
     USER,
     api_settings,
     ask,
+    broken_searcher,
     running_bot,
 )
 from tests.telegram_api import BOT_USERNAME, BotApiServer, SentMessage
@@ -303,12 +303,7 @@ async def test_error_is_reported_without_details_and_bot_recovers(
     api: BotApiServer, searcher: Searcher, corpus_root: Path, tmp_path: Path
 ) -> None:
     # A searcher whose database has no tables: every question fails inside the index.
-    broken = Searcher(
-        embedder=searcher.embedder,
-        vectors=searcher.vectors,
-        lexical=searcher.lexical,
-        engine=make_engine(f"sqlite:///{tmp_path / 'empty.db'}"),
-    )
+    broken = broken_searcher(searcher, tmp_path)
     settings: Settings = api_settings(corpus_root, api)
     api.private_chat(USER)
     async with running_bot(settings, broken) as application:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, REPO
+from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, REPO, environ_without_tanya
 
 
 def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """Run a module from the repository root, as the README does, with its own data dir."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+    clean = environ_without_tanya()
     clean.update({"TANYA_DATA_DIR": str(data_dir), **env})
     return subprocess.run(
         [sys.executable, "-m", *args],
@@ -66,7 +65,7 @@ def test_ask_plain_prints_quote_and_source(data_dir: Path) -> None:
 
 
 def test_run_without_token_opens_terminal_chat(data_dir: Path) -> None:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+    clean = environ_without_tanya()
     clean["TANYA_DATA_DIR"] = str(data_dir)
     result = subprocess.run(
         [sys.executable, "-m", "bot"],

@@ -8,10 +8,10 @@ import asyncio
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.__main__ import ALLOWED_UPDATES
@@ -20,7 +20,7 @@ from config.settings import Settings
 from index.lab.evaluate import read_questions
 from index.search.answers import Quote
 from index.search.searcher import Searcher
-from index.storage.store import create_schema, make_engine
+from index.storage.store import make_engine
 from index.storage.tables import AnswerRecord, AnswerVote
 from index.storage.votes import (
     KEEP_UNVOTED,
@@ -50,11 +50,8 @@ SECOND = quote("Pedagang menyebut pasokan berkurang.", key="pasar.txt", line=5)
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[FeedbackStore]:
-    engine = make_engine(database_url)
-    create_schema(engine)
-    yield FeedbackStore(engine)
-    engine.dispose()
+def store(database_engine: Engine) -> FeedbackStore:
+    return FeedbackStore(database_engine)
 
 
 def keep(store: FeedbackStore, question: str = "berapa harga cabai?", **kw: object) -> int:

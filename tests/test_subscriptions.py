@@ -7,15 +7,15 @@ import datetime as dt
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
 from bot.subscriptions import SubscriptionStore
-from index.storage.store import create_schema, make_engine
+from index.storage.store import make_engine
 from tests.conftest import REPO
 
 T = TypeVar("T")
@@ -24,11 +24,8 @@ DAY = dt.date(2026, 11, 24)
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[SubscriptionStore]:
-    engine = make_engine(database_url)
-    create_schema(engine)
-    yield SubscriptionStore(engine)
-    engine.dispose()
+def store(database_engine: Engine) -> SubscriptionStore:
+    return SubscriptionStore(database_engine)
 
 
 def subscribe(store: SubscriptionStore, chat_id: int, hour: int | None = None) -> bool:

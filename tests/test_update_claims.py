@@ -12,12 +12,13 @@ import asyncio
 import datetime as dt
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.app import build_application
@@ -26,7 +27,6 @@ from bot.tables import UpdateClaim
 from bot.update_claims import KEEP, UpdateClaims
 from config.settings import Settings
 from index.search.searcher import Searcher
-from index.storage.store import create_schema, make_engine
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, USER, api_settings
 from tests.http_server import free_port
 from tests.telegram_api import BotApiServer, Json
@@ -37,11 +37,8 @@ SECRET = "rahasia_Tanya-Berita_42"
 
 
 @pytest.fixture
-def claims(database_url: str) -> Iterator[UpdateClaims]:
-    engine = make_engine(database_url)
-    create_schema(engine)
-    yield UpdateClaims(engine)
-    engine.dispose()
+def claims(database_engine: Engine) -> UpdateClaims:
+    return UpdateClaims(database_engine)
 
 
 def test_an_update_is_claimed_once_by_its_id_and_by_its_message(claims: UpdateClaims) -> None:

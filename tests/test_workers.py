@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
 import re
 import signal
 import subprocess
@@ -40,6 +39,7 @@ from tests.conftest import (
     USER,
     api_settings,
     bot_env,
+    environ_without_tanya,
     make_settings,
     new_postgres_database,
     running_bot,
@@ -144,7 +144,7 @@ def postgres_url() -> Iterator[str]:
 def test_webhook_mode_refuses_to_start_without_its_settings(
     tmp_path: Path, settings: dict[str, str], missing: str
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TANYA_")}
+    env = environ_without_tanya()
     env.update(TANYA_TELEGRAM_TOKEN="123456:TEST-TOKEN", TANYA_DATA_DIR=str(tmp_path), **settings)
     result = subprocess.run(
         [sys.executable, "-m", "bot", "--webhook"],
