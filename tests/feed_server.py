@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from types import TracebackType
 
 from aiohttp import web
 
-from tests.http_server import LocalHttpServer, free_port
+from tests.http_server import LocalHttpServer, Served, free_port
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
@@ -50,7 +49,7 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-class FeedServer:
+class FeedServer(Served):
     """Serves ``/rss.xml``, ``/atom.xml`` (bodies may be changed), ``/missing`` (404), ``/slow``."""
 
     def __init__(self) -> None:
@@ -73,16 +72,10 @@ class FeedServer:
         """The URL of a path on this server."""
         return self._http.url(path)
 
-    async def __aenter__(self) -> FeedServer:
+    async def start(self) -> None:
         await self._http.start()
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def stop(self) -> None:
         await self._http.stop()
 
     async def _rss(self, request: web.Request) -> web.Response:

@@ -2,7 +2,8 @@
 
 `LocalHttpServer` serves an aiohttp application on a free port of 127.0.0.1 in the running
 event loop: the Bot API stand-in (`tests.telegram_api`), the feed server (`tests.feed_server`),
-the webhook load balancer (`tests.webhook_balancer`) and the tests' own webhooks use it.
+the webhook load balancer (`tests.webhook_balancer`) and the tests' own webhooks use it. Each
+of them is a `Served`: started by ``async with``, stopped at its end.
 
 Example:
     app = web.Application()
@@ -15,14 +16,38 @@ from __future__ import annotations
 
 import socket
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
 HOST = "127.0.0.1"
 
 
-class LocalHttpServer:
+class Served:
+    """A server used as ``async with server:``: `start` on entry, `stop` on exit."""
+
+    async def start(self) -> None:
+        """Starts serving."""
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        """Stops serving and lets go of what `start` took."""
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+class LocalHttpServer(Served):
     """Serves ``app`` on a free port of 127.0.0.1 from `start` (or ``async with``) to `stop`."""
 
     def __init__(self, app: web.Application, **runner_options: Any) -> None:
@@ -48,18 +73,6 @@ class LocalHttpServer:
     def url(self, path: str = "/") -> str:
         """The URL of ``path`` on this server."""
         return f"http://{HOST}:{self.port}/{path.lstrip('/')}"
-
-    async def __aenter__(self) -> LocalHttpServer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
 
 def free_port() -> int:

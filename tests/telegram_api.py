@@ -37,7 +37,6 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,7 +44,7 @@ import aiohttp
 from aiohttp import web
 
 try:
-    from .http_server import LocalHttpServer
+    from .http_server import LocalHttpServer, Served
     from .telegram_spec import (
         ApiError,
         BotApiSpec,
@@ -55,7 +54,7 @@ try:
         parse_html,
     )
 except ImportError:  # imported as a top-level module, with tests/ on sys.path
-    from http_server import LocalHttpServer  # type: ignore[no-redef]
+    from http_server import LocalHttpServer, Served  # type: ignore[no-redef]
     from telegram_spec import (  # type: ignore[no-redef]
         ApiError,
         BotApiSpec,
@@ -235,7 +234,7 @@ class _Superseded(ApiError):
     """A long poll ended by a newer getUpdates, as Telegram does (not a rejected call)."""
 
 
-class BotApiServer:
+class BotApiServer(Served):
     """A Telegram Bot API server on 127.0.0.1 for one bot token."""
 
     def __init__(
@@ -346,18 +345,6 @@ class BotApiServer:
             self._webhook_task = None
         if self._http is not None:
             await self._http.stop()
-
-    async def __aenter__(self) -> BotApiServer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def port(self) -> int:

@@ -16,7 +16,7 @@ from telegram import Bot, MessageEntity, ReplyParameters, Update
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
-from tests.http_server import LocalHttpServer
+from tests.http_server import LocalHttpServer, Served
 from tests.telegram_api import BOT_USERNAME, BotApiServer
 from tests.telegram_spec import ApiError, detect_entities, parse_html
 
@@ -450,7 +450,7 @@ async def test_webhook_blocks_get_updates(api: BotApiServer, client: httpx.Async
     assert await call(client, api, "getUpdates") == (200, {"ok": True, "result": []})
 
 
-class WebhookReceiver:
+class WebhookReceiver(Served):
     """A webhook on 127.0.0.1 that records each request and answers with the next status."""
 
     def __init__(self, statuses: list[int]) -> None:
@@ -461,12 +461,11 @@ class WebhookReceiver:
         self.server = LocalHttpServer(app, access_log=None)
         self.url = ""
 
-    async def __aenter__(self) -> WebhookReceiver:
+    async def start(self) -> None:
         await self.server.start()
         self.url = self.server.url("/hook")
-        return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def stop(self) -> None:
         await self.server.stop()
 
     async def receive(self, request: web.Request) -> web.Response:

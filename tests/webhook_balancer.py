@@ -12,12 +12,11 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass
-from types import TracebackType
 
 import aiohttp
 from aiohttp import web
 
-from tests.http_server import LocalHttpServer
+from tests.http_server import LocalHttpServer, Served
 
 #: The request headers passed on: the ones Telegram's webhook requests carry.
 FORWARDED_HEADERS = ("Content-Type", "X-Telegram-Bot-Api-Secret-Token")
@@ -32,7 +31,7 @@ class Forwarded:
     status: int  # 502: the backend did not answer
 
 
-class LoadBalancer:
+class LoadBalancer(Served):
     """A reverse proxy for webhook requests, round robin over ``backends`` (base URLs)."""
 
     def __init__(self, backends: list[str]) -> None:
@@ -57,17 +56,11 @@ class LoadBalancer:
         """The public URL of ``path``, as the bot's settings give it to Telegram."""
         return self._http.url(path)
 
-    async def __aenter__(self) -> LoadBalancer:
+    async def start(self) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         await self._http.start()
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def stop(self) -> None:
         await self._http.stop()
         if self._session is not None:
             await self._session.close()
