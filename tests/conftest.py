@@ -9,13 +9,19 @@ that variable the PostgreSQL runs are skipped, except in CI (``CI`` set), where 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 from sqlalchemy import Engine, create_engine, insert, select
@@ -164,6 +170,51 @@ def bot_env(api: BotApiServer, *, seeds: Path, data: Path, **settings: str) -> d
     )
     env.update({f"TANYA_{name.upper()}": value for name, value in settings.items()})
     return env
+
+
+class BotProcess:
+    """``python -m bot`` (with ``args``) in a process of its own, its output in
+    ``folder/<name>.log``."""
+
+    def __init__(self, name: str, env: dict[str, str], folder: Path, *args: str) -> None:
+        self.name = name
+        self.log_path = folder / f"{name}.log"
+        self._log: IO[str] = self.log_path.open("w")
+        self._terminated = False
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            cwd=REPO,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    async def wait_for_log(self, text: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            assert self.process.poll() is None, f"{self.name} exited:\n{self.log()}"
+            assert time.monotonic() < deadline, f"{self.name}: no {text!r} in:\n{self.log()}"
+            await asyncio.sleep(0.1)
+
+    def terminate(self) -> None:
+        """SIGTERM, as a platform stops a bot: once, and only while it runs."""
+        if not self._terminated and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        self._terminated = True
+
+    async def stop(self) -> int:
+        """`terminate`, then the exit status (killed if it takes over a minute)."""
+        self.terminate()
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(None, lambda: self.process.wait(timeout=60))
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self._log.close()
 
 
 def make_settings(root: Path, **overrides: object) -> Settings:

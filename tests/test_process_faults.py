@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,8 +30,8 @@ from tests.conftest import (
     DATABASES,
     MISSION_ANSWER,
     MISSION_QUESTION,
-    REPO,
     USER,
+    BotProcess,
     api_settings,
     bot_env,
     copy_database,
@@ -55,29 +52,22 @@ async def test_sigterm_lets_replies_in_flight_finish_then_exits(
     users = list(range(5001, 5006))
     for user in users:
         api.private_chat(user)
-    log_path = seed_corpus / "bot.log"
-    with log_path.open("w") as log_file:
-        bot = subprocess.Popen(
-            [sys.executable, "-m", "bot"], cwd=REPO, env=env, stdout=log_file, stderr=log_file
-        )
-        try:
-            await api.wait_for_calls("getUpdates", 1, timeout=120)
-            api.delay_next("sendMessage", 3.0, count=len(users))  # replies take a while
-            for user in users:
-                api.send_text(user, MISSION_QUESTION)
-            deadline = time.monotonic() + 60
-            # Every reply is on its way (Telegram answers each only after 3 s): SIGTERM now.
-            while api.received.count("sendMessage") < len(users):
-                assert time.monotonic() < deadline, log_path.read_text()
-                await asyncio.sleep(0.01)
-            bot.send_signal(signal.SIGTERM)
-            assert api.sent_messages == []
-            loop = asyncio.get_running_loop()
-            code = await loop.run_in_executor(None, lambda: bot.wait(timeout=60))
-        finally:
-            if bot.poll() is None:
-                bot.kill()
-    log = log_path.read_text()
+    bot = BotProcess("bot", env, seed_corpus)
+    try:
+        await api.wait_for_calls("getUpdates", 1, timeout=120)
+        api.delay_next("sendMessage", 3.0, count=len(users))  # replies take a while
+        for user in users:
+            api.send_text(user, MISSION_QUESTION)
+        deadline = time.monotonic() + 60
+        # Every reply is on its way (Telegram answers each only after 3 s): SIGTERM now.
+        while api.received.count("sendMessage") < len(users):
+            assert time.monotonic() < deadline, bot.log()
+            await asyncio.sleep(0.01)
+        bot.terminate()
+        assert api.sent_messages == []
+    finally:
+        code = await bot.stop()
+    log = bot.log()
     assert code == 0, log
     assert sorted(m.chat_id for m in api.sent_messages) == users, log
     assert all(MISSION_ANSWER in m.plain_text for m in api.sent_messages)

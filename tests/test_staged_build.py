@@ -4,11 +4,7 @@ build in one step. Real parts: the bundled model, SQLite (and PostgreSQL), FAISS
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +32,15 @@ from index.storage.versions import (
     version_folder,
     versions_on_disk,
 )
-from tests.conftest import REPO, USER, api_settings, bot_env, make_settings, running_bot, say
+from tests.conftest import (
+    USER,
+    BotProcess,
+    api_settings,
+    bot_env,
+    make_settings,
+    running_bot,
+    say,
+)
 from tests.telegram_api import BotApiServer
 
 SHARED = "Pemerintah daerah berjanji memantau harga dan pasokan setiap hari."
@@ -408,28 +412,18 @@ async def test_python_m_bot_on_a_new_data_dir_serves_each_step_of_its_first_buil
         sync_seconds="0",  # the build itself hands each version to the bot
     )
     api.private_chat(USER)
-    log_path = tmp_path / "bot.log"
-    with log_path.open("w") as log_file:
-        bot = subprocess.Popen(
-            [sys.executable, "-m", "bot"], cwd=REPO, env=env, stdout=log_file, stderr=log_file
-        )
-        try:
-            await api.wait_for_calls("getUpdates", 1, timeout=300)
-            deadline = time.monotonic() + 300  # a safety net, never a condition of the test
-            while "now serving index version 3" not in log_path.read_text():
-                assert bot.poll() is None and time.monotonic() < deadline, log_path.read_text()
-                await asyncio.sleep(0.1)
-            for name in ("a_cabai.txt", "e_kereta.txt"):
-                question, fact = QUESTIONS[name]
-                [answer] = await say(api, USER, question)
-                assert fact in answer.plain_text.split("\n")[0], log_path.read_text()
-            bot.send_signal(signal.SIGTERM)
-            loop = asyncio.get_running_loop()
-            code = await loop.run_in_executor(None, lambda: bot.wait(timeout=60))
-        finally:
-            if bot.poll() is None:
-                bot.kill()
-    log = log_path.read_text()
+    bot = BotProcess("bot", env, tmp_path)
+    try:
+        await api.wait_for_calls("getUpdates", 1, timeout=300)
+        # 300 s: a safety net, never a condition of the test.
+        await bot.wait_for_log("now serving index version 3", timeout=300)
+        for name in ("a_cabai.txt", "e_kereta.txt"):
+            question, fact = QUESTIONS[name]
+            [answer] = await say(api, USER, question)
+            assert fact in answer.plain_text.split("\n")[0], bot.log()
+    finally:
+        code = await bot.stop()
+    log = bot.log()
     assert code == 0, log
     assert "publishing one every 2 of 5 articles" in log
     assert "Traceback" not in log

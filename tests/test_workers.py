@@ -12,13 +12,11 @@ import asyncio
 import datetime as dt
 import logging
 import re
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import httpx
 import pytest
@@ -37,6 +35,7 @@ from tests.conftest import (
     MISSION_QUESTION,
     REPO,
     USER,
+    BotProcess,
     api_settings,
     bot_env,
     environ_without_tanya,
@@ -65,50 +64,7 @@ def worker_env(api: BotApiServer, root: Path, **settings: str) -> dict[str, str]
     )
 
 
-class Worker:
-    """``python -m bot --webhook`` in its own process, its output in a log file."""
-
-    def __init__(self, name: str, env: dict[str, str], folder: Path) -> None:
-        self.name = name
-        self.log_path = folder / f"{name}.log"
-        self._log: IO[str] = self.log_path.open("w")
-        self.port = int(env["TANYA_WEBHOOK_PORT"])
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--webhook"],
-            cwd=REPO,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    async def wait_for_log(self, text: str, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.log():
-            assert self.process.poll() is None, f"{self.name} exited:\n{self.log()}"
-            assert time.monotonic() < deadline, f"{self.name}: no {text!r} in:\n{self.log()}"
-            await asyncio.sleep(0.1)
-
-    async def stop(self) -> int:
-        """SIGTERM, as a platform stops a worker; returns the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(None, lambda: self.process.wait(timeout=60))
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-            self._log.close()
-
-
-async def wait_for_webhooks(api: BotApiServer, count: int, workers: list[Worker]) -> None:
+async def wait_for_webhooks(api: BotApiServer, count: int, workers: list[BotProcess]) -> None:
     """Until ``count`` setWebhook calls came in: the workers are serving."""
     deadline = time.monotonic() + 180
     while len(api.calls_to("setWebhook")) < count:
@@ -168,7 +124,7 @@ async def test_webhook_refuses_requests_without_the_secret_and_answers_telegrams
     hook = f"http://127.0.0.1:{port}/telegram/hook"
     env = worker_env(api, seeded, webhook_url=hook, webhook_port=str(port), log_level="DEBUG")
     api.private_chat(USER)
-    worker = Worker("webhook", env, seeded)
+    worker = BotProcess("webhook", env, seeded, "--webhook")
     try:
         await wait_for_webhooks(api, 1, [worker])
         [set_webhook] = api.calls_to("setWebhook")
@@ -227,7 +183,7 @@ async def test_a_reload_through_one_worker_is_served_by_the_other(
     ports = [free_port(), free_port()]
     async with LoadBalancer([f"http://127.0.0.1:{p}" for p in ports]) as balancer:
         workers = [
-            Worker(
+            BotProcess(
                 f"worker-{n}",
                 worker_env(
                     api,
@@ -239,6 +195,7 @@ async def test_a_reload_through_one_worker_is_served_by_the_other(
                     sync_seconds="1",
                 ),
                 seeded,
+                "--webhook",
             )
             for n, port in enumerate(ports)
         ]
@@ -314,7 +271,7 @@ async def test_two_workers_send_the_daily_summary_once_per_chat(
     ports = [free_port(), free_port()]
     async with LoadBalancer([f"http://127.0.0.1:{p}" for p in ports]) as balancer:
         workers = [
-            Worker(
+            BotProcess(
                 f"worker-{n}",
                 worker_env(
                     api,
@@ -325,6 +282,7 @@ async def test_two_workers_send_the_daily_summary_once_per_chat(
                     summary_time="00:00",  # due since midnight: both catch up at start
                 ),
                 seeded,
+                "--webhook",
             )
             for n, port in enumerate(ports)
         ]
