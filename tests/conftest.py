@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import shutil
 import signal
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -232,6 +233,13 @@ def make_settings(root: Path, **overrides: object) -> Settings:
 def api_settings(root: Path, api: BotApiServer, **overrides: object) -> Settings:
     """`make_settings` under ``root`` with the bot pointed at the Bot API stand-in ``api``."""
     return make_settings(root, telegram_token=api.token, telegram_api_url=api.base_url, **overrides)
+
+
+def write_jsonl(path: Path, records: Iterable[Mapping[str, object]]) -> Path:
+    """``records`` as a JSONL file at ``path``, one a line in UTF-8; returns ``path``."""
+    lines = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    path.write_text(lines, encoding="utf-8")
+    return path
 
 
 def with_seed(root: Path) -> Path:

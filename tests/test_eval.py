@@ -18,7 +18,7 @@ from index.lab.evaluate import EvalResult, evaluate, format_table, read_question
 from index.search.ranker import RANKER_FILE, Ranker
 from index.storage.builder import chunk_vectors
 from tests import test_time_e2e as tol
-from tests.conftest import make_settings
+from tests.conftest import make_settings, write_jsonl
 from tests.score_predictions import first_hit_rank, score
 
 # Invented passages and questions, in the shape of shared/eval's files.
@@ -43,18 +43,13 @@ NO_ANSWER = [
 ]
 
 
-def _write(path: Path, records: list[dict[str, object]]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-    return path
-
-
 def _write_set(folder: Path) -> tuple[Path, Path]:
     """``PASSAGES`` and ``QUESTIONS`` as eval files in ``folder``: passages, questions."""
-    passages = _write(
+    passages = write_jsonl(
         folder / "passages.jsonl",
         [{"passage_id": i, "title": None, "text": t} for i, t in PASSAGES],
     )
-    questions = _write(
+    questions = write_jsonl(
         folder / "questions.jsonl",
         [
             {"id": i, "question": q, "answers": a, "passage_id": p, "source": "test"}
@@ -68,7 +63,7 @@ def test_predictions_score_the_same_with_the_independent_scorer(
     tmp_path: Path, embedder: Embedder
 ) -> None:
     passages, questions = _write_set(tmp_path)
-    no_answer = _write(
+    no_answer = write_jsonl(
         tmp_path / "none.jsonl",
         [
             {"id": i, "question": q, "answers": [], "passage_id": None, "source": "test"}
@@ -112,10 +107,10 @@ def test_vectors_from_another_index_are_reused_and_change_nothing(
 ) -> None:
     """``--vectors-from``: chunks the other index holds are not embedded; the scores are equal."""
     records = [{"passage_id": i, "title": None, "text": t} for i, t in PASSAGES]
-    first = _write(tmp_path / "first.jsonl", records[:3])
-    passages = _write(tmp_path / "passages.jsonl", records)
+    first = write_jsonl(tmp_path / "first.jsonl", records[:3])
+    passages = write_jsonl(tmp_path / "passages.jsonl", records)
     questions = read_questions(
-        _write(
+        write_jsonl(
             tmp_path / "questions.jsonl",
             [
                 {"id": i, "question": q, "answers": a, "passage_id": p, "source": "test"}
@@ -163,13 +158,13 @@ def test_lower_case_asks_every_question_as_a_lower_case_file_would(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``--lower-case``: readers type "berapa penumpang kereta cepat", not "Berapa ..."."""
-    passages = _write(
+    passages = write_jsonl(
         tmp_path / "passages.jsonl",
         [{"passage_id": i, "title": None, "text": t} for i, t in PASSAGES],
     )
 
     def questions(name: str, case: Callable[[str], str]) -> Path:
-        return _write(
+        return write_jsonl(
             tmp_path / name,
             [
                 {"id": i, "question": case(q), "answers": a, "passage_id": p, "source": "test"}
@@ -242,7 +237,7 @@ def _article_records() -> list[dict[str, object]]:
 def test_article_passages_are_the_named_articles_and_evenly_spread_distractors(
     tmp_path: Path,
 ) -> None:
-    articles = _write(tmp_path / "articles.jsonl", _article_records())
+    articles = write_jsonl(tmp_path / "articles.jsonl", _article_records())
     target = tmp_path / "passages.jsonl"
 
     written = write_article_passages(articles, ["a-timnas"], target, distractors=2)
@@ -263,15 +258,15 @@ def test_eval_on_articles_named_by_the_questions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``--articles``: the corpus is the articles the questions name, plus distractors."""
-    articles = _write(tmp_path / "articles.jsonl", _article_records())
-    questions = _write(
+    articles = write_jsonl(tmp_path / "articles.jsonl", _article_records())
+    questions = write_jsonl(
         tmp_path / "questions.jsonl",
         [
             {"id": i, "question": q, "answers": a, "article_id": p, "style": "formal"}
             for i, q, a, p in ARTICLE_QUESTIONS
         ],
     )
-    offtopic = _write(
+    offtopic = write_jsonl(
         tmp_path / "offtopic.jsonl",
         [
             {"id": i, "question": q, "answers": [], "article_id": None, "style": "formal"}
@@ -328,9 +323,9 @@ def test_eval_orders_answers_by_date_as_a_reader_gets_them(
 ) -> None:
     """Two days' reports of one tariff, asked after both: the newer first, unless the question
     names the day of the older, as the bot answers (tests/test_time_e2e.py)."""
-    articles = _write(tmp_path / "articles.jsonl", [tol.OLDER, tol.NEWER])
+    articles = write_jsonl(tmp_path / "articles.jsonl", [tol.OLDER, tol.NEWER])
     on_the_6th = tol.QUESTION.replace("?", " pada 6/1/2025?")
-    questions = _write(
+    questions = write_jsonl(
         tmp_path / "questions.jsonl",
         [
             {

@@ -25,7 +25,7 @@ from index.summary import (
     lexrank,
     mmr,
 )
-from tests.conftest import DATABASES, SEED, copy_database, make_settings, new_database
+from tests.conftest import DATABASES, SEED, copy_database, make_settings, new_database, write_jsonl
 from tests.test_cli import run
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -160,8 +160,7 @@ UNDATED = (
 def corpus(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
     root = tmp_path_factory.mktemp("summary-corpus")
     (root / "seeds").mkdir()
-    lines = [json.dumps({"title": None, **a}, ensure_ascii=False) for a in ARTICLES]
-    (root / "seeds" / "berita.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_jsonl(root / "seeds" / "berita.jsonl", [{"title": None, **a} for a in ARTICLES])
     (root / "seeds" / "perpustakaan.txt").write_text(UNDATED, encoding="utf-8")
     build_index(make_settings(root), embedder=embedder)
     return root

@@ -8,7 +8,6 @@ The two articles are written here: two days' reports of one toll tariff, with di
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,15 @@ from index.encoders.embedder import Embedder
 from index.search.searcher import Searcher
 from index.search.timewords import read_time
 from index.storage.builder import build_index
-from tests.conftest import api_settings, ask, copy_database, make_settings, running_bot, with_seed
+from tests.conftest import (
+    api_settings,
+    ask,
+    copy_database,
+    make_settings,
+    running_bot,
+    with_seed,
+    write_jsonl,
+)
 from tests.telegram_api import BotApiServer, SentMessage
 from tests.test_bot_e2e import article_blocks
 from tests.test_daily_summary import Clock
@@ -87,10 +94,7 @@ NEWER_SOURCE = "tol.jsonl · 7 Januari 2025 · Kabar Kota"
 def tol_root(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
     """The seed article and two days' reports of a toll tariff and of a flood, indexed."""
     root = with_seed(tmp_path_factory.mktemp("tol"))
-    records = "".join(
-        json.dumps(r, ensure_ascii=False) + "\n" for r in (OLDER, NEWER, FLOOD_OLDER, FLOOD_NEWER)
-    )
-    (root / "seeds" / "tol.jsonl").write_text(records, encoding="utf-8")
+    write_jsonl(root / "seeds" / "tol.jsonl", [OLDER, NEWER, FLOOD_OLDER, FLOOD_NEWER])
     build_index(make_settings(root), embedder=embedder)
     return root
 

@@ -16,8 +16,8 @@ from index.lab.asking import QuestionSet, ask_all
 from index.lab.evaluate import RankedSentence, is_hit, read_questions
 from index.lab.trainsets import chat_typed, context_set, news_passages, with_chat_typed
 from index.storage.builder import chunk_vectors
-from tests.conftest import make_settings
-from tests.test_eval import _article_records, _write
+from tests.conftest import make_settings, write_jsonl
+from tests.test_eval import _article_records
 
 # Invented paragraphs about one town; the name "Sukamaju" stands in several of them.
 PARAGRAPHS = [
@@ -38,7 +38,7 @@ def _contexts(folder: Path) -> Path:
         # "Sukamaju" stands in three of the paragraphs: only the question's own may hold its hit.
         ("q6", "Apa nama desa di lereng Gunung Salak?", ["Sukamaju"], 0),
     ]
-    return _write(
+    return write_jsonl(
         folder / "extra.train.jsonl",
         [
             {"id": key, "question": q, "answers": a, "context": PARAGRAPHS[n], "source": "x"}
@@ -68,7 +68,7 @@ def test_a_hit_stands_in_the_questions_own_paragraph(tmp_path: Path) -> None:
     assert is_hit(own, name)
     assert not is_hit(other, name)  # holds the answer, in another paragraph of the article
     # Questions read from an eval file have no paragraph: any sentence of the passage counts.
-    plain = _write(
+    plain = write_jsonl(
         tmp_path / "plain.jsonl",
         [{"id": "p", "question": "?", "answers": ["Sukamaju"], "passage_id": "extra-00000"}],
     )
@@ -76,7 +76,7 @@ def test_a_hit_stands_in_the_questions_own_paragraph(tmp_path: Path) -> None:
 
 
 def test_a_file_without_paragraphs_is_refused_with_its_line(tmp_path: Path) -> None:
-    bad = _write(tmp_path / "bad.jsonl", [{"id": "a", "question": "Siapa?", "answers": ["x"]}])
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"id": "a", "question": "Siapa?", "answers": ["x"]}])
     with pytest.raises(ValueError, match=r"bad\.jsonl line 1: no question or no context"):
         context_set(bad, folder=tmp_path / "sets")
     with pytest.raises(ValueError, match="at least one paragraph"):
@@ -176,7 +176,7 @@ def test_tune_asks_the_other_questions_of_news_articles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``--news``: articles with no questions of their own, where every set's are asked."""
-    articles = _write(tmp_path / "articles.jsonl", _article_records())
+    articles = write_jsonl(tmp_path / "articles.jsonl", _article_records())
     passages = news_passages(articles, folder=tmp_path / "sets", count=3)
     taken = [json.loads(line) for line in passages.read_text().splitlines()]
     assert [t["passage_id"] for t in taken] == ["a-gempa", "a-timnas", "a-kopi"]  # 0, 5/3, 10/3
@@ -205,7 +205,7 @@ def test_tune_reuses_the_vectors_of_another_index_for_its_news_archive(
         return chunk_vectors(make_settings(tmp_path, data_dir=folder), model=embedder.name)
 
     records = _article_records()
-    articles = _write(tmp_path / "articles.jsonl", records)
+    articles = write_jsonl(tmp_path / "articles.jsonl", records)
     argv = _tune_argv(tmp_path, "--news", str(articles), "--news-articles", "4")
     monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "first"))
     assert main(argv) == 0
@@ -281,8 +281,8 @@ def test_tune_news_lessons_teach_the_cross_encoder_each_as_often_as_it_weighs(
 
 def _written_on_news(tmp_path: Path) -> tuple[Path, Path, Path]:
     """An articles file, two questions written on its articles, one off-topic question."""
-    articles = _write(tmp_path / "articles.jsonl", _article_records())
-    questions = _write(
+    articles = write_jsonl(tmp_path / "articles.jsonl", _article_records())
+    questions = write_jsonl(
         tmp_path / "written.questions.jsonl",
         [
             {
@@ -299,7 +299,7 @@ def _written_on_news(tmp_path: Path) -> tuple[Path, Path, Path]:
             },
         ],
     )
-    offtopic = _write(
+    offtopic = write_jsonl(
         tmp_path / "written.offtopic.jsonl",
         [{"id": "o1", "question": "resep rendang gimana", "answers": [], "article_id": None}],
     )

@@ -26,8 +26,7 @@ from index.lab.tune import (
     weigh_cross_encoder,
 )
 from index.search.ranker import RERANK_DEPTH, Ranker
-from tests.conftest import make_settings
-from tests.test_eval import _write
+from tests.conftest import make_settings, write_jsonl
 
 # Invented news passages, each with one question its text answers.
 FACTS = [
@@ -96,7 +95,7 @@ def _fact_questions() -> list[Question]:
 
 def _write_facts(folder: Path) -> Path:
     """The passages of ``FACTS``, each with the filler after its fact."""
-    return _write(
+    return write_jsonl(
         folder / "passages.jsonl",
         [
             {"passage_id": key, "title": None, "text": " ".join([text, *FILLER])}
@@ -281,11 +280,11 @@ def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
 ) -> None:
     """``tune --limit 4 --cross-encoder-limit 0``: ranking on 4 questions, adapter on all 8."""
     passages = _write_facts(tmp_path)
-    questions = _write(
+    questions = write_jsonl(
         tmp_path / "train.questions.jsonl",
         [{"id": key, "question": q, "answers": [a], "passage_id": key} for key, _, q, a in FACTS],
     )
-    unanswerable = _write(
+    unanswerable = write_jsonl(
         tmp_path / "train.unanswerable.jsonl",
         [
             {"id": "resep", "question": "Bagaimana cara membuat rendang?", "answers": []},
