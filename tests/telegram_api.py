@@ -37,7 +37,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -194,6 +194,10 @@ class CallbackAnswer:
     text: str | None
     show_alert: bool
     params: Json
+
+
+#: The bot's answer to a query: to a callback query or to an inline one.
+_Answer = TypeVar("_Answer", CallbackAnswer, InlineAnswer)
 
 
 @dataclass
@@ -1110,18 +1114,8 @@ class BotApiServer(Served):
         self, query: Json, *, timeout: float = 10.0
     ) -> CallbackAnswer:
         """Waits for the bot's answer to ``query`` (from `send_callback_query`) and returns it."""
-
-        def answer() -> CallbackAnswer | None:
-            return next((a for a in self.callback_answers if a.query_id == query["id"]), None)
-
-        if not await self._wait_until(lambda: answer() is not None, timeout):
-            raise TimeoutError(
-                f"no answer to callback query {query['data']!r} within {timeout}s.\n"
-                f"{self.describe_calls()}"
-            )
-        found = answer()
-        assert found is not None
-        return found
+        what = f"callback query {query['data']!r}"
+        return await self._wait_for_answer(self.callback_answers, query["id"], what, timeout)
 
     @property
     def unanswered_callback_queries(self) -> set[str]:
@@ -1156,18 +1150,8 @@ class BotApiServer(Served):
 
     async def wait_for_inline_answer(self, query: Json, *, timeout: float = 10.0) -> InlineAnswer:
         """Waits for the bot's answer to ``query`` (from `send_inline_query`) and returns it."""
-
-        def answer() -> InlineAnswer | None:
-            return next((a for a in self.inline_answers if a.query_id == query["id"]), None)
-
-        if not await self._wait_until(lambda: answer() is not None, timeout):
-            raise TimeoutError(
-                f"no answer to inline query {query['query']!r} within {timeout}s.\n"
-                f"{self.describe_calls()}"
-            )
-        found = answer()
-        assert found is not None
-        return found
+        what = f"inline query {query['query']!r}"
+        return await self._wait_for_answer(self.inline_answers, query["id"], what, timeout)
 
     @property
     def pending_updates(self) -> list[Json]:
@@ -1215,6 +1199,20 @@ class BotApiServer(Served):
                 f"expected {count} call(s) of {method} within {timeout}s.\n{self.describe_calls()}"
             )
         return self.calls_to(method)[:count]
+
+    async def _wait_for_answer(
+        self, answers: list[_Answer], query_id: str, what: str, timeout: float
+    ) -> _Answer:
+        """Waits for the answer to query ``query_id`` in ``answers`` and returns it."""
+
+        def answer() -> _Answer | None:
+            return next((a for a in answers if a.query_id == query_id), None)
+
+        if not await self._wait_until(lambda: answer() is not None, timeout):
+            raise TimeoutError(f"no answer to {what} within {timeout}s.\n{self.describe_calls()}")
+        found = answer()
+        assert found is not None
+        return found
 
     def describe_calls(self) -> str:
         """One line per call except getUpdates, for failure messages."""
