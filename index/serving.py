@@ -311,9 +311,13 @@ class ServingIndex:
         )
 
     def _embedder_for_builds(self) -> Embedder:
-        """``embedder_for_builds`` of this index's embedder once questions are answered."""
+        """The builds' own embedder once questions are answered, else this index's."""
         if self._searcher is None:
             return self.embedder  # no question waits behind the build
+        return self._builds_own_embedder()
+
+    def _builds_own_embedder(self) -> Embedder:
+        """``embedder_for_builds`` of this index's embedder, made once for every build."""
         if self._builds_embedder is None:
             self._builds_embedder = embedder_for_builds(self.embedder)
         return self._builds_embedder
@@ -354,7 +358,7 @@ class ServingIndex:
 
         build_in_background(
             self.settings,
-            embedder=embedder_for_builds(self.embedder),
+            embedder=self._builds_own_embedder(),
             engine=self.engine,
             full=full,
             later=serve_later,
