@@ -33,7 +33,7 @@ from bot.admin_replies import (
 from bot.repeating import run_every
 from bot.texts import language_for
 from config.settings import Settings
-from index import BuildBusyError, ServingIndex, index_stats
+from index import BuildBusyError, ReloadResult, ReloadTurn, ServingIndex, index_stats
 
 if TYPE_CHECKING:
     from bot.context import BotApplication, BotContext, BotData
@@ -70,18 +70,15 @@ async def reload_command(update: Update, context: BotContext) -> None:
             await message.reply_html(admin_text("reload_busy", language))
             return
         await message.reply_html(admin_text("reload_started", language))
-        started = time.monotonic()
         try:
-            result = await asyncio.to_thread(turn.reload)
+            result = await _counted_reload(data, turn)
         except BuildBusyError as error:
             log.warning("reload not started: %s", error)
             reply = busy_elsewhere_html(error.holder, context.settings.zone, language)
         except Exception as error:  # any failure leaves the serving searcher as it was
             log.exception("reload failed; the previous index keeps serving")
-            data.metrics.count_reload(ok=False, seconds=time.monotonic() - started)
             reply = reload_failed_html(f"{type(error).__name__}: {error}", language)
         else:
-            data.metrics.count_reload(ok=True, seconds=time.monotonic() - started)
             reply = reload_html(result, language)
     await message.reply_html(reply)
 
@@ -120,16 +117,12 @@ async def scheduled_reload(context: BotContext) -> None:
         if turn is None:
             log.info("scheduled reload skipped: a reload is running")
             return
-        started = time.monotonic()
         try:
-            await asyncio.to_thread(turn.reload)
+            await _counted_reload(data, turn)
         except BuildBusyError as error:
             log.warning("scheduled reload not started: %s", error)
         except Exception:  # the serving searcher stays; the next run tries again
             log.exception("scheduled reload failed; the previous index keeps serving")
-            data.metrics.count_reload(ok=False, seconds=time.monotonic() - started)
-        else:
-            data.metrics.count_reload(ok=True, seconds=time.monotonic() - started)
 
 
 def schedule_reloads(application: BotApplication) -> None:
@@ -195,6 +188,23 @@ async def _admin_only(update: Update, context: BotContext, command: str) -> bool
         language = language_for(user.language_code if user else None)
         await update.effective_message.reply_html(admin_text("refused", language, command=command))
     return False
+
+
+async def _counted_reload(data: BotData, turn: ReloadTurn) -> ReloadResult:
+    """``turn.reload`` in a worker thread, counted in the metrics.
+
+    Not counted when another process was building (``BuildBusyError``): no reload ran.
+    """
+    started = time.monotonic()
+    try:
+        result = await asyncio.to_thread(turn.reload)
+    except BuildBusyError:
+        raise
+    except Exception:
+        data.metrics.count_reload(ok=False, seconds=time.monotonic() - started)
+        raise
+    data.metrics.count_reload(ok=True, seconds=time.monotonic() - started)
+    return result
 
 
 def _serving(data: BotData) -> ServingIndex:

@@ -25,7 +25,7 @@ from index.search.sources import (
     shown_file,
 )
 from index.search.timewords import asks_for_todays_news
-from index.serving import ReloadResult, ServingIndex
+from index.serving import ReloadResult, ReloadTurn, ServingIndex
 from index.storage.planning import BuildReport
 from index.storage.stats import IndexStats, index_stats
 from index.storage.store import (
@@ -60,6 +60,7 @@ __all__ = [
     "RankerFileError",
     "ReadWarning",
     "ReloadResult",
+    "ReloadTurn",
     "Searcher",
     "ServingIndex",
     "SkipReason",
