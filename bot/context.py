@@ -42,12 +42,6 @@ class BotData:
         """The searcher answering questions now (``index.searcher``; None until loaded)."""
         return self.index.searcher if self.index is not None else None
 
-    @searcher.setter
-    def searcher(self, searcher: Searcher) -> None:
-        if self.index is None:
-            raise RuntimeError("the index is not set up yet")
-        self.index.searcher = searcher
-
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
     """The callback context, with typed access to the shared state."""

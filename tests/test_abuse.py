@@ -130,7 +130,7 @@ async def test_the_token_never_reaches_the_logs(
     api.private_chat(USER)
     async with running_bot(settings, broken) as application:
         assert (await ask(api, MISSION_QUESTION)).plain_text.startswith("Maaf, terjadi kesalahan")
-        application.bot_data.searcher = searcher
+        application.bot_data.index.searcher = searcher
         api.drop_next("sendMessage")  # a network error on the way out
         api.drop_next("getUpdates")  # and one while polling
         assert MISSION_ANSWER in (await ask(api, MISSION_QUESTION)).plain_text

@@ -313,7 +313,7 @@ async def test_error_is_reported_without_details_and_bot_recovers(
             == "Maaf, terjadi kesalahan saat menjawab. Silakan coba lagi sebentar lagi."
         )
         assert "Traceback" not in reply.plain_text and "sqlite" not in reply.plain_text.lower()
-        application.bot_data.searcher = searcher  # the fault is mended
+        application.bot_data.index.searcher = searcher  # the fault is mended
         assert MISSION_ANSWER in (await ask(api, MISSION_QUESTION)).plain_text
 
 

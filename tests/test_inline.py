@@ -143,12 +143,12 @@ async def test_a_failing_search_is_logged_and_the_reader_sees_no_trace(
 ) -> None:
     api.enable_inline_mode()
     working = bot.bot_data.searcher
-    bot.bot_data.searcher = _BrokenSearcher()  # type: ignore[assignment]
+    bot.bot_data.index.searcher = _BrokenSearcher()  # type: ignore[assignment]
     try:
         api.send_inline_query(USER, MISSION_QUESTION)
         await _until(lambda: "the index is broken" in caplog.text)
     finally:
-        bot.bot_data.searcher = working
+        bot.bot_data.index.searcher = working
     assert "error while handling an update" in caplog.text
     assert api.sent_messages == [] and api.inline_answers == []
     assert (await inline(api, MISSION_QUESTION)).results  # and the next query is answered
