@@ -111,6 +111,98 @@ def test_fitting_teaches_which_sentence_answers_and_survives_the_file(tmp_path: 
         )
 
 
+class Stopped(Exception):
+    """The fit stopped from outside, as when a working session ends."""
+
+
+def _adapter_of(reader: CrossEncoder, path: Path) -> dict[str, np.ndarray]:
+    reader.save_adapter(path)
+    with np.load(path) as saved:
+        return {name: saved[name] for name in saved.files}
+
+
+def test_a_fit_stopped_partway_goes_on_from_its_checkpoint_and_ends_as_one_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    whole = CrossEncoder()
+    whole.fit(LESSONS, epochs=2, rate=1e-3)
+    expected = _adapter_of(whole, tmp_path / "whole.npz")
+
+    checkpoint = tmp_path / "fit.pt"
+
+    def stop_at_five(step: int, _steps: int, _loss: float) -> None:
+        if step == 5:
+            raise Stopped
+
+    with pytest.raises(Stopped):
+        CrossEncoder().fit(
+            LESSONS,
+            epochs=2,
+            rate=1e-3,
+            checkpoint=checkpoint,
+            checkpoint_seconds=0,
+            progress=stop_at_five,
+        )
+    assert checkpoint.is_file()
+    steps: list[int] = []
+    resumed = CrossEncoder()
+    with caplog.at_level("INFO", logger="index.encoders.crossencoder"):
+        resumed.fit(
+            LESSONS,
+            epochs=2,
+            rate=1e-3,
+            checkpoint=checkpoint,
+            progress=lambda step, _n, _loss: steps.append(step),
+        )
+    assert steps == list(range(6, 2 * len(LESSONS) + 1))
+    assert f"5 of {2 * len(LESSONS)} steps done" in caplog.text
+    got = _adapter_of(resumed, tmp_path / "resumed.npz")
+    assert got.keys() == expected.keys()
+    for name, array in expected.items():
+        np.testing.assert_array_equal(got[name], array, err_msg=name)
+
+    # The last state is kept: the same fit run again has nothing left to do.
+    again: list[int] = []
+    finished = CrossEncoder()
+    finished.fit(
+        LESSONS,
+        epochs=2,
+        rate=1e-3,
+        checkpoint=checkpoint,
+        progress=lambda step, _n, _loss: again.append(step),
+    )
+    assert again == []
+    for name, array in _adapter_of(finished, tmp_path / "again.npz").items():
+        np.testing.assert_array_equal(array, expected[name], err_msg=name)
+
+
+def test_a_checkpoint_of_other_lessons_or_settings_is_not_gone_on_from(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    made = tmp_path / "made.pt"
+    CrossEncoder().fit(LESSONS[:2], epochs=1, rate=1e-3, checkpoint=made)
+    checkpoint = tmp_path / "fit.pt"
+    steps: list[int] = []
+    for lessons, rate in ((LESSONS, 1e-3), (LESSONS[:2], 1e-4)):
+        checkpoint.write_bytes(made.read_bytes())
+        steps.clear()
+        with caplog.at_level("WARNING", logger="index.encoders.crossencoder"):
+            CrossEncoder().fit(
+                lessons,
+                epochs=1,
+                rate=rate,
+                checkpoint=checkpoint,
+                progress=lambda step, _n, _loss: steps.append(step),
+            )
+        assert steps == list(range(1, len(lessons) + 1)), (len(lessons), rate)
+        assert "holds a fit of other questions or settings" in caplog.text
+        caplog.clear()
+
+    checkpoint.write_bytes(b"not a checkpoint")
+    with pytest.raises(CrossEncoderError, match="delete it to start again"):
+        CrossEncoder().fit(LESSONS, epochs=1, checkpoint=checkpoint)
+
+
 def test_a_question_none_of_whose_sentences_answers_teaches_a_score_below_zero() -> None:
     """Every lesson has a "no answer" option scored 0: right for the unanswerable one only."""
     unanswerable = Pairs(

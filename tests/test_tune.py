@@ -8,6 +8,7 @@ import re
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.__main__ import main
@@ -212,6 +213,47 @@ def test_the_cross_encoder_is_fitted_and_weighed_on_questions_of_other_passages(
     assert all(0.0 <= f.answered_right <= f.ranked_first <= 1.0 for f in figures)
 
 
+def test_a_question_without_a_hit_keeps_its_part_when_its_file_grows(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Unanswerable questions are parted by their text, not by their place in the file."""
+    passages = _write_facts(tmp_path)
+    no_answer = [
+        Question(id=f"u{n}", question=q, answers=(), passage_id=None, source="u.jsonl")
+        for n, q in enumerate(
+            [
+                "Bagaimana cara membuat rendang?",
+                "Siapa juara Liga Inggris musim lalu?",
+                "Berapa harga tiket pesawat ke Bali?",
+                "Kapan musim hujan berakhir?",
+            ]
+        )
+    ]
+    added = Question(
+        id="u9",
+        question="Siapa pelatih tim voli putri?",
+        answers=(),
+        passage_id=None,
+        source="u.jsonl",
+    )
+
+    def parts_of(unanswerable: list[Question]) -> dict[str, int]:
+        asked = ask_all(
+            make_settings(tmp_path),
+            embedder=embedder,
+            sets=[QuestionSet(passages=passages, questions=[], unanswerable=unanswerable)],
+        )
+        return {
+            item.found.query.text: part
+            for item, part in zip(asked, passage_parts(asked), strict=True)
+        }
+
+    before = parts_of(no_answer)
+    after = parts_of([added, *no_answer])
+    assert len(set(before.values())) > 1  # the four do not all fall in one part
+    assert {q.question: after[q.question] for q in no_answer} == before
+
+
 def test_a_held_out_set_is_never_a_lesson_and_counts_its_weight(
     tmp_path: Path, embedder: Embedder
 ) -> None:
@@ -276,7 +318,10 @@ def test_a_weighed_set_not_held_out_is_parted_by_passage_and_its_lessons_count_i
 
 @pytest.mark.usefixtures("isolated_env")
 def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """``tune --limit 4 --cross-encoder-limit 0``: ranking on 4 questions, adapter on all 8."""
     passages = _write_facts(tmp_path)
@@ -284,13 +329,14 @@ def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
         tmp_path / "train.questions.jsonl",
         [{"id": key, "question": q, "answers": [a], "passage_id": key} for key, _, q, a in FACTS],
     )
+    no_answer = [
+        "Bagaimana cara membuat rendang?",
+        "Siapa juara Liga Inggris musim lalu?",
+        "Berapa harga tiket pesawat ke Bali?",
+    ]
     unanswerable = write_jsonl(
         tmp_path / "train.unanswerable.jsonl",
-        [
-            {"id": "resep", "question": "Bagaimana cara membuat rendang?", "answers": []},
-            {"id": "bola", "question": "Siapa juara Liga Inggris musim lalu?", "answers": []},
-            {"id": "ponsel", "question": "Berapa harga ponsel lipat terbaru?", "answers": []},
-        ],
+        [{"id": f"u{n}", "question": q, "answers": []} for n, q in enumerate(no_answer)],
     )
     monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
     adapter = tmp_path / "adapter.npz"
@@ -311,6 +357,10 @@ def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
         str(adapter),
         "--cross-encoder-limit",
         "0",
+        "--asked-cache",
+        str(tmp_path / "asked.pkl"),
+        "--cross-encoder-checkpoint",
+        str(tmp_path / "fit.pt"),
     ]
     assert main(argv) == 0
     out, err = capsys.readouterr()
@@ -334,8 +384,24 @@ def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
     assert crossed.cross_weight in CROSS_WEIGHTS
     assert Ranker.load(tmp_path / "ranker.json").weights == crossed.weights
     # The unanswerable questions teach the adapter to decline, or judge the decision after
-    # reading, never both: each is a lesson or honest, by its third.
+    # reading, never both: each is a lesson or honest, by the third its text falls in.
     assert crossed.cross_decision is not None
     judged_unanswerable = crossed.fitted["after_reading_unanswerable"]
-    assert learned["unanswerable"] >= 1 and judged_unanswerable >= 1
-    assert learned["unanswerable"] + judged_unanswerable == 3
+    parts = [zlib.crc32(q.encode()) % 3 for q in no_answer]
+    assert parts.count(0) == judged_unanswerable == 1
+    assert learned["unanswerable"] == 2
+
+    # Run again, as after a stop: the questions asked and the adapter's fit are read back, and
+    # the fit ends where it had.
+    with np.load(adapter) as saved:
+        fitted = {name: saved[name] for name in saved.files}
+    with caplog.at_level("INFO", logger="index.encoders.crossencoder"):
+        assert main(argv) == 0
+    assert re.search(r"fit\.pt: (\d+) of \1 steps done", caplog.text), caplog.text
+    _, again = capsys.readouterr()
+    assert f"asked questions read from {tmp_path / 'asked.pkl'}" in again
+    assert f"asked questions read from {tmp_path / 'asked.cross-encoder.pkl'}" in again
+    with np.load(adapter) as saved:
+        assert saved.files == list(fitted)
+        for name in saved.files:
+            np.testing.assert_array_equal(saved[name], fitted[name], err_msg=name)

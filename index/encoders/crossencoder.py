@@ -17,8 +17,13 @@ docs/performance.md).
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
+import os
+import pickle
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,7 +40,11 @@ from index.encoders.weights import E5Error, default_model_file, read_model_file
 
 __all__ = ["ADAPTER_FILE", "MAX_TOKENS", "CrossEncoder", "CrossEncoderError", "Pairs"]
 
+log = logging.getLogger(__name__)
+
 ADAPTER_FILE = Path(__file__).with_name("crossencoder.npz")
+#: How often a fit with a checkpoint file writes its state there.
+CHECKPOINT_SECONDS = 300.0
 
 
 class CrossEncoderError(E5Error):
@@ -100,6 +109,8 @@ class CrossEncoder:
         head_rate: float = 1e-3,
         seed: int = 0,
         progress: Callable[[int, int, float], None] | None = None,
+        checkpoint: Path | None = None,
+        checkpoint_seconds: float = CHECKPOINT_SECONDS,
     ) -> None:
         """Fit a fresh adapter and head: softmax over each question's sentences (one step each).
 
@@ -108,6 +119,11 @@ class CrossEncoder:
         score above 0 means the sentence answers better than nothing does, which the decision
         after reading can read. Questions are read in an order fixed by ``seed``, ``epochs``
         times over. The adapter is merged into the weights at the end.
+
+        With a ``checkpoint`` file, the fit's state (adapter, head, optimiser, steps done) is
+        written there every ``checkpoint_seconds`` and at the end, and a fit of the same
+        questions with the same settings that finds it there goes on from it: a fit longer
+        than a working session is carried over several, and ends as one run would have.
 
         Raises:
             CrossEncoderError: If an adapter is already merged in: a second one on top would
@@ -145,8 +161,14 @@ class CrossEncoder:
             schedule.extend(shuffled)
         network.train()
         running = math.log(max(len(q.sentences) for q in usable) + 1)
+        saved = _Checkpoint(
+            checkpoint,
+            key=_fit_key(self.model_digest, usable, seed, epochs, rate, head_rate),
+            every=checkpoint_seconds,
+        )
+        done, running = saved.resume(network, optimiser, steps, running)
         try:
-            for step, item in enumerate(schedule[:steps], start=1):
+            for step, item in enumerate(schedule[done:steps], start=done + 1):
                 ids, mask = self._batch_of(self.tokenizer.pairs(item.question, item.sentences))
                 with autocast(self.dtype):
                     read = network(ids, mask).float()
@@ -157,6 +179,7 @@ class CrossEncoder:
                 loss.backward()
                 optimiser.step()
                 running = 0.98 * running + 0.02 * float(loss.detach())
+                saved.step(network, optimiser, step, steps, running)
                 if progress:
                     progress(step, steps, running)
         finally:
@@ -220,6 +243,85 @@ class CrossEncoder:
             self._network.head.bias.copy_(torch.from_numpy(arrays["head.bias"]))
         self._network.requires_grad_(False)
         self._fitted = arrays
+
+
+class _Checkpoint:
+    """A fit's state in a file: written now and then, read back by the same fit run again."""
+
+    def __init__(self, path: Path | None, *, key: str, every: float) -> None:
+        self.path, self.key, self.every = path, key, every
+        self._written = time.monotonic()
+
+    def resume(
+        self, network: Network, optimiser: torch.optim.Optimizer, steps: int, running: float
+    ) -> tuple[int, float]:
+        """Steps already done and the running loss: the file's, if it holds this fit."""
+        if self.path is None or not self.path.is_file():
+            return 0, running
+        try:
+            state = torch.load(self.path, weights_only=True)
+            if state.get("key") != self.key:
+                log.warning(
+                    "%s holds a fit of other questions or settings: starting again", self.path
+                )
+                return 0, running
+            network.load_state_dict(state["network"], strict=False)
+            optimiser.load_state_dict(state["optimiser"])
+        except (
+            OSError,
+            RuntimeError,
+            KeyError,
+            ValueError,
+            AttributeError,
+            pickle.UnpicklingError,
+        ) as error:
+            raise CrossEncoderError(
+                f"cannot read the fit's checkpoint {self.path}: {error}; delete it to start again"
+            ) from error
+        done = int(state["step"])
+        log.info("going on from %s: %d of %d steps done", self.path, done, steps)
+        return done, float(state["running"])
+
+    def step(
+        self,
+        network: Network,
+        optimiser: torch.optim.Optimizer,
+        step: int,
+        steps: int,
+        running: float,
+    ) -> None:
+        """Write the state after ``step`` when it is time, and after the last step."""
+        if self.path is None:
+            return
+        if step < steps and time.monotonic() - self._written < self.every:
+            return
+        trained = {
+            name: tensor.detach().clone()
+            for name, tensor in network.state_dict(keep_vars=True).items()
+            if tensor.requires_grad
+        }
+        state = {
+            "key": self.key,
+            "step": step,
+            "running": running,
+            "network": trained,
+            "optimiser": optimiser.state_dict(),
+        }
+        partial = self.path.with_name(self.path.name + ".partial")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(state, partial)
+        os.replace(partial, self.path)
+        self._written = time.monotonic()
+
+
+def _fit_key(
+    model: str, usable: Sequence[Pairs], seed: int, epochs: float, rate: float, head_rate: float
+) -> str:
+    """What a checkpoint must have been made with to be gone on from: model, questions, settings."""
+    digest = hashlib.sha256(repr((model, seed, epochs, rate, head_rate)).encode())
+    for item in usable:
+        digest.update(repr((item.question, item.sentences, item.correct)).encode())
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=1)

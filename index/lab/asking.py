@@ -119,15 +119,17 @@ def passage_parts(asked: Sequence[Asked], *, parts: int = 3) -> list[int]:
     """A part (0 to ``parts - 1``) for each question: all questions of one passage in one part.
 
     A question's passage is that of its first hit among the candidates; a question without one
-    (unanswerable, another set's, or not found) is placed by its position.
+    (unanswerable, another set's, or not found) is placed by its own text. Either way a
+    question keeps its part when questions are added to its file or taken out.
     """
     placed = []
-    for n, item in enumerate(asked):
+    for item in asked:
         if item.labels.any():
             row = item.found.rows[int(np.argmax(item.labels))]
-            placed.append(zlib.crc32(passage_id(row.article_key).encode()) % parts)
+            key = passage_id(row.article_key)
         else:
-            placed.append(n % parts)
+            key = item.found.query.text
+        placed.append(zlib.crc32(key.encode()) % parts)
     return placed
 
 

@@ -106,8 +106,9 @@ def add_lab_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "--asked-cache",
         type=Path,
         metavar="FILE",
-        help="keep the asked questions' candidates in FILE and read them back on a run with the "
-        "same files and options (delete it after changing how candidates are found)",
+        help="keep the asked questions' candidates in FILE (and the cross-encoder's, with "
+        "--cross-encoder-limit, in a second file beside it) and read them back on a run with "
+        "the same files and options (delete them after changing how candidates are found)",
     )
     tu.add_argument(
         "--news",
@@ -177,6 +178,14 @@ def add_lab_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
         type=float,
         default=2.0,
         help="with --train-cross-encoder: times the adapter reads its questions (default 2)",
+    )
+    tu.add_argument(
+        "--cross-encoder-checkpoint",
+        type=Path,
+        metavar="FILE",
+        help="with --train-cross-encoder: write the adapter's fit to FILE every 5 minutes, and "
+        "go on from it when run again with the same files and options (a fit longer than one "
+        "sitting); give --asked-cache too, so that the questions are not asked again",
     )
     tu.add_argument(
         "--cross-encoder",
@@ -282,15 +291,21 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
         if wider and (args.cross_encoder_limit or None) != (args.limit or None):
             # A larger sample of answerable questions for the adapter alone; parts go by
             # passage, so its two thirds share no passage with the third judged above.
+            wider_sets = inputs.question_sets(
+                settings, args, limit=args.cross_encoder_limit, unanswerable=False
+            )
             with inputs.stage("asking the cross-encoder's questions"):
-                more_asked = ask_all(
-                    settings,
-                    embedder=embedder,
-                    sets=inputs.question_sets(
-                        settings, args, limit=args.cross_encoder_limit, unanswerable=False
+                more_asked = inputs.asked(
+                    inputs.beside(args.asked_cache, "cross-encoder"),
+                    wider_sets,
+                    lambda: ask_all(
+                        settings,
+                        embedder=embedder,
+                        sets=wider_sets,
+                        elsewhere=0,
+                        progress=ProgressBar("questions for the cross-encoder"),
                     ),
-                    elsewhere=0,
-                    progress=ProgressBar("questions for the cross-encoder"),
+                    embedder.name,
                 )
             lessons, _ = split_thirds(more_asked)
             # ... with the unanswerable questions of the same two thirds.
@@ -302,6 +317,7 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
                 pairs,
                 epochs=args.cross_encoder_epochs,
                 progress=lambda step, steps, _loss: bar(step, steps),
+                checkpoint=args.cross_encoder_checkpoint,
             )
         reader.save_adapter(adapter)
         distinct = {id(pair): pair for pair in pairs}.values()

@@ -104,6 +104,11 @@ def asked(
     return asked
 
 
+def beside(cache: Path | None, part: str) -> Path | None:
+    """A second cache file next to ``cache`` (``asked.pkl`` -> ``asked.cross-encoder.pkl``)."""
+    return cache.with_name(f"{cache.stem}.{part}{cache.suffix}") if cache else None
+
+
 def question_sets(
     settings: Settings, args: argparse.Namespace, *, limit: int | None, unanswerable: bool = True
 ) -> list[QuestionSet]:
