@@ -310,3 +310,15 @@ def test_tune_needs_train_questions(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["tune"])
     assert "--set or --contexts" in capsys.readouterr().err
+
+
+def test_tune_takes_a_checkpoint_only_for_a_fit_of_the_adapter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    passages = write_jsonl(tmp_path / "p.jsonl", [{"passage_id": "a", "text": "Satu."}])
+    questions = write_jsonl(
+        tmp_path / "q.jsonl", [{"id": "q", "question": "Apa?", "answers": ["Satu"]}]
+    )
+    with pytest.raises(SystemExit):
+        main(["tune", "--set", str(passages), str(questions), "--cross-encoder-checkpoint", "f"])
+    assert "--cross-encoder-checkpoint is for --train-cross-encoder" in capsys.readouterr().err

@@ -207,6 +207,8 @@ def check_lab_arguments(parser: argparse.ArgumentParser, args: argparse.Namespac
     """Stop with a usage error for options no command of the lab can run with."""
     if args.run is _tune and not (args.set or args.contexts):
         parser.error("tune needs train questions: --set or --contexts")
+    if args.run is _tune and args.cross_encoder_checkpoint and not args.train_cross_encoder:
+        parser.error("--cross-encoder-checkpoint is for --train-cross-encoder: give both")
 
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
