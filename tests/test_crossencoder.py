@@ -121,6 +121,20 @@ def _adapter_of(reader: CrossEncoder, path: Path) -> dict[str, np.ndarray]:
         return {name: saved[name] for name in saved.files}
 
 
+def _fit_from(checkpoint: Path) -> tuple[CrossEncoder, list[int]]:
+    """A fit of ``LESSONS`` (2 epochs) with ``checkpoint``, and the steps it took itself."""
+    steps: list[int] = []
+    reader = CrossEncoder()
+    reader.fit(
+        LESSONS,
+        epochs=2,
+        rate=1e-3,
+        checkpoint=checkpoint,
+        progress=lambda step, _n, _loss: steps.append(step),
+    )
+    return reader, steps
+
+
 def test_a_fit_stopped_partway_goes_on_from_its_checkpoint_and_ends_as_one_run(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -144,16 +158,8 @@ def test_a_fit_stopped_partway_goes_on_from_its_checkpoint_and_ends_as_one_run(
             progress=stop_at_five,
         )
     assert checkpoint.is_file()
-    steps: list[int] = []
-    resumed = CrossEncoder()
     with caplog.at_level("INFO", logger="index.encoders.crossencoder"):
-        resumed.fit(
-            LESSONS,
-            epochs=2,
-            rate=1e-3,
-            checkpoint=checkpoint,
-            progress=lambda step, _n, _loss: steps.append(step),
-        )
+        resumed, steps = _fit_from(checkpoint)
     assert steps == list(range(6, 2 * len(LESSONS) + 1))
     assert f"5 of {2 * len(LESSONS)} steps done" in caplog.text
     got = _adapter_of(resumed, tmp_path / "resumed.npz")
@@ -162,15 +168,7 @@ def test_a_fit_stopped_partway_goes_on_from_its_checkpoint_and_ends_as_one_run(
         np.testing.assert_array_equal(got[name], array, err_msg=name)
 
     # The last state is kept: the same fit run again has nothing left to do.
-    again: list[int] = []
-    finished = CrossEncoder()
-    finished.fit(
-        LESSONS,
-        epochs=2,
-        rate=1e-3,
-        checkpoint=checkpoint,
-        progress=lambda step, _n, _loss: again.append(step),
-    )
+    finished, again = _fit_from(checkpoint)
     assert again == []
     for name, array in _adapter_of(finished, tmp_path / "again.npz").items():
         np.testing.assert_array_equal(array, expected[name], err_msg=name)
