@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from index.encoders.crossencoder import (
     ADAPTER_FILE,
+    CONTEXT_MAX_TOKENS,
     MAX_TOKENS,
     CrossEncoder,
     CrossEncoderError,
     Pairs,
     default_cross_encoder,
 )
+from index.search.features import FEATURES, ParsedQuestion
+from index.search.questions import AnswerKind
+from index.search.searcher import Candidates
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +204,69 @@ def test_a_checkpoint_of_other_lessons_or_settings_is_not_gone_on_from(
     checkpoint.write_bytes(b"not a checkpoint")
     with pytest.raises(CrossEncoderError, match="delete it to start again"):
         CrossEncoder().fit(LESSONS, epochs=1, checkpoint=checkpoint)
+
+
+def _sentence(article: str, position: int, text: str, title: str) -> SimpleNamespace:
+    return SimpleNamespace(article_key=article, position=position, text=text, title=title)
+
+
+def test_a_context_reader_reads_each_sentence_with_its_title_and_the_sentence_before(
+    plain: CrossEncoder, tmp_path: Path
+) -> None:
+    title = "Ruhut diminta mundur dari Demokrat"
+    rows = [
+        _sentence("ruhut", 0, "Ruhut Sitompul diminta mundur dari Partai Demokrat.", title),
+        _sentence("ruhut", 3, "Pada Pilpres 2014, Demokrat mendukung Prabowo.", title),
+        _sentence("ruhut", 4, "Ruhut kala itu mendukung Joko Widodo.", title),
+        _sentence("pilkada", 6, "Ia juga mendukung Basuki.", "Pilkada DKI"),
+    ]
+    found = Candidates(
+        query=ParsedQuestion(
+            text="ruhut dukung siapa", kind=AnswerKind.PERSON, weights={}, words=[]
+        ),
+        rows=rows,  # type: ignore[arg-type]
+        features=np.zeros((len(rows), len(FEATURES))),
+    )
+    reader = CrossEncoder(context=True)
+    assert reader.max_tokens == CONTEXT_MAX_TOKENS > MAX_TOKENS == plain.max_tokens
+    assert found.passages([2, 0, 3, 1], reader) == (
+        # The sentence first, then its article's title, then the sentence before it ...
+        "Ruhut kala itu mendukung Joko Widodo. | Ruhut diminta mundur dari Demokrat | "
+        "Pada Pilpres 2014, Demokrat mendukung Prabowo.",
+        # ... not the title beside the article's first sentence, which it names ...
+        "Ruhut Sitompul diminta mundur dari Partai Demokrat.",
+        # ... and no sentence before when that is not among the candidates.
+        "Ia juga mendukung Basuki. | Pilkada DKI",
+        "Pada Pilpres 2014, Demokrat mendukung Prabowo. | Ruhut diminta mundur dari Demokrat",
+    )
+    assert found.passages([2, 0], plain) == (rows[2].text, rows[0].text)
+    # A long context is cut, never the question or the sentence, and only past the longer limit.
+    long = reader.passage("Sebelas ribu tentara dikirim.", before="Kata lain. " * 100)
+    ids = reader.tokenizer.pairs("Berapa tentara?", [long], max_tokens=reader.max_tokens)[0]
+    sentence = reader.tokenizer.content("passage: Sebelas ribu tentara dikirim.")
+    assert len(ids) == CONTEXT_MAX_TOKENS
+    start = ids.index(reader.tokenizer.eos) + 2
+    assert ids[start : start + len(sentence)] == sentence
+
+    # Fitted so, the adapter file says so, and the reader loaded from it reads context too.
+    lessons = [
+        Pairs(
+            lesson.question,
+            tuple(reader.passage(s, title="Berita hari ini") for s in lesson.sentences),
+            lesson.correct,
+        )
+        for lesson in LESSONS
+    ]
+    reader.fit(lessons, epochs=1, rate=1e-3)
+    path = tmp_path / "context.npz"
+    reader.save_adapter(path)
+    loaded = CrossEncoder(adapter=path)
+    assert loaded.reads_context
+    assert loaded.passage("Satu.", title="Judul") == "Satu. | Judul"
+    assert loaded.scores(lessons[0].question, lessons[0].sentences) == pytest.approx(
+        reader.scores(lessons[0].question, lessons[0].sentences), abs=0.02
+    )
+    assert not default_cross_encoder().reads_context
 
 
 def test_a_question_none_of_whose_sentences_answers_teaches_a_score_below_zero() -> None:

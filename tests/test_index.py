@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from index.encoders import crossencoder
 from index.encoders.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
 from index.search import searcher as search
 from index.search.features import FEATURES
-from index.search.ranker import RankerFileError
+from index.search.ranker import RERANK_DEPTH, RankerFileError
 from index.search.searcher import Searcher
 from index.serving import ServingIndex
 from index.storage.builder import build_index
@@ -238,6 +239,37 @@ def test_with_the_cross_encoder_on_the_best_sentences_are_read_again(
     assert [q.score for q in before] != [q.score for q in after]
     assert all(a.score >= b.score for a, b in itertools.pairwise(after))
     assert not crossed.answer("Bagaimana resep rendang daging sapi yang empuk?").answered
+
+
+class _ReadingWithContext(crossencoder.CrossEncoder):
+    """A cross-encoder fitted to read context (none fitted: it scores 0), noting what it read."""
+
+    def __init__(self) -> None:
+        super().__init__(context=True)
+        self.read: list[str] = []
+
+    def scores(self, question: str | Sequence[str], sentences: Sequence[str]) -> np.ndarray:
+        self.read.extend(sentences)
+        return super().scores(question, sentences)
+
+
+def test_a_cross_encoder_fitted_to_read_context_reads_each_sentence_with_its_context(
+    corpus_root: Path, embedder: Embedder
+) -> None:
+    reader = _ReadingWithContext()
+    searcher = Searcher.open(make_settings(corpus_root), embedder=embedder, cross_encoder=reader)
+    found = searcher.candidates(MISSION_QUESTION)
+    searcher.rank(MISSION_QUESTION)
+    assert 0 < len(reader.read) <= RERANK_DEPTH
+    by_text = {row.text: row for row in found.rows}
+    placed = {(row.article_key, row.position): row.text for row in found.rows}
+    for passage in reader.read:
+        sentence, *context = passage.split(crossencoder.CONTEXT_MARK)
+        row = by_text[sentence]
+        before = placed.get((row.article_key, row.position - 1))
+        expected = [row.title] if row.position else []
+        assert context == expected + ([before] if before else [])
+    assert any(len(passage.split(crossencoder.CONTEXT_MARK)) == 3 for passage in reader.read)
 
 
 def test_with_the_cross_encoder_on_an_unreadable_adapter_stops_the_start(

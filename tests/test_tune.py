@@ -187,7 +187,8 @@ def test_the_cross_encoder_is_fitted_and_weighed_on_questions_of_other_passages(
     assert all(len(found) == 1 for found in by_question.values())
 
     ranker = fit(asked)
-    pairs = reading_pairs(asked, ranker)
+    reader = default_cross_encoder()
+    pairs = reading_pairs(asked, ranker, reader)
     assert len(pairs) == len(asked)  # every answer is among the best candidates here
     for pair, item in zip(pairs, asked, strict=True):
         # The question as each sentence is read with it: as asked, no short form to write out.
@@ -195,7 +196,6 @@ def test_the_cross_encoder_is_fitted_and_weighed_on_questions_of_other_passages(
         assert 1 < len(pair.sentences) <= READING_GROUP and any(pair.correct)
         assert len(pair.sentences) == len(pair.correct)
 
-    reader = default_cross_encoder()
     weighed = weigh_cross_encoder(ranker, asked, reader)
     assert weighed.cross_weight in CROSS_WEIGHTS
     assert dataclasses.replace(weighed, cross_weight=None, fitted=ranker.fitted) == ranker
@@ -306,7 +306,7 @@ def test_a_weighed_set_not_held_out_is_parted_by_passage_and_its_lessons_count_i
     assert {id(item) for item in own if parts[id(item)] == 0} <= {id(item) for item in judged}
     assert read and any(parts[id(item)] == 0 for item in own)
 
-    lessons = reading_pairs(read, fit(asked))
+    lessons = reading_pairs(read, fit(asked), default_cross_encoder())
     # Each lesson three times (2.6 rounded), the same object: its question once per copy.
     assert len(lessons) == 3 * len(read)
     assert len({id(pair) for pair in lessons}) == len(read)

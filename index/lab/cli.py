@@ -168,6 +168,13 @@ def add_lab_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "2 cores: 65-95 minutes for the 11,800 lessons of docs/quality.md's command)",
     )
     tu.add_argument(
+        "--cross-encoder-context",
+        action="store_true",
+        help="with --train-cross-encoder: the adapter reads each sentence with its article's "
+        "title and the sentence before it (inputs of up to 160 tokens, not 96: slower to fit "
+        "and to read); the adapter file records it, and the bot reads as it was fitted",
+    )
+    tu.add_argument(
         "--cross-encoder-limit",
         type=int,
         help="with --train-cross-encoder: the adapter learns from at most N answerable questions "
@@ -209,6 +216,8 @@ def check_lab_arguments(parser: argparse.ArgumentParser, args: argparse.Namespac
         parser.error("tune needs train questions: --set or --contexts")
     if args.run is _tune and args.cross_encoder_checkpoint and not args.train_cross_encoder:
         parser.error("--cross-encoder-checkpoint is for --train-cross-encoder: give both")
+    if args.run is _tune and args.cross_encoder_context and not args.train_cross_encoder:
+        parser.error("--cross-encoder-context is for --train-cross-encoder: give both")
 
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
@@ -287,7 +296,7 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     adapter = args.cross_encoder or ADAPTER_FILE
     read, judged = split_thirds(asked)
     if args.train_cross_encoder:
-        reader = CrossEncoder(dtype=reading_dtype())
+        reader = CrossEncoder(dtype=reading_dtype(), context=args.cross_encoder_context)
         lessons = read
         wider = args.cross_encoder_limit is not None
         if wider and (args.cross_encoder_limit or None) != (args.limit or None):
@@ -312,7 +321,7 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
             lessons, _ = split_thirds(more_asked)
             # ... with the unanswerable questions of the same two thirds.
             lessons += [item for item in read if not item.answerable]
-        pairs = reading_pairs(lessons, ranker)
+        pairs = reading_pairs(lessons, ranker, reader)
         bar = ProgressBar("cross-encoder steps")
         with inputs.stage(f"fitting the cross-encoder ({reader.dtype})"):
             reader.fit(

@@ -119,8 +119,8 @@ def cross_validate(
     ]
 
 
-def reading_pairs(asked: Sequence[Asked], ranker: Ranker) -> list[Pairs]:
-    """What the cross-encoder is fitted on: each question's best sentences.
+def reading_pairs(asked: Sequence[Asked], ranker: Ranker, reader: CrossEncoder) -> list[Pairs]:
+    """What ``reader`` is fitted on: each question's best sentences, as it reads them.
 
     ``READING_GROUP`` of the ranking's best. For an answerable question, the best hit among
     the best ``RERANK_DEPTH`` takes the last place when none of them is one; one with no hit
@@ -143,7 +143,7 @@ def reading_pairs(asked: Sequence[Asked], ranker: Ranker) -> list[Pairs]:
                 group[-1] = hits[0]
         lesson = Pairs(
             question=item.found.worded(group),
-            sentences=tuple(item.found.rows[r].text for r in group),
+            sentences=item.found.passages(group, reader),
             correct=tuple(bool(item.labels[r]) for r in group),
         )
         pairs.extend([lesson] * max(1, round(item.weight)))
@@ -206,8 +206,7 @@ def _read(reader: CrossEncoder, item: Asked, order: np.ndarray) -> np.ndarray:
     rows = [int(r) for r in order[:RERANK_DEPTH]]
     unread = [r for r in rows if r not in item.cross]
     if unread:
-        sentences = [item.found.rows[r].text for r in unread]
-        scores = reader.scores(item.found.worded(unread), sentences)
+        scores = reader.scores(item.found.worded(unread), item.found.passages(unread, reader))
         item.cross.update(zip(unread, map(float, scores), strict=True))
     return np.asarray([item.cross[r] for r in rows], dtype=np.float32)
 

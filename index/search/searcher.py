@@ -115,6 +115,25 @@ class Candidates:
             for i in rows
         )
 
+    def passages(self, rows: Iterable[int], reader: CrossEncoder) -> tuple[str, ...]:
+        """The sentences of ``rows`` (indexes) as ``reader`` reads them (:meth:`CrossEncoder.passage`).
+
+        A reader fitted to read context gets each with its article's title (not beside the
+        article's first sentence, which the title names or begins) and the sentence before it
+        when that is among the candidates: what "-nya" or "kala itu" points to.
+        """
+        if not reader.reads_context:
+            return tuple(self.rows[i].text for i in rows)
+        placed = {(row.article_key, row.position): row.text for row in self.rows}
+        return tuple(
+            reader.passage(
+                row.text,
+                title=row.title if row.position else "",
+                before=placed.get((row.article_key, row.position - 1), ""),
+            )
+            for row in (self.rows[i] for i in rows)
+        )
+
 
 class Searcher:
     """Answers questions from a built index. Thread-safe for concurrent questions."""
@@ -320,8 +339,8 @@ class Searcher:
         decides_after = self.ranker.cross_decision is not None
         if self.reads_again and (confident or read_declined or decides_after):
             first = ordering.order[:RERANK_DEPTH]
-            best = [found.rows[i].text for i in first]
             reader = self.cross_encoder
+            best = found.passages(first, reader)
             cross = self.rereading.read(
                 reader, arrived, lambda: reader.scores(found.worded(first), best)
             )
