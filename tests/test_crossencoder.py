@@ -233,8 +233,8 @@ def test_a_context_reader_reads_each_sentence_with_its_title_and_the_sentence_be
         # The sentence first, then its article's title, then the sentence before it ...
         "Ruhut kala itu mendukung Joko Widodo. | Ruhut diminta mundur dari Demokrat | "
         "Pada Pilpres 2014, Demokrat mendukung Prabowo.",
-        # ... not the title beside the article's first sentence, which it names ...
-        "Ruhut Sitompul diminta mundur dari Partai Demokrat.",
+        # ... and for the article's first sentence, its title alone ...
+        "Ruhut Sitompul diminta mundur dari Partai Demokrat. | Ruhut diminta mundur dari Demokrat",
         # ... and no sentence before when that is not among the candidates.
         "Ia juga mendukung Basuki. | Pilkada DKI",
         "Pada Pilpres 2014, Demokrat mendukung Prabowo. | Ruhut diminta mundur dari Demokrat",

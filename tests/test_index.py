@@ -267,8 +267,7 @@ def test_a_cross_encoder_fitted_to_read_context_reads_each_sentence_with_its_con
         sentence, *context = passage.split(crossencoder.CONTEXT_MARK)
         row = by_text[sentence]
         before = placed.get((row.article_key, row.position - 1))
-        expected = [row.title] if row.position else []
-        assert context == expected + ([before] if before else [])
+        assert context == [row.title] + ([before] if before else [])
     assert any(len(passage.split(crossencoder.CONTEXT_MARK)) == 3 for passage in reader.read)
 
 

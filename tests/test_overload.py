@@ -16,7 +16,8 @@ import pytest
 
 from index.encoders.embedder import Embedder
 from index.search.answers import Answer
-from index.search.searcher import Searcher, default_ranker
+from index.search.ranker import default_ranker
+from index.search.searcher import Searcher
 from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, make_settings
 
 #: Long enough that no question asked "now" in a test can outwait it, however slow the machine.

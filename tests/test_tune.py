@@ -16,6 +16,7 @@ from index.encoders.crossencoder import default_cross_encoder, reading_dtype
 from index.encoders.embedder import Embedder
 from index.lab.asking import ELSEWHERE, QuestionSet, ask_all, passage_parts, split_thirds
 from index.lab.evaluate import Question
+from index.lab.probe import WEIGHTS, judge, judged_questions
 from index.lab.tune import (
     CROSS_WEIGHTS,
     READING_GROUP,
@@ -405,3 +406,31 @@ def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
         assert saved.files == list(fitted)
         for name in saved.files:
             np.testing.assert_array_equal(saved[name], fitted[name], err_msg=name)
+
+
+def test_the_reading_probe_judges_both_ways_of_reading_on_the_same_questions(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    passages = _write_facts(tmp_path)
+    questions = [
+        Question(id=key, question=q, answers=(a,), passage_id=key, source="news.jsonl")
+        for key, _, q, a in FACTS
+    ]
+    asked = ask_all(
+        make_settings(tmp_path),
+        embedder=embedder,
+        sets=[QuestionSet(passages=passages, questions=questions)],
+    )
+    _, judged = split_thirds(asked)
+    chosen = judged_questions(judged, "news.jsonl", others=0)
+    # Every answerable question of the news file the third holds, none of another set's.
+    assert chosen and {id(q) for q in chosen} == {
+        id(q) for q in judged if q.source.endswith("news.jsonl") and q.answerable
+    }
+    ranker = fit(asked)
+    weight, figures, hits = judge(default_cross_encoder(), ranker, chosen)
+    assert weight in WEIGHTS and len(hits) == len(chosen)
+    ((n, ranking, with_reading, alone),) = figures.values()
+    assert n == len(chosen) and with_reading == np.mean(hits)
+    # The weight chosen puts at least as many hits first as the ranking alone does.
+    assert with_reading >= ranking and 0.0 <= alone <= 1.0

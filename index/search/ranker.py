@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -387,3 +388,9 @@ def cross_confidence_values(
         mine - max(others, default=mine - 1.0),
         float(first != int(ranked.order[0])),
     ]
+
+
+@lru_cache(maxsize=2)
+def default_ranker(*, cross_encoder: bool = False) -> Ranker:
+    """The shipped weights (read once): ``index/search/ranker.json``, or ``ranker-cross.json``."""
+    return Ranker.load(CROSS_RANKER_FILE if cross_encoder else RANKER_FILE)

@@ -22,7 +22,6 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,12 +36,11 @@ from index.search.features import FEATURES, ParsedQuestion, sentence_features
 from index.search.parsing import QuestionParser
 from index.search.questions import formal_question
 from index.search.ranker import (
-    CROSS_RANKER_FILE,
-    RANKER_FILE,
     RERANK_DEPTH,
     Ranker,
     RankerFileError,
     confidence_values,
+    default_ranker,
 )
 from index.search.shortforms import ShortForms, load_definitions, shipped, shipped_list
 from index.search.timewords import prefer_by_time, read_time
@@ -73,12 +71,6 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=2)
-def default_ranker(*, cross_encoder: bool = False) -> Ranker:
-    """The shipped weights (read once): ``index/search/ranker.json``, or ``ranker-cross.json``."""
-    return Ranker.load(CROSS_RANKER_FILE if cross_encoder else RANKER_FILE)
-
-
 def _shipped_cross_encoder() -> CrossEncoder:
     """The shipped cross-encoder (torch is imported here, not with this module).
 
@@ -104,11 +96,7 @@ class Candidates:
     shortforms: ShortForms | None = None  # the searcher's, for :meth:`worded`
 
     def worded(self, rows: Iterable[int]) -> tuple[str, ...]:
-        """The question as the cross-encoder reads it beside each of ``rows`` (indexes).
-
-        A short form is written as the sentence writes it (:meth:`ShortForms.worded_as`, read
-        off the sentence's stored tokens).
-        """
+        """The question beside each of ``rows`` (indexes), short forms as that sentence has them."""
         forms = self.shortforms
         return tuple(
             forms.worded_as(self.query.text, self.rows[i].tokens) if forms else self.query.text
@@ -116,22 +104,15 @@ class Candidates:
         )
 
     def passages(self, rows: Iterable[int], reader: CrossEncoder) -> tuple[str, ...]:
-        """The sentences of ``rows`` (indexes) as ``reader`` reads them (:meth:`CrossEncoder.passage`).
-
-        A reader fitted to read context gets each with its article's title (not beside the
-        article's first sentence, which the title names or begins) and the sentence before it
-        when that is among the candidates: what "-nya" or "kala itu" points to.
-        """
+        """``rows``' sentences as ``reader`` reads them: with context if it was fitted so."""
+        chosen = [self.rows[i] for i in rows]
         if not reader.reads_context:
-            return tuple(self.rows[i].text for i in rows)
+            return tuple(row.text for row in chosen)
         placed = {(row.article_key, row.position): row.text for row in self.rows}
+        before = [placed.get((row.article_key, row.position - 1), "") for row in chosen]
         return tuple(
-            reader.passage(
-                row.text,
-                title=row.title if row.position else "",
-                before=placed.get((row.article_key, row.position - 1), ""),
-            )
-            for row in (self.rows[i] for i in rows)
+            reader.passage(row.text, title=row.title, before=text)
+            for row, text in zip(chosen, before, strict=True)
         )
 
 
