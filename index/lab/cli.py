@@ -262,6 +262,7 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     from index.lab.tune import (
         cross_validate,
         decide_after_reading,
+        distinct_lessons,
         fit,
         format_held_out,
         reading_pairs,
@@ -331,7 +332,7 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
                 checkpoint=args.cross_encoder_checkpoint,
             )
         reader.save_adapter(adapter)
-        distinct = {id(pair): pair for pair in pairs}.values()
+        distinct = distinct_lessons(pairs)
         declining = sum(not any(pair.correct) for pair in distinct)
         learned = {
             "questions": len(distinct) - declining,

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.encoders.crossencoder import CrossEncoder, Pairs
+from index.encoders.crossencoder import CrossEncoder
 from index.lab.asking import Asked, split_thirds
-from index.lab.tune import reading_pairs
+from index.lab.tune import distinct_lessons, reading_pairs
 from index.search.ranker import RERANK_DEPTH, Ranker
 
 #: The cross-encoder weights tried for each adapter.
@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     hits: dict[bool, list[bool]] = {}
     for context in (False, True):
         reader = CrossEncoder(context=context)
-        lessons = _distinct(reading_pairs(read, ranker, reader))
+        lessons = distinct_lessons(reading_pairs(read, ranker, reader))
         random.Random(0).shuffle(lessons)
         started = time.perf_counter()
         reader.fit(lessons[: args.lessons], epochs=1)
@@ -112,11 +112,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     gained = sum(b and not a for a, b in zip(hits[False], hits[True], strict=True))
     lost = sum(a and not b for a, b in zip(hits[False], hits[True], strict=True))
     print(json.dumps({"questions": len(questions), "gained": gained, "lost": lost}))
-
-
-def _distinct(lessons: Sequence[Pairs]) -> list[Pairs]:
-    """Each lesson once (a weighed set's come several times, the same object)."""
-    return list({id(pair): pair for pair in lessons}.values())
 
 
 if __name__ == "__main__":

@@ -150,6 +150,11 @@ def reading_pairs(asked: Sequence[Asked], ranker: Ranker, reader: CrossEncoder) 
     return pairs
 
 
+def distinct_lessons(pairs: Sequence[Pairs]) -> list[Pairs]:
+    """Each lesson of ``pairs`` once (:func:`reading_pairs` repeats a weighed set's lessons)."""
+    return list({id(pair): pair for pair in pairs}.values())
+
+
 def format_held_out(
     figures: Sequence[HeldOut], *, folds: int, of: str = "the train questions"
 ) -> str:
