@@ -20,7 +20,12 @@ QUESTIONS = [
 ]
 #: Questions the bot still declines, and why: each must start failing here once it is answered
 #: (strict), so that this list only shrinks.
-DECLINED: dict[str, str] = {}
+DECLINED: dict[str, str] = {
+    "seed-07": (
+        "the cross-encoder reading context puts its line first, but the decision after reading "
+        "is 0.226 sure of it against a threshold of 0.232"
+    ),
+}
 
 
 def _cases() -> list[Any]:
