@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 
 from index.search.timewords import (
-    CLOSE_MARGIN,
-    NAMED_MARGIN,
+    CLOSE_SHARE,
+    NAMED_SHARE,
     Period,
     asks_for_todays_news,
     prefer_by_time,
@@ -113,45 +114,62 @@ OLD = Q("tarif Rp 14.500", 20.0, "a", D(2025, 1, 6))
 OLD_MORE = Q("tarif naik", 19.5, "a", D(2025, 1, 6))
 NEW = Q("tarif Rp 16.000", 19.2, "b", D(2025, 1, 7))
 UNDATED = Q("tarif Rp 15.000", 19.4, "c", None)
+#: How far a question's scores run (``Ranking.spread``), and the margins it makes.
+SPREAD = 20.0
+CLOSE_MARGIN = CLOSE_SHARE * SPREAD
+NAMED_MARGIN = NAMED_SHARE * SPREAD
 FAR = Q("gerbang tol", 19.2 - CLOSE_MARGIN - 0.1, "d", D(2025, 1, 7))
 
 
 def test_the_most_recent_of_close_articles_comes_first() -> None:
-    ordered = prefer_by_time((OLD, OLD_MORE, NEW), None, today=TODAY)
+    ordered = prefer_by_time((OLD, OLD_MORE, NEW), None, today=TODAY, spread=SPREAD)
     assert _texts(ordered) == ["tarif Rp 16.000", "tarif Rp 14.500", "tarif naik"]
 
 
 def test_a_named_time_prefers_its_articles() -> None:
     yesterday = Period(D(2025, 1, 6), D(2025, 1, 6))
-    assert _texts(prefer_by_time((NEW, OLD), yesterday, today=TODAY)) == [
+    assert _texts(prefer_by_time((NEW, OLD), yesterday, today=TODAY, spread=SPREAD)) == [
         "tarif Rp 14.500",
         "tarif Rp 16.000",
     ]
     # None inside the time named: the nearest to it first.
     december = Period(D(2024, 12, 1), D(2024, 12, 31))
-    assert _texts(prefer_by_time((NEW, OLD), december, today=TODAY)) == [
+    assert _texts(prefer_by_time((NEW, OLD), december, today=TODAY, spread=SPREAD)) == [
         "tarif Rp 14.500",
         "tarif Rp 16.000",
     ]
 
 
 def test_an_undated_article_keeps_its_place() -> None:
-    ordered = prefer_by_time((OLD, UNDATED, NEW), None, today=TODAY)
+    ordered = prefer_by_time((OLD, UNDATED, NEW), None, today=TODAY, spread=SPREAD)
     assert _texts(ordered) == ["tarif Rp 16.000", "tarif Rp 15.000", "tarif Rp 14.500"]
     first_undated = Q("tarif Rp 15.000", 20.5, "c", None)
-    ordered = prefer_by_time((first_undated, OLD, NEW), None, today=TODAY)
+    ordered = prefer_by_time((first_undated, OLD, NEW), None, today=TODAY, spread=SPREAD)
     assert _texts(ordered) == ["tarif Rp 15.000", "tarif Rp 16.000", "tarif Rp 14.500"]
 
 
 def test_an_article_past_the_margin_is_not_moved() -> None:
     far_newer = Q("tarif Rp 16.000", OLD.score - CLOSE_MARGIN - 0.01, "b", D(2025, 1, 7))
-    assert prefer_by_time((OLD, far_newer), None, today=TODAY) == (OLD, far_newer)
+    assert prefer_by_time((OLD, far_newer), None, today=TODAY, spread=SPREAD) == (OLD, far_newer)
     # ... nor moved ahead of one that is inside it.
-    assert _texts(prefer_by_time((OLD, NEW, FAR), None, today=TODAY)) == [
+    assert _texts(prefer_by_time((OLD, NEW, FAR), None, today=TODAY, spread=SPREAD)) == [
         "tarif Rp 16.000",
         "tarif Rp 14.500",
         "gerbang tol",
     ]
+
+
+def test_close_is_a_share_of_how_far_the_scores_run() -> None:
+    # A refit that doubles every score doubles the spread: the same order.
+    doubled = tuple(dataclasses.replace(q, score=2 * q.score) for q in (OLD, OLD_MORE, NEW))
+    assert _texts(prefer_by_time(doubled, None, today=TODAY, spread=2 * SPREAD)) == [
+        "tarif Rp 16.000",
+        "tarif Rp 14.500",
+        "tarif naik",
+    ]
+    # The same gap where the scores run narrow is not close: nothing moves.
+    narrow = (OLD.score - NEW.score) / CLOSE_SHARE - 1.0
+    assert prefer_by_time((OLD, NEW), None, today=TODAY, spread=narrow) == (OLD, NEW)
 
 
 def test_a_named_time_reaches_further_than_the_newest_first() -> None:
@@ -161,18 +179,21 @@ def test_a_named_time_reaches_further_than_the_newest_first() -> None:
     named_day = Q("korban 12 orang", 20.0 - CLOSE_MARGIN - 0.7, "a", D(2025, 1, 5))
     assert NAMED_MARGIN > CLOSE_MARGIN + 0.7
     fifth = Period(D(2025, 1, 5), D(2025, 1, 5))
-    assert _texts(prefer_by_time((newer, named_day), fifth, today=TODAY)) == [
+    assert _texts(prefer_by_time((newer, named_day), fifth, today=TODAY, spread=SPREAD)) == [
         "korban 12 orang",
         "korban 17 orang",
     ]
-    assert prefer_by_time((newer, named_day), None, today=TODAY) == (newer, named_day)
+    assert prefer_by_time((newer, named_day), None, today=TODAY, spread=SPREAD) == (
+        newer,
+        named_day,
+    )
     far = Q("korban 12 orang", 20.0 - NAMED_MARGIN - 0.01, "a", D(2025, 1, 5))
-    assert prefer_by_time((newer, far), fifth, today=TODAY) == (newer, far)
+    assert prefer_by_time((newer, far), fifth, today=TODAY, spread=SPREAD) == (newer, far)
 
 
 def test_one_article_alone_keeps_the_ranking_order() -> None:
-    assert prefer_by_time((OLD, OLD_MORE), None, today=TODAY) == (OLD, OLD_MORE)
-    assert prefer_by_time((), None, today=TODAY) == ()
+    assert prefer_by_time((OLD, OLD_MORE), None, today=TODAY, spread=SPREAD) == (OLD, OLD_MORE)
+    assert prefer_by_time((), None, today=TODAY, spread=SPREAD) == ()
 
 
 @pytest.mark.parametrize(

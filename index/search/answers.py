@@ -76,6 +76,10 @@ class Ranking:
     has_words: bool = True
     reread: bool | None = None  # as ``Answer.reread``
     question_words: frozenset[str] = frozenset()  # the question's words, as it was searched
+    # How far this question's scores run: the first sentence's minus the eighth's (the last the
+    # cross-encoder reads), or the last's when there are fewer. Scores of another fit run
+    # wider or narrower; the time rule reads closeness as a share of this.
+    spread: float = 0.0
 
 
 def merge_repeated(quotes: Sequence[Quote]) -> tuple[Quote, ...]:

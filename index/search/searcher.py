@@ -276,7 +276,8 @@ class Searcher:
             timed.search_text, limit=limit, arrived=arrived, read_declined=read_declined
         )
         return dataclasses.replace(
-            ranking, quotes=prefer_by_time(ranking.quotes, timed.period, today=today)
+            ranking,
+            quotes=prefer_by_time(ranking.quotes, timed.period, today=today, spread=ranking.spread),
         )
 
     def rank(
@@ -342,12 +343,14 @@ class Searcher:
             Quote.of(found.rows[i], score)
             for i, score in zip(ordering.order[:limit], ordering.scores[:limit], strict=True)
         )
+        scores = ordering.scores[:RERANK_DEPTH]
         return Ranking(
             kind=found.query.kind,
             quotes=quotes,
             confident=confident,
             reread=reread,
             question_words=frozenset(found.query.words),
+            spread=float(scores[0] - scores[-1]),
         )
 
     def candidates(self, question: str) -> Candidates:
