@@ -12,11 +12,13 @@ from index.encoders.crossencoder import (
     ADAPTER_FILE,
     CONTEXT_MAX_TOKENS,
     MAX_TOKENS,
+    READ_BATCH_POSITIONS,
     CrossEncoder,
     CrossEncoderError,
     Pairs,
     default_cross_encoder,
 )
+from index.encoders.network import length_batches
 from index.search.features import FEATURES, ParsedQuestion
 from index.search.questions import AnswerKind
 from index.search.searcher import Candidates
@@ -331,3 +333,31 @@ def test_the_shipped_adapter_prefers_the_sentence_that_answers() -> None:
     ]:
         scores = reader.scores(question, [answer, *look_alikes])
         assert int(np.argmax(scores)) == 0, (question, scores)
+
+
+def test_sentences_of_different_lengths_are_scored_in_their_own_order() -> None:
+    """Read shortest first in batches of about ``READ_BATCH_POSITIONS``, and handed back in
+    the order given: each score is the one the sentence gets read alone."""
+    reader = default_cross_encoder()
+    question = "Berapa tentara Korea Utara dikirim ke Rusia?"
+    words = "tentara Korea Utara dikirim ke wilayah Kursk untuk membantu Rusia".split()
+    # Long, short and middling sentences, so that a batch of all of them would be mostly padding.
+    sentences = [" ".join(words * n) + "." for n in (9, 1, 5, 2, 12, 1, 7, 3)]
+    rows = reader.tokenizer.pairs(question, sentences, max_tokens=reader.max_tokens)
+    batches = list(length_batches([len(row) for row in rows], READ_BATCH_POSITIONS))
+    assert len(batches) > 1
+    together = reader.scores(question, sentences)
+    alone = np.asarray([reader.scores(question, [s])[0] for s in sentences])
+    np.testing.assert_allclose(together, alone, atol=1e-4)
+    assert len(set(np.round(together, 3))) > 1  # the scores differ: an order to keep
+    assert reader.scores(question, []).shape == (0,)
+
+
+def test_rows_are_batched_shortest_first_within_the_positions() -> None:
+    lengths = [50, 10, 160, 12, 40, 11]
+    batches = list(length_batches(lengths, 64))
+    assert sorted(n for group in batches for n in group) == list(range(len(lengths)))
+    for group in batches:
+        assert len(group) == 1 or len(group) * max(lengths[n] for n in group) <= 64
+    # Shortest first: [10, 11, 12] fit together (3 x 12 = 36), then 40, 50, and 160 alone.
+    assert batches == [[1, 5, 3], [4], [0], [2]]

@@ -39,7 +39,7 @@ import torch
 from torch import nn
 
 from index.encoders.hardware import this_cpu
-from index.encoders.network import Network, autocast, batch
+from index.encoders.network import Network, autocast, batch, length_batches
 from index.encoders.tokenizer import MAX_TOKENS
 from index.encoders.weights import E5Error, default_model_file, read_model_file
 
@@ -58,6 +58,12 @@ ADAPTER_FILE = Path(__file__).with_name("crossencoder.npz")
 #: Longest input, in tokens, of a reader that reads each sentence with its context: question,
 #: sentence, then its article's title and the sentence before it (cut first when too long).
 CONTEXT_MAX_TOKENS = 160
+#: The most padded positions it reads in one batch: a question's 8 pairs are read shortest
+#: first in batches of about this size, not padded to the longest of all 8. Measured on 60
+#: questions of 8 pairs with context from the news articles (AMD EPYC, 2 threads, float32),
+#: 640 read them in 373 ms on average (p95 517) against 445 (p95 694) in one batch; 320 and
+#: 480 in between.
+READ_BATCH_POSITIONS = 640
 #: Between a sentence and each part of its context, in what such a reader reads.
 CONTEXT_MARK = " | "
 #: How often a fit with a checkpoint file writes its state there.
@@ -132,13 +138,13 @@ class CrossEncoder:
 
         ``sentences`` as :meth:`passage` writes them, for a reader that reads context.
         """
-        if not sentences:
-            return np.zeros(0, dtype=np.float32)
-        ids, mask = self._batch_of(
-            self.tokenizer.pairs(question, sentences, max_tokens=self.max_tokens)
-        )
+        rows = self.tokenizer.pairs(question, sentences, max_tokens=self.max_tokens)
+        scores = np.zeros(len(rows), dtype=np.float32)
         with torch.inference_mode(), autocast(self.dtype):
-            return self._network(ids, mask).float().numpy()
+            for group in length_batches([len(row) for row in rows], READ_BATCH_POSITIONS):
+                ids, mask = self._batch_of([rows[n] for n in group])
+                scores[group] = self._network(ids, mask).float().numpy()
+        return scores
 
     def fit(
         self,

