@@ -59,10 +59,9 @@ ADAPTER_FILE = Path(__file__).with_name("crossencoder.npz")
 #: sentence, then its article's title and the sentence before it (cut first when too long).
 CONTEXT_MAX_TOKENS = 160
 #: The most padded positions it reads in one batch: a question's 8 pairs are read shortest
-#: first in batches of about this size, not padded to the longest of all 8. Measured on 60
-#: questions of 8 pairs with context from the news articles (AMD EPYC, 2 threads, float32),
-#: 640 read them in 373 ms on average (p95 517) against 445 (p95 694) in one batch; 320 and
-#: 480 in between.
+#: first in batches of about this size, not padded to the longest of all 8 (with context,
+#: 1.36 padded positions per real token in one batch). The answer time it saves, measured with
+#: ``python -m index eval``: docs/performance.md, "Read in length-sorted batches".
 READ_BATCH_POSITIONS = 640
 #: Between a sentence and each part of its context, in what such a reader reads.
 CONTEXT_MARK = " | "
