@@ -39,6 +39,11 @@ from index.search.tokens import tokenize, words
         ("Dari kota mana ucapan itu dikirim", AnswerKind.PLACE),
         ("Pada tanggal berapakah pesan dikirim?", AnswerKind.TIME),
         ("apakah penyebab perang itu?", AnswerKind.REASON),
+        # A chat's order, the noun first, asks the same as the formal order.
+        ("kebakarannya penyebabnya apa", AnswerKind.REASON),
+        ("putin mundur alasannya apa aja", AnswerKind.REASON),
+        ("dengan alasan apa putin mundur?", AnswerKind.REASON),
+        ("kata itu artinya apa", AnswerKind.DEFINITION),
         ("Apa yang dimaksud dengan pakta kerja sama strategis?", AnswerKind.DEFINITION),
         ("Apakah Putin mengirim ucapan?", AnswerKind.OTHER),
         ("tentara Korea Utara", AnswerKind.OTHER),

@@ -46,6 +46,9 @@ _NORMALISE = (
         ),
         " mengapa ",
     ),
+    # ... and in a chat's order, the noun first: "penyebabnya apa", "alasannya apa aja".
+    (re.compile(r"\b(?:alasan|penyebab|sebab)(?:nya)?\s+(?:apa|apakah)\b"), " mengapa "),
+    (re.compile(r"\b(?:arti|maksud)nya\s+(?:apa|apakah)\b"), " apaitu "),
     (
         re.compile(
             r"\b(?:apa|apakah)\s+(?:itu|yang\s+dimaksud|maksud|arti|pengertian|definisi)\b"
