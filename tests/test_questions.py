@@ -100,6 +100,19 @@ def test_name_needs_a_name_or_acronym_beyond_the_question() -> None:
     )
 
 
+def test_reason_needs_a_word_that_gives_a_cause() -> None:
+    question = "mengapa pasar itu terbakar?"
+    for sentence in (
+        "Pasar itu terbakar karena korsleting listrik.",
+        "Kebakaran dipicu korsleting listrik di lantai dua.",
+        "Penyebabnya korsleting listrik di lantai dua.",
+        "Polisi menyebut faktor cuaca dan kabel tua.",
+        "Pasar itu terbakar gara-gara puntung rokok.",
+    ):
+        assert _holds(sentence, AnswerKind.REASON, question), sentence
+    assert not _holds("Pasar itu terbakar Senin malam.", AnswerKind.REASON, question)
+
+
 def test_definition_needs_a_defining_verb() -> None:
     question = "Apa yang dimaksud dengan pakta strategis?"
     assert _holds(

@@ -252,7 +252,8 @@ _QUANTITY = re.compile(
 # "salah satu" (one of), "satu-satunya" (the only): a number word that counts nothing.
 _NOT_A_COUNT = re.compile(r"\bsalah\s+satu(?:nya)?\b|\bsatu-satunya\b", re.IGNORECASE)
 _REASON = re.compile(
-    r"\b(?:karena|sebab|disebabkan|akibat|lantaran|oleh karena|sehingga|agar|supaya|demi|untuk)\b",
+    r"\b(?:karena|sebab|disebabkan|akibat|lantaran|oleh karena|sehingga|agar|supaya|demi|untuk"
+    r"|gara-gara|dipicu|memicu|penyebab(?:nya)?|alasan(?:nya)?|faktor|berkat|imbas(?:nya)?)\b",
     re.IGNORECASE,
 )
 _MANNER = re.compile(r"\b(?:dengan|melalui|cara|secara|lewat)\b", re.IGNORECASE)
