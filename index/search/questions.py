@@ -31,6 +31,8 @@ _PLACE_NOUNS = (
 )
 _TIME_NOUNS = "tahun|tanggal|tgl|bulan|hari|pukul|jam|abad|dekade|musim|masa|periode"
 _ASK = r"(?:apa|apakah|mana|manakah|berapa|berapakah)"
+# Nouns that ask for a cause, before "apa" ("apa penyebab") or after it ("penyebabnya apa").
+_CAUSE_NOUNS = "alasan|penyebab|sebab"
 
 # Rewrites into one marker word per kind, FacQA's and chat forms alike: "di mana", "dimana",
 # "Dimanakah", "di negara manakah", "tahun berapa", "apa yang dimaksud dengan" ...
@@ -42,12 +44,12 @@ _NORMALISE = (
     (re.compile(r"\b(?:" + _PLACE_NOUNS + r")\s+(?:apa|apakah|mana|manakah)\b"), " dimana "),
     (
         re.compile(
-            r"\b(?:apa|apakah)\s+(?:yang\s+)?(?:alasan|penyebab|sebab|menyebabkan|membuat)\b"
+            r"\b(?:apa|apakah)\s+(?:yang\s+)?(?:" + _CAUSE_NOUNS + r"|menyebabkan|membuat)\b"
         ),
         " mengapa ",
     ),
     # ... and in a chat's order, the noun first: "penyebabnya apa", "alasannya apa aja".
-    (re.compile(r"\b(?:alasan|penyebab|sebab)(?:nya)?\s+(?:apa|apakah)\b"), " mengapa "),
+    (re.compile(r"\b(?:" + _CAUSE_NOUNS + r")(?:nya)?\s+(?:apa|apakah)\b"), " mengapa "),
     (re.compile(r"\b(?:arti|maksud)nya\s+(?:apa|apakah)\b"), " apaitu "),
     (
         re.compile(
