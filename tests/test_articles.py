@@ -510,12 +510,17 @@ def test_invisible_characters_and_nbsp() -> None:
 def test_click_id_comma_debris_between_sentences() -> None:
     text = (
         'Batas usia menjadi 19 tahun., "Hasil rapat disepakati," kata Totok.\n'
-        "Ia pernah ke Washington, D.C., Boston, dan New York."
+        "Ia dirawat sejak Selasa (10/9/2019)., Thareq mengatakan ayahnya kelelahan.\n"
+        "Ia pernah ke Washington, D.C., Boston, dan New York.\n"
+        "Menurut dr. Damar, SpOG(K)., hingga kini datanya belum ada."
     )
     assert body(text) == [
         "Batas usia menjadi 19 tahun.",
         '"Hasil rapat disepakati," kata Totok.',
+        "Ia dirawat sejak Selasa (10/9/2019).",
+        "Thareq mengatakan ayahnya kelelahan.",
         "Ia pernah ke Washington, D.C., Boston, dan New York.",
+        "Menurut dr. Damar, SpOG(K)., hingga kini datanya belum ada.",
     ]
 
 

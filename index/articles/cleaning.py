@@ -76,8 +76,14 @@ _LINE_SUBSTITUTIONS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = 
         ),
         " ",
     ),
-    # CLICK-ID scraper debris: a sentence end glued to the next by a comma ("tahun., Dia").
-    ((".,",), re.compile(r"(?<=[^\W_])(?<![A-Z])\.,+(?=\s+[A-Z“\"])"), "."),
+    # CLICK-ID scraper debris: a sentence end glued to the next by a comma ("tahun., Dia"),
+    # also after a date in brackets ("Selasa (10/9/2019)., Thareq"). Not after a capital
+    # ("D.C., Boston") or another bracket ("SpOG(K)., hingga").
+    (
+        (".,",),
+        re.compile(r"(?:(?<=[^\W_])(?<![A-Z])|(?<=\d\)))\.,+(?=\s+[A-Z“\"])"),
+        ".",
+    ),
 )
 
 
