@@ -165,6 +165,19 @@ def test_chat_spellings_are_written_out() -> None:
     assert formal_question("Siapa yang membuat 11.000 unit?") == "Siapa yang membuat 11.000 unit?"
 
 
+def test_dari_and_tahun_in_chat_spelling() -> None:
+    # "dr mana" asks for a place, as "dari mana" does; alone, "mana" asks for a name.
+    assert answer_kind("rombongan itu datang dr mana") is AnswerKind.NAME
+    assert formal_question("rombongan itu datang dr mana") == "rombongan itu datang dari mana"
+    assert answer_kind(formal_question("rombongan itu datang dr mana")) is AnswerKind.PLACE
+    assert answer_kind(formal_question("taun brp jembatan itu dibangun")) is AnswerKind.TIME
+    # "Dr", or "dr" before a name, is a doctor's title, not "dari".
+    assert formal_question("Dr Boyke bilang apa") == "Dr Boyke bilang apa"
+    assert formal_question("DR Boyke bilang apa") == "DR Boyke bilang apa"
+    assert formal_question("Apa kata dr Boyke?") == "Apa kata dr Boyke?"
+    assert formal_question("kiriman dr jakarta") == "kiriman dari jakarta"
+
+
 def test_chat_particles_are_left_out() -> None:
     assert (
         formal_question("kok bisa brp org yg ditangkap sih?") == "bisa berapa orang yang ditangkap?"

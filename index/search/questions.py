@@ -165,7 +165,13 @@ CHAT_WORDS = {
     "gitu": "begitu",
     "gini": "begini",
     "sblmnya": "sebelumnya",
+    **dict.fromkeys(("dr", "dri"), "dari"),
+    "taun": "tahun",
 }
+#: Chat spellings that are also a title ("dr Tirta", "Dr Tirta": a doctor), written out only in
+#: lower case and before a word in lower case.
+_ALSO_TITLES = frozenset({"dr"})
+_NEXT_WORD = re.compile(r"\W*(\w)")
 _LATIN_WORD = re.compile(r"\b[A-Za-z]+\b")
 
 
@@ -204,6 +210,10 @@ def formal_question(question: str) -> str:
         full = CHAT_WORDS.get(word.lower())
         if full is None or not word[1:].islower():
             return word
+        if word.lower() in _ALSO_TITLES:
+            after = _NEXT_WORD.match(question, match.end())
+            if not word.islower() or (after is not None and after.group(1).isupper()):
+                return word
         return full.capitalize() if word[0].isupper() else full
 
     def particle(match: re.Match[str]) -> str:
