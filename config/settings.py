@@ -91,6 +91,16 @@ class Settings(BaseSettings):
             "without; false answers from the ranking alone (docs/quality.md)."
         ),
     )
+    cross_encoder_depth: int = Field(
+        default=8,
+        ge=1,
+        le=8,
+        description=(
+            "With TANYA_CROSS_ENCODER: how many of the ranking's best sentences it reads, at most "
+            "the 8 its weights were fitted reading. Fewer answer sooner, and the reply's three "
+            "quotes hold the answer less often (docs/performance.md)."
+        ),
+    )
     cross_encoder_max_wait_ms: int = Field(
         default=250,
         ge=0,

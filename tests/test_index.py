@@ -271,6 +271,34 @@ def test_a_cross_encoder_fitted_to_read_context_reads_each_sentence_with_its_con
     assert any(len(passage.split(crossencoder.CONTEXT_MARK)) == 3 for passage in reader.read)
 
 
+@pytest.mark.parametrize("depth", [1, 3, RERANK_DEPTH])
+def test_the_cross_encoder_reads_the_ranking_s_best_sentences_as_deep_as_set(
+    corpus_root: Path, embedder: Embedder, depth: int
+) -> None:
+    reader = _ReadingWithContext()
+    settings = make_settings(corpus_root, cross_encoder_depth=depth)
+    searcher = Searcher.open(settings, embedder=embedder, cross_encoder=reader)
+    found = searcher.candidates(MISSION_QUESTION)
+    assert len(found.rows) > RERANK_DEPTH
+    searcher.rank(MISSION_QUESTION)
+    best = searcher.ranker.order(found.features).order[:depth]
+    read = [passage.split(crossencoder.CONTEXT_MARK)[0] for passage in reader.read]
+    assert read == [found.rows[i].text for i in best]
+
+
+def test_the_cross_encoder_reads_no_deeper_than_its_weights_were_fitted(
+    corpus_root: Path, embedder: Embedder
+) -> None:
+    deepest = make_settings(corpus_root, cross_encoder_depth=RERANK_DEPTH)
+    assert deepest.cross_encoder_depth == RERANK_DEPTH
+    for depth in (0, RERANK_DEPTH + 1):
+        with pytest.raises(ValueError, match="cross_encoder_depth"):
+            make_settings(corpus_root, cross_encoder_depth=depth)
+        unchecked = deepest.model_copy(update={"cross_encoder_depth": depth})
+        with pytest.raises(ValueError, match=f"fitted reading {RERANK_DEPTH}"):
+            Searcher.open(unchecked, embedder=embedder)
+
+
 def test_with_the_cross_encoder_on_an_unreadable_adapter_stops_the_start(
     corpus_root: Path, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,8 +10,9 @@ Up to four steps, fitted on train questions by ``python -m index tune`` and kept
    says the articles do not answer;
 3. **reading again**, with ``TANYA_CROSS_ENCODER`` (on by default; ``index/search/ranker-cross.json``:
    the same weights and ``cross_weight``): the cross-encoder (``index/encoders/crossencoder.py``)
-   scores the best ``RERANK_DEPTH`` sentences together with the question, and those are
-   ordered by ranking score + ``cross_weight`` x its score;
+   scores the best few sentences (``TANYA_CROSS_ENCODER_DEPTH``, at most ``RERANK_DEPTH``)
+   together with the question, and those are ordered by ranking score + ``cross_weight`` x its
+   score;
 4. **deciding after reading** (``cross_decision`` in ``ranker-cross.json``): a second
    confidence model over ``CROSS_CONFIDENCE_FEATURES``, the facts of the sentence now first
    and what the cross-encoder made of it, replaces step 2's call for a question that was read.
@@ -40,7 +41,8 @@ from index.search.features import FEATURES
 RANKER_FILE = Path(__file__).with_name("ranker.json")
 #: The weights when the cross-encoder reads the best sentences again.
 CROSS_RANKER_FILE = Path(__file__).with_name("ranker-cross.json")
-#: The ranking's best sentences the cross-encoder reads again.
+#: The most of the ranking's best sentences the cross-encoder reads again: ``tune`` fits its
+#: weight and the decision after reading on this many; the bot may read fewer.
 RERANK_DEPTH = 8
 
 #: Ranking features of the best sentence that the confidence also reads, as they are (see

@@ -133,9 +133,15 @@ class Searcher:
         cross_encoder: CrossEncoder | None = None,
         max_question_chars: int = 500,
         cross_encoder_max_wait: float = MAX_WAIT,
+        cross_encoder_depth: int = RERANK_DEPTH,
         shortforms: ShortForms | None = None,
         zone: dt.tzinfo = dt.UTC,
     ) -> None:
+        if not 1 <= cross_encoder_depth <= RERANK_DEPTH:
+            raise ValueError(
+                f"the cross-encoder reads 1 to {RERANK_DEPTH} sentences (the weights were "
+                f"fitted reading {RERANK_DEPTH}), not {cross_encoder_depth}"
+            )
         self.embedder = embedder
         self.vectors = vectors
         self.lexical = lexical
@@ -151,6 +157,8 @@ class Searcher:
         self.shortforms = shortforms or shipped()
         #: Turns at the cross-encoder, and the counts of questions read again and skipped.
         self.rereading = Rereading(cross_encoder_max_wait)
+        #: How many of the ranking's best sentences the cross-encoder reads.
+        self.cross_encoder_depth = cross_encoder_depth
         #: Where "today" is when a question names a time and the caller gives no date.
         self.zone = zone
 
@@ -196,6 +204,7 @@ class Searcher:
             cross_encoder=cross_encoder,
             max_question_chars=settings.max_question_chars,
             cross_encoder_max_wait=settings.cross_encoder_max_wait_ms / 1000,
+            cross_encoder_depth=settings.cross_encoder_depth,
             shortforms=ShortForms.of(
                 [
                     *shipped_list(),
@@ -320,7 +329,7 @@ class Searcher:
         reread = None
         decides_after = self.ranker.cross_decision is not None
         if self.reads_again and (confident or read_declined or decides_after):
-            first = ordering.order[:RERANK_DEPTH]
+            first = ordering.order[: self.cross_encoder_depth]
             reader = self.cross_encoder
             best = found.passages(first, reader)
             cross = self.rereading.read(
