@@ -87,8 +87,8 @@ class Settings(BaseSettings):
         default=True,
         description=(
             "Read each question's best sentences again with the cross-encoder: better first "
-            "answers, about 55 ms more a question on two cores with native bfloat16, 120 ms "
-            "without; false answers from the ranking alone (docs/quality.md)."
+            "answers, for most of an answer's time; false answers from the ranking alone "
+            "(docs/quality.md, docs/performance.md)."
         ),
     )
     cross_encoder_depth: int = Field(
