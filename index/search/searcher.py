@@ -20,8 +20,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,6 +30,7 @@ from config.settings import Settings
 from index.articles.cleaning import visible_line
 from index.encoders.embedder import Embedder
 from index.search.answerspan import answer_span
+from index.search.candidates import Candidates
 from index.search.features import FEATURES, ParsedQuestion, sentence_features
 from index.search.parsing import QuestionParser
 from index.search.questions import formal_question
@@ -45,7 +44,7 @@ from index.search.ranker import (
 from index.search.shortforms import ShortForms, load_definitions, shipped, shipped_list
 from index.search.timewords import prefer_by_time, read_time
 from index.storage.lexical import BM25Index
-from index.storage.store import SentenceRow, lead_tokens, make_engine, sentence_rows
+from index.storage.store import lead_tokens, make_engine, sentence_rows
 from index.storage.vectors import VectorIndex
 from index.storage.versions import current_version, load_version, version_folder
 
@@ -83,37 +82,6 @@ def _shipped_cross_encoder() -> CrossEncoder:
         return default_cross_encoder()
     except CrossEncoderError as error:
         raise RankerFileError(str(error)) from error
-
-
-@dataclass(frozen=True, slots=True)
-class Candidates:
-    """The sentences a question retrieved, and one row of ``FEATURES`` for each."""
-
-    query: ParsedQuestion
-    rows: list[SentenceRow]
-    features: np.ndarray
-    chunk_cosines: np.ndarray | None = None  # cosine of the question with each row's chunk
-    shortforms: ShortForms | None = None  # the searcher's, for :meth:`worded`
-
-    def worded(self, rows: Iterable[int]) -> tuple[str, ...]:
-        """The question beside each of ``rows`` (indexes), short forms as that sentence has them."""
-        forms = self.shortforms
-        return tuple(
-            forms.worded_as(self.query.text, self.rows[i].tokens) if forms else self.query.text
-            for i in rows
-        )
-
-    def passages(self, rows: Iterable[int], reader: CrossEncoder) -> tuple[str, ...]:
-        """``rows``' sentences as ``reader`` reads them: with context if it was fitted so."""
-        chosen = [self.rows[i] for i in rows]
-        if not reader.reads_context:
-            return tuple(row.text for row in chosen)
-        placed = {(row.article_key, row.position): row.text for row in self.rows}
-        before = [placed.get((row.article_key, row.position - 1), "") for row in chosen]
-        return tuple(
-            reader.passage(row.text, title=row.title, before=text)
-            for row, text in zip(chosen, before, strict=True)
-        )
 
 
 class Searcher:
