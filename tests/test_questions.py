@@ -24,6 +24,9 @@ from index.search.tokens import tokenize, words
     [
         ("berapa tentara Korea Utara dikirim?", AnswerKind.QUANTITY),
         ("Berapakah jumlah korban", AnswerKind.QUANTITY),
+        # "The how-many-th" asks for a count too, answered by an ordinal ("ketiga", "ke-3").
+        ("pertemuan keberapa ini bagi Kim dan Putin?", AnswerKind.QUANTITY),
+        ("Keberapakah kunjungan itu", AnswerKind.QUANTITY),
         ("Tahun berapa pakta itu ditandatangani?", AnswerKind.TIME),
         ("kapan Putin mengirim ucapan?", AnswerKind.TIME),
         ("Siapakah presiden Rusia?", AnswerKind.PERSON),
@@ -69,6 +72,14 @@ def test_quantity_needs_a_number_that_is_not_a_date() -> None:
         "Dia tidak mengungkapkan berapa jumlah tentara.", AnswerKind.QUANTITY, question
     )
     assert _holds("Ratusan tentara tewas.", AnswerKind.QUANTITY, question)
+
+
+def test_an_ordinal_written_out_is_a_count() -> None:
+    question = "kim udh brp kali ketemu putin"
+    assert _holds("Ini pertemuan ketiga Kim dan Putin.", AnswerKind.QUANTITY, question)
+    assert _holds("Kim bertemu Putin untuk kesebelas kalinya.", AnswerKind.QUANTITY, question)
+    assert not _holds("Ini pertemuan Kim dan Putin.", AnswerKind.QUANTITY, question)
+    assert not _holds("Kim bertemu Putin di Rusia.", AnswerKind.QUANTITY, question)
 
 
 def test_time_needs_a_date_the_question_does_not_have() -> None:

@@ -71,6 +71,8 @@ _NOUN_ASK = re.compile(r"\b(\w+)\s+(?:apa|apakah|mana|manakah)\b")
 _KIND_BY_WORD = {
     "berapa": AnswerKind.QUANTITY,
     "berapakah": AnswerKind.QUANTITY,
+    "keberapa": AnswerKind.QUANTITY,  # "the how-many-th": answered by "ketiga", "ke-3"
+    "keberapakah": AnswerKind.QUANTITY,
     "kapan": AnswerKind.TIME,
     "kapankah": AnswerKind.TIME,
     "bilamana": AnswerKind.TIME,
@@ -258,8 +260,11 @@ _NUMBER_WORDS = (
     "ribu juta miliar milyar triliun seratus seribu sejuta setengah separuh puluhan ratusan "
     "ribuan jutaan belasan"
 )
+#: Ordinals written out, "kedua" to "keseratus": "kekalahan ketiga" answers "kalah berapa kali".
+_ORDINALS = "ke(?:satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|sebelas|seratus)"
 _QUANTITY = re.compile(
-    r"\b\d+(?:[.,]\d+)*\b|\b(?:" + _NUMBER_WORDS.replace(" ", "|") + r")\b", re.I
+    r"\b\d+(?:[.,]\d+)*\b|\b(?:" + _NUMBER_WORDS.replace(" ", "|") + "|" + _ORDINALS + r")\b",
+    re.I,
 )
 # "salah satu" (one of), "satu-satunya" (the only): a number word that counts nothing.
 _NOT_A_COUNT = re.compile(r"\bsalah\s+satu(?:nya)?\b|\bsatu-satunya\b", re.IGNORECASE)
