@@ -20,6 +20,7 @@ from index.storage.builder import chunk_vectors
 from tests import test_time_e2e as tol
 from tests.conftest import make_settings, write_jsonl
 from tests.score_predictions import first_hit_rank, score
+from tests.test_staged_build import Failing
 
 # Invented passages and questions, in the shape of shared/eval's files.
 PASSAGES = [
@@ -140,6 +141,52 @@ def test_vectors_from_another_index_are_reused_and_change_nothing(
 
     assert "1 chunks embedded, 3 reused" in caplog.text
     assert reused.methods == fresh.methods
+
+
+class Counting:
+    """The bundled model, counting the passages it embeds."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.passages = inner, 0
+        self.name, self.dim = inner.name, inner.dim
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.passages += len(texts)
+        return self.inner.embed_passages(texts)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+
+def test_an_eval_stopped_while_indexing_goes_on_from_the_last_step_it_published(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """A corpus of 20,000 articles takes hours to embed: a second run does not start over."""
+    passages, question_file = _write_set(tmp_path)
+    questions = read_questions(question_file)
+    settings = make_settings(tmp_path / "stepped", build_publish_every=2)
+    # Each step's two one-chunk passages are one call: the second step's call fails.
+    with pytest.raises(RuntimeError, match="out of memory"):
+        evaluate(
+            settings,
+            embedder=Failing(embedder, fail_on_call=2),  # type: ignore[arg-type]
+            passages=passages,
+            questions=questions,
+        )
+
+    counting = Counting(embedder)
+    resumed = evaluate(
+        settings,
+        embedder=counting,  # type: ignore[arg-type]
+        passages=passages,
+        questions=questions,
+    )
+    fresh = evaluate(
+        make_settings(tmp_path / "fresh"), embedder=embedder, passages=passages, questions=questions
+    )
+
+    assert counting.passages == 2  # the second step's passages, and no more
+    assert resumed.methods == fresh.methods
 
 
 def test_known_vectors_embed_only_unknown_texts(embedder: Embedder) -> None:
