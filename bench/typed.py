@@ -1,7 +1,7 @@
 """``python -m bench.typed chat|slips IN.jsonl > OUT.jsonl``: questions as readers type them.
 
 ``chat`` writes each question of a ``shared/eval`` questions file in lower case, with every word
-that ``index.search.questions.CHAT_WORDS`` writes out put back in its first chat spelling ("yang" ->
+that ``index.search.chat.CHAT_WORDS`` writes out put back in its first chat spelling ("yang" ->
 "yg", "berapa" -> "brp"). The chat forms come from the same list the searcher reads, so the
 eval of the output shows what that list is worth to a reader who types so, not how complete
 it is.
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from string import ascii_lowercase
 
-from index.search.questions import chat_spelling
+from index.search.chat import chat_spelling
 from index.search.tokens import STOPWORDS
 
 SEED = 11

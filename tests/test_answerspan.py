@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from index.search.answerspan import answer_span
-from index.search.questions import answer_kind, formal_question
+from index.search.chat import formal_question
+from index.search.questions import answer_kind
 from index.search.searcher import Searcher
 from index.search.tokens import words
 

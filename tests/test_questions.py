@@ -6,13 +6,12 @@ from pathlib import Path
 import pytest
 
 from bench.typed import main as typed_main
+from index.search.chat import chat_spelling, formal_question
 from index.search.questions import (
     AnswerKind,
     Focus,
     answer_kind,
-    chat_spelling,
     focus_in,
-    formal_question,
     holds_answer_kind,
     question_focus,
 )

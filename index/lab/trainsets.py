@@ -29,7 +29,7 @@ from pathlib import Path
 
 from index.lab.corpus import write_article_passages
 from index.lab.evaluate import Question
-from index.search.questions import chat_spelling
+from index.search.chat import chat_spelling
 
 #: Paragraphs joined into one article: about as many sentences as a news article has.
 PARAGRAPHS = 5

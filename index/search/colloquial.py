@@ -1,7 +1,7 @@
 """How a word typed in a chat may be written in an article: "nyebar" -> "menyebar".
 
 Readers in a group type Jakarta-style colloquial Indonesian, which the articles never write.
-Beyond the fixed chat spellings of ``index.search.questions.CHAT_WORDS`` ("brp", "yg"), a few regular
+Beyond the fixed chat spellings of ``index.search.chat.CHAT_WORDS`` ("brp", "yg"), a few regular
 patterns make most of the rest, and each can be undone by rule:
 
 - the nasal prefix without its "me-": "nyebar" (menyebar), "nyari" (mencari), "ngambil"

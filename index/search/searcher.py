@@ -31,9 +31,9 @@ from index.articles.cleaning import visible_line
 from index.encoders.embedder import Embedder
 from index.search.answerspan import answer_span
 from index.search.candidates import Candidates
+from index.search.chat import formal_question
 from index.search.features import FEATURES, ParsedQuestion, sentence_features
 from index.search.parsing import QuestionParser
-from index.search.questions import formal_question
 from index.search.ranker import (
     RERANK_DEPTH,
     Ranker,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from index.search.questions import formal_question
+from index.search.chat import formal_question
 from index.search.tokens import words
 
 _MONTH_NUMBERS = {
