@@ -188,6 +188,29 @@ def test_dari_and_tahun_in_chat_spelling() -> None:
     assert formal_question("kiriman dr jakarta") == "kiriman dari jakarta"
 
 
+def test_slang_is_written_as_articles_write_it() -> None:
+    assert formal_question("duit bantuan cuma brp") == "uang bantuan hanya berapa"
+    assert formal_question("Bikin jembatan kelar kpn") == "Membuat jembatan selesai kapan"
+    assert formal_question("DUIT") == "DUIT"  # all capitals: a name
+    assert formal_question("dibagikan cuma-cuma") == "dibagikan cuma-cuma"  # "free", one word
+    # Slang is read, not typed: a formal question's chat spelling keeps the plain word.
+    assert chat_spelling("Berapa uang yang dibuat?") == "brp uang yg dibuat?"
+
+
+def test_a_word_repeated_by_a_2_is_written_out() -> None:
+    assert formal_question("banjir gara2 apa") == "banjir gara-gara apa"
+    assert (
+        formal_question("Anak2 sekolah libur sampe kpn") == "Anak-anak sekolah libur sampai kapan"
+    )
+    assert formal_question("org2 yg ditangkap") == "orang-orang yang ditangkap"  # a chat spelling
+    assert formal_question("kerja sehari2 apa") == "kerja sehari-hari apa"  # the root repeated
+    assert formal_question("menang berturut2") == "menang berturut-turut"
+    # Not an Indonesian word, or not in lower case: a name such as a practice session's.
+    assert formal_question("fp2 mulai jam brp") == "fp2 mulai jam berapa"
+    assert formal_question("hasil FP2 gmn") == "hasil FP2 bagaimana"
+    assert formal_question("Tahun 2") == "Tahun 2"
+
+
 def test_chat_particles_are_left_out() -> None:
     assert (
         formal_question("kok bisa brp org yg ditangkap sih?") == "bisa berapa orang yang ditangkap?"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from index.search.tokens import root_words, stem
+
 #: How readers spell common words in a chat ("brp tentara yg dikirim?"), written out: words
 #: that stand for nothing else in a question. Left as they are, no article has them, and such
 #: a word counts against every sentence. (A quote in an article may say "nggak" too; the
@@ -82,6 +84,24 @@ CHAT_WORDS = {
     **dict.fromkeys(("dr", "dri"), "dari"),
     "taun": "tahun",
 }
+#: Jakarta slang with one plain word for it, the word articles write outside quotes. Written
+#: out as ``CHAT_WORDS`` are, but not a chat spelling of that word (``chat_spelling``).
+SLANG_WORDS = {
+    "bikin": "membuat",
+    "dibikin": "dibuat",
+    "duit": "uang",
+    **dict.fromkeys(("pengen", "pingin", "pengin"), "ingin"),
+    **dict.fromkeys(("cuma", "cuman"), "hanya"),
+    "bareng": "bersama",
+    "abis": "habis",
+    "ngomong": "berbicara",
+    "bakal": "akan",
+    "gede": "besar",
+    "gampang": "mudah",
+    "doang": "saja",
+    "banget": "sangat",
+    "kelar": "selesai",
+}
 #: Chat spellings that are also a title ("dr Tirta", "Dr Tirta": a doctor), written out only in
 #: lower case and before a word in lower case.
 _ALSO_TITLES = frozenset({"dr"})
@@ -112,20 +132,44 @@ _PARTICLE = re.compile(
 )
 
 
+#: A word repeated by a "2" ("gara2", "anak2", "org2"): chat's way to write "gara-gara".
+_REPEATED = re.compile(r"\b([A-Za-z]{2,})2\b")
+
+
+def _repeated(match: re.Match[str]) -> str:
+    """The word written twice: "gara2" as "gara-gara", "sehari2" as "sehari-hari"; not "FP2"."""
+    base = match.group(1)
+    if not base[1:].islower():
+        return match.group(0)
+    word = CHAT_WORDS.get(base.lower(), base.lower())
+    root = stem(word)
+    if f"{word}-{word}" in root_words() or word in root_words():
+        repeated = word
+    elif root in root_words() and word.endswith(root):  # "sehari2": "sehari-hari"
+        repeated = root
+    else:
+        return match.group(0)
+    return f"{word.capitalize() if base[0].isupper() else word}-{repeated}"
+
+
 def formal_question(question: str) -> str:
     """``question`` with its chat spellings written out ("brp" -> "berapa", "yg" -> "yang").
 
-    An all-capital word ("GA", "PD") is a name and stays as it is. Chat particles
-    (``CHAT_PARTICLES``) are left out, unless they are all the question has.
+    Slang too ("duit" -> "uang", ``SLANG_WORDS``), and a word repeated by a "2" ("gara2" ->
+    "gara-gara"). An all-capital word ("GA", "PD") is a name and stays as it is. Chat
+    particles (``CHAT_PARTICLES``) are left out, unless they are all the question has.
     """
+    text = _REPEATED.sub(_repeated, question)
 
     def written_out(match: re.Match[str]) -> str:
         word = match.group(0)
-        full = CHAT_WORDS.get(word.lower())
+        full = CHAT_WORDS.get(word.lower()) or SLANG_WORDS.get(word.lower())
         if full is None or not word[1:].islower():
             return word
+        if "-" in (text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]):
+            return word  # part of a word with a hyphen: "cuma-cuma" (free) is no "cuma" (only)
         if word.lower() in _ALSO_TITLES:
-            after = _NEXT_WORD.match(question, match.end())
+            after = _NEXT_WORD.match(text, match.end())
             if not word.islower() or (after is not None and after.group(1).isupper()):
                 return word
         return full.capitalize() if word[0].isupper() else full
@@ -134,6 +178,6 @@ def formal_question(question: str) -> str:
         word = match.group(0).strip()
         return match.group(0) if word.isupper() and len(word) > 1 else ""
 
-    written = _LATIN_WORD.sub(written_out, question)
+    written = _LATIN_WORD.sub(written_out, text)
     plain = _PARTICLE.sub(particle, written).lstrip(" ,").strip()
     return plain if plain else written
