@@ -73,6 +73,33 @@ def test_quantity_needs_a_number_that_is_not_a_date() -> None:
     assert _holds("Ratusan tentara tewas.", AnswerKind.QUANTITY, question)
 
 
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("skor persik vs persebaya brp", AnswerKind.QUANTITY),
+        ("Berapa skor akhir laga Persik melawan Persebaya?", AnswerKind.QUANTITY),
+        ("babak pertama persik lawan persebaya gmn skornya", AnswerKind.MANNER),
+    ],
+)
+def test_a_question_for_a_score_needs_a_score(question: str, kind: AnswerKind) -> None:
+    assert answer_kind(formal_question(question)) is kind
+    assert _holds("Persik menang 2 - 1 atas Persebaya.", kind, question)
+    assert _holds("Laga berakhir imbang 0-0.", kind, question)
+    assert _holds("Ganda putri menang 21-14, 19-21, 21-13.", kind, question)
+    # Any other number is no score: a minute, a formation, a date, a season.
+    assert not _holds("Persik mencetak gol pada menit ke - 63.", kind, question)
+    assert not _holds("Persik (4 - 3 - 3): Dimas; Andi, Budi.", kind, question)
+    assert not _holds("Laga digelar Senin (17-12-2024).", kind, question)
+    assert not _holds("Persik juara musim 2016 - 2017 dengan 3 gol.", kind, question)
+
+
+def test_a_question_about_an_equaliser_is_no_question_for_a_score() -> None:
+    question = "Pada menit berapa Persebaya menyamakan kedudukan?"
+    assert _holds(
+        "Persebaya menyamakan kedudukan pada menit ke - 63.", AnswerKind.QUANTITY, question
+    )
+
+
 def test_an_ordinal_written_out_is_a_count() -> None:
     question = "kim udh brp kali ketemu putin"
     assert _holds("Ini pertemuan ketiga Kim dan Putin.", AnswerKind.QUANTITY, question)

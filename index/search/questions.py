@@ -162,8 +162,19 @@ def _outside_question(matches: list[str], question_words: set[str]) -> bool:
     return any(set(words(match)) - question_words for match in matches)
 
 
+#: A question for a match's score ("skor juve vs spurs brp", "gmn skornya") is answered by a
+#: score, "2 - 1" or "21-14", not by any number ("menit ke - 63").
+_SCORE_WORDS = frozenset({"skor", "skornya"})
+_SCORE_KINDS = frozenset({AnswerKind.QUANTITY, AnswerKind.MANNER})
+#: Two numbers of up to three digits with a dash between: not a formation ("3 - 4 - 2 - 1") nor
+#: a date ("17-12-2024").
+_SCORE = re.compile(r"(?<![\d-])(?<![\d-]\s)\b\d{1,3}\s?-\s?\d{1,3}\b(?!\s?-\s?\d)")
+
+
 def holds_answer_kind(sentence: str, kind: AnswerKind, question_words: set[str]) -> bool:
     """Whether ``sentence`` has a phrase of the asked kind that is not just the question's words."""
+    if kind in _SCORE_KINDS and _SCORE_WORDS & question_words:
+        return bool(_SCORE.search(sentence))
     if kind is AnswerKind.QUANTITY:
         without_dates = _NOT_A_COUNT.sub(" ", _DATE.sub(" ", sentence))
         return _outside_question(_QUANTITY.findall(without_dates), question_words)
