@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine, create_engine, insert, select
 from sqlalchemy import text as sql
@@ -233,6 +234,21 @@ def make_settings(root: Path, **overrides: object) -> Settings:
 def api_settings(root: Path, api: BotApiServer, **overrides: object) -> Settings:
     """`make_settings` under ``root`` with the bot pointed at the Bot API stand-in ``api``."""
     return make_settings(root, telegram_token=api.token, telegram_api_url=api.base_url, **overrides)
+
+
+class CountingEmbedder:
+    """A model that counts the passages it embeds, for tests of what a build embeds again."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.passages = inner, 0
+        self.name, self.dim = inner.name, inner.dim
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.passages += len(texts)
+        return self.inner.embed_passages(texts)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
 
 
 def write_jsonl(path: Path, records: Iterable[Mapping[str, object]]) -> Path:

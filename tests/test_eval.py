@@ -18,7 +18,7 @@ from index.lab.evaluate import EvalResult, evaluate, format_table, read_question
 from index.search.ranker import RANKER_FILE, Ranker
 from index.storage.builder import chunk_vectors
 from tests import test_time_e2e as tol
-from tests.conftest import make_settings, write_jsonl
+from tests.conftest import CountingEmbedder, make_settings, write_jsonl
 from tests.score_predictions import first_hit_rank, score
 from tests.test_staged_build import Failing
 
@@ -143,21 +143,6 @@ def test_vectors_from_another_index_are_reused_and_change_nothing(
     assert reused.methods == fresh.methods
 
 
-class Counting:
-    """The bundled model, counting the passages it embeds."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner, self.passages = inner, 0
-        self.name, self.dim = inner.name, inner.dim
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        self.passages += len(texts)
-        return self.inner.embed_passages(texts)
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self.inner.embed_queries(texts)
-
-
 def test_an_eval_stopped_while_indexing_goes_on_from_the_last_step_it_published(
     tmp_path: Path, embedder: Embedder
 ) -> None:
@@ -174,7 +159,7 @@ def test_an_eval_stopped_while_indexing_goes_on_from_the_last_step_it_published(
             questions=questions,
         )
 
-    counting = Counting(embedder)
+    counting = CountingEmbedder(embedder)
     resumed = evaluate(
         settings,
         embedder=counting,  # type: ignore[arg-type]

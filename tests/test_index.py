@@ -35,7 +35,14 @@ from index.storage.versions import (
     tokens_version,
     version_folder,
 )
-from tests.conftest import MISSION_ANSWER, MISSION_QUESTION, SEED, make_settings, with_seed
+from tests.conftest import (
+    MISSION_ANSWER,
+    MISSION_QUESTION,
+    SEED,
+    CountingEmbedder,
+    make_settings,
+    with_seed,
+)
 
 
 def _serving(settings: Settings) -> Path:
@@ -329,19 +336,7 @@ def test_an_index_an_older_tokenizer_made_is_tokenised_again_without_embedding(
     with pytest.raises(StaleTokensError, match=r"python -m index build"):
         Searcher.open(settings, embedder=embedder)
 
-    class Counting:  # the stored vectors are kept: nothing may be embedded again
-        def __init__(self, inner: Embedder) -> None:
-            self.inner, self.passages = inner, 0
-            self.name, self.dim = inner.name, inner.dim
-
-        def embed_passages(self, texts: list[str]) -> np.ndarray:
-            self.passages += len(texts)
-            return self.inner.embed_passages(texts)
-
-        def embed_queries(self, texts: list[str]) -> np.ndarray:
-            return self.inner.embed_queries(texts)
-
-    counting = Counting(embedder)
+    counting = CountingEmbedder(embedder)  # the stored vectors are kept: nothing is embedded
     serving = ServingIndex(settings, embedder=counting, engine=engine)  # type: ignore[arg-type]
     searcher = serving.open()
     assert counting.passages == 0
