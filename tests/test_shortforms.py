@@ -105,6 +105,13 @@ def test_shipped_list_is_read_both_ways() -> None:
         "bicara": frozenset({frozenset({"jubir"})}),
         "polda": frozenset({frozenset(tokenize("kepolisian daerah"))}),
     }
+    # Readers type the internet's names short in a chat: "fb" finds "Facebook".
+    assert shipped().alternatives(tokenize("akun fb itu diblokir"))["fb"] == {
+        frozenset({"facebook"})
+    }
+    assert shipped().alternatives(tokenize("pengguna media sosial"))["sosial"] == {
+        frozenset({"medsos"})
+    }
     # The longest run wins: DPRD's long form holds DPR's.
     both = ShortForms.of([("DPR", "Dewan Perwakilan Rakyat"), ("DPRD", "DPR Daerah")])
     assert both.alternatives(tokenize("DPR Daerah"))["daerah"] == {frozenset({"dprd"})}
