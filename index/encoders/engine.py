@@ -9,7 +9,7 @@ index built by one is served by the other without rebuilding:
 
 ``TANYA_ENGINE=auto`` takes torch in bfloat16 on a CPU with native bfloat16, where it is several
 times faster (``docs/performance.md``); on any other CPU it times both engines on the same
-texts and keeps the faster.
+texts, in turns, and keeps the faster.
 """
 
 from __future__ import annotations
@@ -111,24 +111,34 @@ def choose_engine(setting: str = "auto", *, cpu: Cpu | None = None) -> EngineCho
 
 def pick_faster(
     candidates: Sequence[tuple[EngineChoice, Callable[[Sequence[str]], object]]],
+    *,
+    rounds: int = 3,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> tuple[int, EngineChoice]:
     """Time each candidate's passage encoder on the same texts; the fastest's index and choice.
 
-    The first call of each is a warm-up; the reason of the returned choice gives the times.
+    Each candidate is warmed up once, then timed ``rounds`` times, the candidates taking turns,
+    and keeps its fastest time: a burst of other work on the machine slows one round, not the
+    choice. The reason of the returned choice gives the times.
     """
-    seconds = []
     for _, encode in candidates:
         encode(_TRIAL_TEXTS[:2])
-        started = time.perf_counter()
-        encode(_TRIAL_TEXTS)
-        seconds.append(time.perf_counter() - started)
+    seconds = [float("inf")] * len(candidates)
+    for _ in range(rounds):
+        for i, (_, encode) in enumerate(candidates):
+            started = clock()
+            encode(_TRIAL_TEXTS)
+            seconds[i] = min(seconds[i], clock() - started)
     best = min(range(len(candidates)), key=seconds.__getitem__)
     measured = ", ".join(
         f"{choice.engine} {choice.dtype} {1000 * s:.0f} ms"
         for (choice, _), s in zip(candidates, seconds, strict=True)
     )
     chosen = candidates[best][0]
-    why = f"no native bfloat16; the faster on {len(_TRIAL_TEXTS)} passages: {measured}"
+    why = (
+        f"no native bfloat16; the faster on {len(_TRIAL_TEXTS)} passages, best of {rounds}: "
+        f"{measured}"
+    )
     return best, EngineChoice(chosen.engine, chosen.dtype, chosen.device, chosen.threads, why)
 
 
