@@ -113,6 +113,34 @@ def test_time_needs_a_date_the_question_does_not_have() -> None:
     assert not _holds("Pesan itu dikirim Putin.", AnswerKind.TIME, "kapan pesan dikirim?")
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Pakta itu diteken September lalu.",
+        "Pakta itu akan diteken pada April.",
+        "Pakta itu diteken akhir bulan ini.",
+        "Pakta itu diteken tiga tahun lalu.",
+        "Pakta itu diteken dalam dua pekan ke depan.",
+        "Pakta itu diteken pada kuartal pertama.",
+        "Pakta itu diteken musim gugur mendatang.",
+        "Pakta itu diteken menjelang Lebaran.",
+        "Pakta itu diteken pukul 17.00.",
+        "Pakta itu diteken jam delapan.",
+    ],
+)
+def test_time_is_also_a_month_a_period_a_season_a_feast_or_a_clock(sentence: str) -> None:
+    assert _holds(sentence, AnswerKind.TIME, "kapan pakta itu diteken")
+
+
+def test_a_time_phrase_the_question_already_has_is_no_answer() -> None:
+    question = "Pakta apa yang diteken pukul 17.00 tiga tahun lalu?"
+    assert not _holds("Pakta itu diteken tiga tahun lalu.", AnswerKind.TIME, question)
+    assert not _holds("Pakta itu diteken pukul 17.00.", AnswerKind.TIME, question)
+    assert not _holds("Pakta itu diteken di akhir perundingan.", AnswerKind.TIME, question)
+    # A count's rule still reads "tiga tahun" as a number: "berapa tahun" is answered by it.
+    assert _holds("Pakta itu berlaku tiga tahun lalu.", AnswerKind.QUANTITY, "berapa tahun")
+
+
 def test_person_needs_a_name_beyond_the_question() -> None:
     question = "siapa yang menangkap tentara Korea Utara?"
     assert _holds(
@@ -127,6 +155,18 @@ def test_place_needs_a_place_phrase() -> None:
     question = "di mana pertempuran terjadi?"
     assert _holds("Pertempuran terjadi di Kursk, Rusia.", AnswerKind.PLACE, question)
     assert not _holds("Pertempuran terjadi kemarin.", AnswerKind.PLACE, question)
+
+
+def test_a_place_is_its_whole_name_after_one_lower_case_word_at_most() -> None:
+    question = "di stadion mana final digelar?"
+    # The question has "stadion": the name after it is the answer.
+    assert _holds("Final digelar di Stadion Gelora Bung Karno.", AnswerKind.PLACE, question)
+    assert _holds("Final digelar di kawasan Senayan, Jakarta.", AnswerKind.PLACE, question)
+    assert _holds("Klub asal Swedia itu juara.", AnswerKind.PLACE, "klub itu dari negara mana")
+    assert not _holds("Final digelar di Stadion.", AnswerKind.PLACE, question)
+    assert not _holds("Final digelar di stadion utama.", AnswerKind.PLACE, question)
+    # A joining word counts only between two capitalised words.
+    assert not _holds("Final digelar di Stadion dan ditonton.", AnswerKind.PLACE, question)
 
 
 def test_name_needs_a_name_or_acronym_beyond_the_question() -> None:

@@ -131,10 +131,35 @@ _NUMBER_WORDS = (
     "ribu juta miliar milyar triliun seratus seribu sejuta setengah separuh puluhan ratusan "
     "ribuan jutaan belasan"
 )
+_FULL_MONTHS = "|".join(_MONTHS.split()[:12])
+_NUMBERS = _NUMBER_WORDS.replace(" ", "|")
+#: What else answers "kapan" besides a date: a month alone ("September lalu", "pada April"), the
+#: edge of a period ("akhir bulan ini", "awal Agustus"), a period counted from now ("pekan
+#: depan", "tiga tahun lalu", "dua pekan ke depan"), a quarter, a season, a feast ("Lebaran",
+#: "H-7"), a clock time or a century with its number ("pukul 17.00", "jam delapan", "abad 16").
+#: Tried before the dates, so that "pukul 17.00" is read whole. Only for a question for a time:
+#: a count's rule still reads "tiga tahun" as a number.
+_TIME = re.compile(
+    r"\b(?:" + _FULL_MONTHS + r")\b"
+    r"|\b(?:awal|akhir|pertengahan|penghujung)\s+"
+    r"(?:bulan|tahun|pekan|minggu|musim|abad|dekade|" + _FULL_MONTHS + r")\b"
+    r"|\b(?:pekan|minggu|bulan|tahun|musim|kuartal|triwulan|semester|dekade)\s+"
+    r"(?:lalu|depan|ini|mendatang|silam|kemarin|berikutnya|sebelumnya)\b"
+    r"|\b(?:\d+|" + _NUMBERS + r"|beberapa)\s+(?:detik|menit|jam|hari|pekan|minggu|bulan"
+    r"|tahun|dekade|abad)\s+(?:lalu|silam|terakhir|ke\s?depan|kedepan|mendatang|lagi"
+    r"|kemudian|sebelumnya)\b"
+    r"|\b(?:kuartal|triwulan|semester)\s+(?:pertama|kedua|ketiga|keempat|[IV]+|\d)\b"
+    r"|\bmusim\s+(?:panas|gugur|dingin|semi|hujan|kemarau)\b"
+    r"|\b(?:lebaran|idul\s+fitri|idul\s+adha|natal|ramadan|ramadhan|imlek|tahun\s+baru)\b"
+    r"|\bH\s*[-+]\s*\d+"
+    r"|\bpukul\s+\d[\d.:]*|\bjam\s+(?:\d[\d.:]*|" + _NUMBERS + r")\b"
+    r"|\babad\s+(?:ke\s*-?\s*)?(?:\d+|[IVXL]+)\b|" + _DATE.pattern,
+    re.IGNORECASE,
+)
 #: Ordinals written out, "kedua" to "keseratus": "kekalahan ketiga" answers "kalah berapa kali".
 _ORDINALS = "ke(?:satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|sebelas|seratus)"
 _QUANTITY = re.compile(
-    r"\b\d+(?:[.,]\d+)*\b|\b(?:" + _NUMBER_WORDS.replace(" ", "|") + "|" + _ORDINALS + r")\b",
+    r"\b\d+(?:[.,]\d+)*\b|\b(?:" + _NUMBERS + "|" + _ORDINALS + r")\b",
     re.I,
 )
 # "salah satu" (one of), "satu-satunya" (the only): a number word that counts nothing.
@@ -145,9 +170,13 @@ _REASON = re.compile(
     re.IGNORECASE,
 )
 _MANNER = re.compile(r"\b(?:dengan|melalui|cara|secara|lewat)\b", re.IGNORECASE)
+#: A place: after a word that leads to one ("di", "dari", "asal", "kota"), perhaps past one
+#: lower-case word ("di kawasan Kemang", "di tepi Jalan Pawiyatan"), a name of one or more
+#: capitalised words ("di Stadion Manahan", "asal Swedia"): all of them, so that "di Hotel Mulia"
+#: answers "di hotel mana" though the question has "hotel".
 _PLACE = re.compile(
-    r"\b(?:di|ke|dari|dekat|wilayah|kota|kabupaten|provinsi|desa|kecamatan|pulau|jalan|jl)\s+"
-    r"[A-Z][\w-]*",
+    r"\b(?:di|ke|dari|dekat|asal|wilayah|kota|kabupaten|provinsi|desa|kecamatan|pulau|jalan|jl)"
+    r"\s+(?:[a-z]+\s+)?[A-Z][\w-]*(?:\s+(?:(?:dan|de|del|van|von|al|bin)\s+)?[A-Z][\w-]*)*",
 )
 _ACRONYM = re.compile(r"\b[A-Z]{2,}[\w-]*")
 _DEFINITION = re.compile(
@@ -179,7 +208,7 @@ def holds_answer_kind(sentence: str, kind: AnswerKind, question_words: set[str])
         without_dates = _NOT_A_COUNT.sub(" ", _DATE.sub(" ", sentence))
         return _outside_question(_QUANTITY.findall(without_dates), question_words)
     if kind is AnswerKind.TIME:
-        return _outside_question(_DATE.findall(sentence), question_words)
+        return _outside_question(_TIME.findall(sentence), question_words)
     if kind is AnswerKind.PERSON:
         return _outside_question(_NAME.findall(sentence), question_words)
     if kind is AnswerKind.PLACE:
