@@ -90,12 +90,13 @@ def count_kinds(
         kind = answer_kind(formal)
         asked = set(words(formal))
         passes = [holds_answer_kind(text, kind, asked) for text in article]
+        passed = any(p and h for p, h in zip(passes, holding, strict=True))
         count = counts.setdefault(kind, KindCount())
         count.questions += 1
-        count.passed += any(p and h for p, h in zip(passes, holding, strict=True))
+        count.passed += passed
         count.others += holding.count(False)
         count.others_passed += sum(p and not h for p, h in zip(passes, holding, strict=True))
-        if not any(p and h for p, h in zip(passes, holding, strict=True)):
+        if not passed:
             missed.append(Missed(kind, question.question, article[holding.index(True)]))
     return counts, missed
 
