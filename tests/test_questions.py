@@ -91,6 +91,9 @@ def test_a_question_for_a_score_needs_a_score(question: str, kind: AnswerKind) -
     assert not _holds("Persik (4 - 3 - 3): Dimas; Andi, Budi.", kind, question)
     assert not _holds("Laga digelar Senin (17-12-2024).", kind, question)
     assert not _holds("Persik juara musim 2016 - 2017 dengan 3 gol.", kind, question)
+    assert not _holds("Latihan terbuka digelar pukul 16.00-17.00 WIB.", kind, question)
+    assert not _holds("Tiket naik 1,5 - 2 kali lipat.", kind, question)
+    assert _holds("Persik menang 3-1.", kind, question)
 
 
 def test_a_question_about_an_equaliser_is_no_question_for_a_score() -> None:

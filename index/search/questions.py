@@ -195,9 +195,9 @@ def _outside_question(matches: list[str], question_words: set[str]) -> bool:
 #: score, "2 - 1" or "21-14", not by any number ("menit ke - 63").
 _SCORE_WORDS = frozenset({"skor", "skornya"})
 _SCORE_KINDS = frozenset({AnswerKind.QUANTITY, AnswerKind.MANNER})
-#: Two numbers of up to three digits with a dash between: not a formation ("3 - 4 - 2 - 1") nor
-#: a date ("17-12-2024").
-_SCORE = re.compile(r"(?<![\d-])(?<![\d-]\s)\b\d{1,3}\s?-\s?\d{1,3}\b(?!\s?-\s?\d)")
+#: Two numbers of up to three digits with a dash between: not a formation ("3 - 4 - 2 - 1"), a
+#: date ("17-12-2024"), nor a span of clock times or decimals ("pukul 16.00-17.00", "1,5-2").
+_SCORE = re.compile(r"(?<![\d.,:-])(?<![\d-]\s)\b\d{1,3}\s?-\s?\d{1,3}\b(?!\s?-\s?\d)(?![.,:]\d)")
 
 
 def holds_answer_kind(sentence: str, kind: AnswerKind, question_words: set[str]) -> bool:
