@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,42 @@ def test_a_served_version_is_memory_mapped_not_copied(tmp_path: Path, embedder: 
     assert vectors.search(query, 5)[0].tolist() == copy.search(query, 5)[0].tolist()
     with pytest.raises(ReadOnlyIndexError):  # FAISS itself would abort the process
         vectors.add(np.asarray([10**6]), query.reshape(1, -1))
+
+
+def test_a_vector_search_takes_one_thread_and_leaves_the_model_every_core() -> None:
+    """FAISS's search runs on one OpenMP thread in any thread that asks (the bot answers in
+    worker threads), and puts the count back: torch, which may share FAISS's OpenMP runtime
+    (it does when torch is loaded first), keeps every core."""
+    import faiss
+    import torch
+
+    class Recording:
+        def __init__(self, index: object) -> None:
+            self.index, self.threads = index, 0
+
+        def search(self, *args: object) -> object:
+            self.threads = faiss.omp_get_max_threads()
+            return self.index.search(*args)  # type: ignore[attr-defined]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.index, name)
+
+    def ask() -> tuple[int, list[int], int, int]:
+        before = torch.get_num_threads()
+        vectors = VectorIndex.empty(dim=4, model="test")
+        vectors.add(np.arange(3), np.eye(3, 4, dtype=np.float32))
+        recording = Recording(vectors._index)
+        vectors._index = recording  # type: ignore[assignment]
+        ids, _ = vectors.search(np.asarray([0.0, 1.0, 0.0, 0.0]), 2)
+        return recording.threads, ids.tolist(), before, torch.get_num_threads()
+
+    with ThreadPoolExecutor(1) as pool:
+        in_worker = pool.submit(ask).result()
+    in_main = ask()
+    for threads, ids, before, after in (in_worker, in_main):
+        assert threads == 1 and ids[0] == 1
+        assert after == before
+    assert in_main[2] == in_worker[2]  # torch computes with as many threads in either
 
 
 def test_incremental_build_embeds_only_new_and_changed(

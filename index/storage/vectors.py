@@ -14,8 +14,11 @@ import numpy as np
 
 # A search is one question against the flat index, and questions asked together already run in
 # threads of their own: FAISS's own OpenMP threads only fight them and the model's for the
-# cores (81,650 vectors on 2 cores: 8.7 ms a search with one thread, 14 ms with two).
-faiss.omp_set_num_threads(1)
+# cores (81,650 vectors on 2 cores: 8.7 ms a search with one thread, 14 ms with two). FAISS
+# and torch share one OpenMP runtime, whose thread count belongs to the calling thread: a
+# search sets it to one for itself and puts it back, so that the model computes with every core
+# in every thread (set once at import, it would leave torch one core in the importing thread).
+SEARCH_THREADS = 1
 
 INDEX_FILE = "chunks.faiss"
 META_FILE = "chunks.json"
@@ -84,7 +87,13 @@ class VectorIndex:
         """Ids and cosine scores of the ``k`` nearest chunks, best first."""
         if len(self) == 0 or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self)))
+        query = query.reshape(1, -1).astype(np.float32)
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(SEARCH_THREADS)
+        try:
+            scores, ids = self._index.search(query, min(k, len(self)))
+        finally:
+            faiss.omp_set_num_threads(threads)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 
