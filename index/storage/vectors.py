@@ -14,10 +14,11 @@ import numpy as np
 
 # A search is one question against the flat index, and questions asked together already run in
 # threads of their own: FAISS's own OpenMP threads only fight them and the model's for the
-# cores (81,650 vectors on 2 cores: 8.7 ms a search with one thread, 14 ms with two). FAISS
-# and torch share one OpenMP runtime, whose thread count belongs to the calling thread: a
-# search sets it to one for itself and puts it back, so that the model computes with every core
-# in every thread (set once at import, it would leave torch one core in the importing thread).
+# cores (81,650 vectors on 2 cores: 8.7 ms a search with one thread, 14 ms with two). OpenMP's
+# thread count belongs to the calling thread, and FAISS shares torch's OpenMP runtime when torch
+# is loaded first: a search sets it to one for itself and puts it back, so that it holds in the
+# bot's worker threads and the model keeps every core (set once at import, it held only in the
+# importing thread, and there it left torch one core).
 SEARCH_THREADS = 1
 
 INDEX_FILE = "chunks.faiss"
