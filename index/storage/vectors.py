@@ -17,8 +17,8 @@ import numpy as np
 # cores (81,650 vectors on 2 cores: 8.7 ms a search with one thread, 14 ms with two). OpenMP's
 # thread count belongs to the calling thread, and FAISS shares torch's OpenMP runtime when torch
 # is loaded first: a search sets it to one for itself and puts it back, so that it holds in the
-# bot's worker threads and the model keeps every core (set once at import, it held only in the
-# importing thread, and there it left torch one core).
+# bot's worker threads and the model keeps every core (set once at import instead, it would hold
+# only in the importing thread and leave torch one core there).
 SEARCH_THREADS = 1
 
 INDEX_FILE = "chunks.faiss"
