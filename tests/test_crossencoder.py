@@ -18,7 +18,7 @@ from index.encoders.crossencoder import (
     Pairs,
     default_cross_encoder,
 )
-from index.encoders.network import length_batches
+from index.encoders.network import ADAPTER_RANK, length_batches
 from index.search.features import FEATURES, ParsedQuestion
 from index.search.questions import AnswerKind
 from index.search.searcher import Candidates
@@ -118,6 +118,59 @@ def test_fitting_teaches_which_sentence_answers_and_survives_the_file(tmp_path: 
         )
 
 
+# More invented questions, for an adapter fitted on top of the shipped one.
+MORE_LESSONS = [
+    Pairs(
+        "Siapa pelatih timnas voli putri?",
+        (
+            "Timnas voli putri berlatih di Bandung sejak pekan lalu.",
+            "Timnas voli putri dilatih oleh Ayu Lestari sejak Januari.",
+            "Pertandingan pertama digelar di Palembang.",
+        ),
+        (False, True, False),
+    ),
+    Pairs(
+        "Berapa korban banjir di Bekasi?",
+        (
+            "Banjir melanda Bekasi setelah hujan deras semalaman.",
+            "Warga Bekasi mengungsi ke masjid dan sekolah.",
+            "Sebanyak 12 orang menjadi korban banjir di Bekasi.",
+        ),
+        (False, False, True),
+    ),
+]
+
+
+def test_an_adapter_fitted_on_top_keeps_the_one_below_and_is_saved_with_it(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(CrossEncoderError, match="made with an adapter"):
+        CrossEncoder().fit(MORE_LESSONS, on_top=True)
+
+    reader = CrossEncoder(adapter=ADAPTER_FILE)
+    reader.fit(MORE_LESSONS, epochs=8, rate=1e-3, on_top=True)
+    for lesson in MORE_LESSONS:
+        scores = reader.scores(lesson.question, lesson.sentences)
+        assert int(np.argmax(scores)) == lesson.correct.index(True), lesson.question
+
+    path = tmp_path / "both.npz"
+    saved = _adapter_of(reader, path)
+    with np.load(ADAPTER_FILE) as below:
+        assert saved.keys() == set(below.files)
+        for name in below.files:
+            if name.endswith(".down"):  # its ranks come first, the new adapter's after
+                assert saved[name].shape[0] == below[name].shape[0] + ADAPTER_RANK
+                np.testing.assert_array_equal(saved[name][: below[name].shape[0]], below[name])
+            elif name.endswith(".up"):
+                np.testing.assert_array_equal(saved[name][:, : below[name].shape[1]], below[name])
+    loaded = CrossEncoder(adapter=path)
+    assert loaded.reads_context  # as the adapter below was fitted
+    for lesson in MORE_LESSONS:
+        assert loaded.scores(lesson.question, lesson.sentences) == pytest.approx(
+            reader.scores(lesson.question, lesson.sentences), abs=0.02
+        )
+
+
 class Stopped(Exception):
     """The fit stopped from outside, as when a working session ends."""
 
@@ -165,7 +218,7 @@ def test_a_fit_stopped_partway_goes_on_from_its_checkpoint_and_ends_as_one_run(
             progress=stop_at_five,
         )
     assert checkpoint.is_file()
-    with caplog.at_level("INFO", logger="index.encoders.crossencoder"):
+    with caplog.at_level("INFO", logger="index.encoders.checkpoint"):
         resumed, steps = _fit_from(checkpoint)
     assert steps == list(range(6, 2 * len(LESSONS) + 1))
     assert f"5 of {2 * len(LESSONS)} steps done" in caplog.text
@@ -191,7 +244,7 @@ def test_a_checkpoint_of_other_lessons_or_settings_is_not_gone_on_from(
     for lessons, rate in ((LESSONS, 1e-3), (LESSONS[:2], 1e-4)):
         checkpoint.write_bytes(made.read_bytes())
         steps.clear()
-        with caplog.at_level("WARNING", logger="index.encoders.crossencoder"):
+        with caplog.at_level("WARNING", logger="index.encoders.checkpoint"):
             CrossEncoder().fit(
                 lessons,
                 epochs=1,

@@ -15,6 +15,7 @@ from index.encoders.embedder import Embedder
 from index.lab.asking import QuestionSet, ask_all
 from index.lab.evaluate import RankedSentence, is_hit, read_questions
 from index.lab.trainsets import chat_typed, context_set, news_passages, with_chat_typed
+from index.search.ranker import Ranker
 from index.storage.builder import chunk_vectors
 from tests.conftest import make_settings, write_jsonl
 from tests.test_eval import _article_records
@@ -277,6 +278,49 @@ def test_tune_news_lessons_teach_the_cross_encoder_each_as_often_as_it_weighs(
     assert learned["questions"] >= 2
     assert learned["lessons"] == learned["questions"] + learned["unanswerable"] + 2
     assert adapter.is_file()
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_tune_fits_an_adapter_on_top_of_another_on_the_news_lessons(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--cross-encoder-from``: a second adapter on the news lessons, saved with the first."""
+    articles, questions, _ = _written_on_news(tmp_path)
+    monkeypatch.setenv("TANYA_DATA_DIR", str(tmp_path / "data"))
+    news = (
+        *("--news", str(articles), "--news-articles", "2"),
+        *("--news-questions", str(questions), "--news-lessons"),
+    )
+    below, both = tmp_path / "below.npz", tmp_path / "both.npz"
+    fresh = ("--train-cross-encoder", "--cross-encoder", str(below))
+    assert main(_tune_argv(tmp_path, *news, *fresh)) == 0
+    capsys.readouterr()
+    on_top = ("--cross-encoder-from", str(below), "--cross-encoder", str(both))
+    argv = _tune_argv(tmp_path, *news, "--train-cross-encoder", *on_top)
+    assert main([*argv, "--cross-encoder-others", "1"]) == 0
+    out, _ = capsys.readouterr()
+    learned = next(json.loads(x) for x in out.splitlines() if "cross_encoder" in x)
+    # Both written questions are lessons (neither article is in the judged third), each once
+    # however much the file weighs (twice in the fresh fit, 2.5 rounded). The paragraphs file's
+    # questions stand in one joined article, in the judged third: none is a lesson to sample.
+    assert (learned["questions"], learned["unanswerable"], learned["lessons"]) == (2, 0, 2)
+    with np.load(below) as first, np.load(both) as saved:
+        assert saved.files == first.files
+        for name in first.files:
+            if name.endswith(".down"):
+                rank = first[name].shape[0]
+                assert saved[name].shape[0] == 2 * rank
+                np.testing.assert_array_equal(saved[name][:rank], first[name])
+    assert Ranker.load(tmp_path / "ranker-cross.json").cross_weight is not None
+
+    for wrong in (
+        [a for a in argv if a != "--news-lessons"],
+        [*argv, "--cross-encoder-context"],
+        [*argv, "--cross-encoder-limit", "0"],
+    ):
+        with pytest.raises(SystemExit):
+            main(wrong)
+    assert "--cross-encoder-from" in capsys.readouterr().err
 
 
 def _written_on_news(tmp_path: Path) -> tuple[Path, Path, Path]:

@@ -14,17 +14,23 @@ import pytest
 from index.__main__ import main
 from index.encoders.crossencoder import default_cross_encoder, reading_dtype
 from index.encoders.embedder import Embedder
-from index.lab.asking import ELSEWHERE, QuestionSet, ask_all, passage_parts, split_thirds
+from index.lab.asking import (
+    ELSEWHERE,
+    QuestionSet,
+    ask_all,
+    passage_parts,
+    source_name,
+    split_thirds,
+)
 from index.lab.evaluate import Question
+from index.lab.lessons import READING_GROUP, further_lessons, reading_pairs
 from index.lab.probe import WEIGHTS, judge, judged_questions
 from index.lab.tune import (
     CROSS_WEIGHTS,
-    READING_GROUP,
     cross_validate,
     decide_after_reading,
     fit,
     format_held_out,
-    reading_pairs,
     weigh_cross_encoder,
 )
 from index.search.ranker import RERANK_DEPTH, Ranker
@@ -317,6 +323,43 @@ def test_a_weighed_set_not_held_out_is_parted_by_passage_and_its_lessons_count_i
     assert set(counted.values()) == {3}
 
 
+def test_an_adapter_on_top_learns_every_lesson_of_its_questions_and_a_sample_of_the_rest(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """``tune --cross-encoder-from``: the written questions' lessons, each once, and a few more."""
+    passages = _write_facts(tmp_path)
+    written = [
+        dataclasses.replace(q, id=f"{q.id}-w", question=q.question.lower(), source="written.jsonl")
+        for q in _fact_questions()
+    ]
+    own = QuestionSet(passages=passages, questions=written, weight=2.6)
+    asked = ask_all(
+        make_settings(tmp_path),
+        embedder=embedder,
+        sets=[QuestionSet(passages=passages, questions=_fact_questions()), own],
+    )
+    read, _ = split_thirds(asked)
+    sources = {source_name(own, q) for q in written}
+    mine = {item.found.query.text for item in read if item.source in sources}
+    # Another set's questions asked here are never lessons (they judge the decisions).
+    rest = {
+        item.found.query.text for item in read if item.source not in sources and not item.elsewhere
+    }
+    assert mine and len(rest) > 1 and not mine & rest
+
+    ranker, reader = fit(asked), default_cross_encoder()
+    lessons = further_lessons(read, ranker, reader, sources=sources, others=1)
+    # Each written question's lesson once (not 2.6 times), then one of the others' lessons.
+    assert [pair.question[0] for pair in lessons[:-1]] == [
+        item.found.query.text for item in read if item.source in sources
+    ]
+    assert lessons[-1].question[0] in rest
+    again = further_lessons(read, ranker, reader, sources=sources, others=1)
+    assert again[-1].question == lessons[-1].question  # the same sample every run
+    everything = further_lessons(read, ranker, reader, sources=sources, others=len(read))
+    assert {pair.question[0] for pair in everything} == mine | rest
+
+
 @pytest.mark.usefixtures("isolated_env")
 def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
     tmp_path: Path,
@@ -396,7 +439,7 @@ def test_the_cross_encoder_can_learn_from_more_questions_than_the_ranking(
     # the fit ends where it had.
     with np.load(adapter) as saved:
         fitted = {name: saved[name] for name in saved.files}
-    with caplog.at_level("INFO", logger="index.encoders.crossencoder"):
+    with caplog.at_level("INFO", logger="index.encoders.checkpoint"):
         assert main(argv) == 0
     assert re.search(r"fit\.pt: (\d+) of \1 steps done", caplog.text), caplog.text
     _, again = capsys.readouterr()

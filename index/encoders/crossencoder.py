@@ -25,10 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
-import pickle
 import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from index.encoders.checkpoint import CHECKPOINT_SECONDS, Checkpoint, CheckpointError, fit_key
 from index.encoders.hardware import this_cpu
 from index.encoders.network import Network, autocast, batch, length_batches
 from index.encoders.tokenizer import MAX_TOKENS
@@ -63,10 +61,10 @@ CONTEXT_MAX_TOKENS = 160
 #: 1.36 padded positions per real token in one batch). The answer time it saves, measured with
 #: ``python -m index eval``: docs/performance.md, "Read in length-sorted batches".
 READ_BATCH_POSITIONS = 640
+#: The learning rate of a fresh head (its adapter's is ``CrossEncoder.fit``'s ``rate``).
+FRESH_HEAD_RATE = 1e-3
 #: Between a sentence and each part of its context, in what such a reader reads.
 CONTEXT_MARK = " | "
-#: How often a fit with a checkpoint file writes its state there.
-CHECKPOINT_SECONDS = 300.0
 
 
 class CrossEncoderError(E5Error):
@@ -151,13 +149,14 @@ class CrossEncoder:
         *,
         epochs: float = 2.0,
         rate: float = 1e-4,
-        head_rate: float = 1e-3,
+        head_rate: float | None = None,
         seed: int = 0,
         progress: Callable[[int, int, float], None] | None = None,
         checkpoint: Path | None = None,
         checkpoint_seconds: float = CHECKPOINT_SECONDS,
+        on_top: bool = False,
     ) -> None:
-        """Fit a fresh adapter and head: softmax over each question's sentences (one step each).
+        """Fit a fresh adapter (and head, unless ``on_top``): softmax over each question's sentences.
 
         Besides its sentences each question has a "no answer" option scored 0: correct for a
         question none of whose sentences is (a lesson in declining), wrong otherwise. So a
@@ -170,12 +169,27 @@ class CrossEncoder:
         questions with the same settings that finds it there goes on from it: a fit longer
         than a working session is carried over several, and ends as one run would have.
 
+        ``head_rate`` is the head's learning rate: by default ``FRESH_HEAD_RATE`` for a fresh
+        head, ``rate`` for one fitted already.
+
+        ``on_top``: fit a second adapter on top of the one loaded, going on from its head (to
+        teach it more of one kind of question without a fit from scratch). The two are saved
+        as one adapter of both ranks, which reads as they do together.
+
         Raises:
-            CrossEncoderError: If an adapter is already merged in: a second one on top would
-                be saved without the first.
+            CrossEncoderError: If an adapter is already merged in and ``on_top`` is not given
+                (a second one would be saved without the first), or ``on_top`` is given and
+                none is; or the checkpoint cannot be read.
         """
-        if self._fitted is not None:
-            raise CrossEncoderError("fit a CrossEncoder made without an adapter")
+        below = self._fitted
+        if (below is not None) != on_top:
+            raise CrossEncoderError(
+                "fit on_top of a CrossEncoder made with an adapter"
+                if on_top
+                else "fit a CrossEncoder made without an adapter, or on_top of its adapter"
+            )
+        if head_rate is None:
+            head_rate = rate if on_top else FRESH_HEAD_RATE
         usable = [
             q for q in questions if q.sentences and (len(q.sentences) > 1 or not any(q.correct))
         ]
@@ -186,8 +200,9 @@ class CrossEncoder:
         network = self._network
         for _, linear in network.adapted():
             linear.attach(generator)
-        nn.init.zeros_(network.head.weight)
-        nn.init.zeros_(network.head.bias)
+        if below is None:
+            nn.init.zeros_(network.head.weight)
+            nn.init.zeros_(network.head.bias)
         network.head.requires_grad_(True)
         adapter = [p for _, linear in network.adapted() for p in (linear.down, linear.up)]
         optimiser = torch.optim.AdamW(
@@ -206,14 +221,24 @@ class CrossEncoder:
             schedule.extend(shuffled)
         network.train()
         running = math.log(max(len(q.sentences) for q in usable) + 1)
-        saved = _Checkpoint(
+        saved = Checkpoint(
             checkpoint,
-            key=_fit_key(
-                self.model_digest, usable, seed, epochs, rate, head_rate, self.reads_context
+            key=fit_key(
+                self.model_digest,
+                [(item.question, item.sentences, item.correct) for item in usable],
+                seed,
+                epochs,
+                rate,
+                head_rate,
+                self.reads_context,
+                below=_digest_of(below) if below is not None else "",
             ),
             every=checkpoint_seconds,
         )
-        done, running = saved.resume(network, optimiser, steps, running)
+        try:
+            done, running = saved.resume(network, optimiser, steps, running)
+        except CheckpointError as error:
+            raise CrossEncoderError(str(error)) from error
         try:
             for step, item in enumerate(schedule[done:steps], start=done + 1):
                 ids, mask = self._batch_of(
@@ -235,6 +260,19 @@ class CrossEncoder:
             network.eval()
         arrays = self._adapter_arrays()
         self._merge(arrays)
+        if below is not None:
+            # Merging adds ``up @ down``: the ranks side by side add the two adapters' products.
+            self._fitted = {
+                **arrays,
+                **{
+                    f"{name}.{part}": np.concatenate(
+                        [below[f"{name}.{part}"], arrays[f"{name}.{part}"]],
+                        axis=0 if part == "down" else 1,
+                    )
+                    for name, _ in network.adapted()
+                    for part in ("down", "up")
+                },
+            }
 
     def save_adapter(self, path: Path = ADAPTER_FILE) -> None:
         """Write the fitted adapter and head (float16) with the model file they belong to."""
@@ -297,89 +335,11 @@ class CrossEncoder:
         self._fitted = arrays
 
 
-class _Checkpoint:
-    """A fit's state in a file: written now and then, read back by the same fit run again."""
-
-    def __init__(self, path: Path | None, *, key: str, every: float) -> None:
-        self.path, self.key, self.every = path, key, every
-        self._written = time.monotonic()
-
-    def resume(
-        self, network: Network, optimiser: torch.optim.Optimizer, steps: int, running: float
-    ) -> tuple[int, float]:
-        """Steps already done and the running loss: the file's, if it holds this fit."""
-        if self.path is None or not self.path.is_file():
-            return 0, running
-        try:
-            state = torch.load(self.path, weights_only=True)
-            if state.get("key") != self.key:
-                log.warning(
-                    "%s holds a fit of other questions or settings: starting again", self.path
-                )
-                return 0, running
-            network.load_state_dict(state["network"], strict=False)
-            optimiser.load_state_dict(state["optimiser"])
-        except (
-            OSError,
-            RuntimeError,
-            KeyError,
-            ValueError,
-            AttributeError,
-            pickle.UnpicklingError,
-        ) as error:
-            raise CrossEncoderError(
-                f"cannot read the fit's checkpoint {self.path}: {error}; delete it to start again"
-            ) from error
-        done = int(state["step"])
-        log.info("going on from %s: %d of %d steps done", self.path, done, steps)
-        return done, float(state["running"])
-
-    def step(
-        self,
-        network: Network,
-        optimiser: torch.optim.Optimizer,
-        step: int,
-        steps: int,
-        running: float,
-    ) -> None:
-        """Write the state after ``step`` when it is time, and after the last step."""
-        if self.path is None:
-            return
-        if step < steps and time.monotonic() - self._written < self.every:
-            return
-        trained = {
-            name: tensor.detach().clone()
-            for name, tensor in network.state_dict(keep_vars=True).items()
-            if tensor.requires_grad
-        }
-        state = {
-            "key": self.key,
-            "step": step,
-            "running": running,
-            "network": trained,
-            "optimiser": optimiser.state_dict(),
-        }
-        partial = self.path.with_name(self.path.name + ".partial")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(state, partial)
-        os.replace(partial, self.path)
-        self._written = time.monotonic()
-
-
-def _fit_key(
-    model: str,
-    usable: Sequence[Pairs],
-    seed: int,
-    epochs: float,
-    rate: float,
-    head_rate: float,
-    context: bool,
-) -> str:
-    """What a checkpoint must have been made with to be gone on from: model, questions, settings."""
-    settings: tuple[object, ...] = (model, seed, epochs, rate, head_rate)
-    digest = hashlib.sha256(repr((*settings, "context") if context else settings).encode())
-    for item in usable:
-        digest.update(repr((item.question, item.sentences, item.correct)).encode())
+def _digest_of(arrays: dict[str, np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(arrays[name]).tobytes())
     return digest.hexdigest()
 
 

@@ -100,10 +100,7 @@ def ask_all(
             if not other_set:
                 item_asked.weight = item.weight
                 item_asked.held_out = item.held_out
-            # Sets often name their files alike (train.questions.jsonl): the folder tells apart.
-            item_asked.source = (
-                ELSEWHERE if other_set else f"{item.passages.parent.name}/{question.source}"
-            )
+            item_asked.source = ELSEWHERE if other_set else source_name(item, question)
             asked.append(item_asked)
             done += 1
             if progress:
@@ -113,6 +110,14 @@ def ask_all(
 
 #: The source name of the questions asked of another set's passages.
 ELSEWHERE = "other sets' questions"
+
+
+def source_name(question_set: QuestionSet, question: Question) -> str:
+    """What a set's own question is reported under (``Asked.source``): folder and file.
+
+    Sets often name their files alike (train.questions.jsonl): the folder tells them apart.
+    """
+    return f"{question_set.passages.parent.name}/{question.source}"
 
 
 def passage_parts(asked: Sequence[Asked], *, parts: int = 3) -> list[int]:

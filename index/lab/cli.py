@@ -195,6 +195,23 @@ def add_lab_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "sitting); give --asked-cache too, so that the questions are not asked again",
     )
     tu.add_argument(
+        "--cross-encoder-from",
+        type=Path,
+        metavar="ADAPTER",
+        help="with --train-cross-encoder and --news-lessons: fit a second adapter on top of "
+        "ADAPTER, on the lessons of the --news-questions and --cross-encoder-others of the "
+        "others' (one pass at --cross-encoder-epochs 1: about a fifth of a fresh fit's "
+        "lessons); the file written holds both",
+    )
+    tu.add_argument(
+        "--cross-encoder-others",
+        type=int,
+        default=600,
+        metavar="N",
+        help="with --cross-encoder-from: lessons of the other sets mixed in, so that the "
+        "adapter keeps what it knew of them (default 600)",
+    )
+    tu.add_argument(
         "--cross-encoder",
         type=Path,
         help="the cross-encoder's adapter file, written with --train-cross-encoder "
@@ -218,6 +235,17 @@ def check_lab_arguments(parser: argparse.ArgumentParser, args: argparse.Namespac
         parser.error("--cross-encoder-checkpoint is for --train-cross-encoder: give both")
     if args.run is _tune and args.cross_encoder_context and not args.train_cross_encoder:
         parser.error("--cross-encoder-context is for --train-cross-encoder: give both")
+    if args.run is _tune and args.cross_encoder_from:
+        if not (args.train_cross_encoder and args.news_questions and args.news_lessons):
+            parser.error(
+                "--cross-encoder-from fits on the --news-questions' lessons: give "
+                "--train-cross-encoder, --news-questions and --news-lessons"
+            )
+        if args.cross_encoder_context or args.cross_encoder_limit is not None:
+            parser.error(
+                "--cross-encoder-from reads as the adapter below does, on the --limit sample: "
+                "leave out --cross-encoder-context and --cross-encoder-limit"
+            )
 
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
@@ -258,14 +286,13 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 
 def _tune(settings: Settings, args: argparse.Namespace) -> int:
     from index.encoders.crossencoder import ADAPTER_FILE, CrossEncoder, reading_dtype
-    from index.lab.asking import ask_all, split_thirds
+    from index.lab.asking import ask_all, source_name, split_thirds
+    from index.lab.lessons import fit_reader, further_lessons, reading_pairs
     from index.lab.tune import (
         cross_validate,
         decide_after_reading,
-        distinct_lessons,
         fit,
         format_held_out,
-        reading_pairs,
         weigh_cross_encoder,
     )
 
@@ -296,7 +323,14 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
     # The cross-encoder: fitted on two thirds (by passage), weighed on the third it never read.
     adapter = args.cross_encoder or ADAPTER_FILE
     read, judged = split_thirds(asked)
-    if args.train_cross_encoder:
+    if args.cross_encoder_from:
+        reader = inputs.adapter(args.cross_encoder_from)
+        news = sets[-1]  # --news-questions come after every other set
+        sources = {source_name(news, q) for q in [*news.questions, *news.unanswerable]}
+        pairs = further_lessons(
+            read, ranker, reader, sources=sources, others=args.cross_encoder_others
+        )
+    elif args.train_cross_encoder:
         reader = CrossEncoder(dtype=reading_dtype(), context=args.cross_encoder_context)
         lessons = read
         wider = args.cross_encoder_limit is not None
@@ -323,25 +357,19 @@ def _tune(settings: Settings, args: argparse.Namespace) -> int:
             # ... with the unanswerable questions of the same two thirds.
             lessons += [item for item in read if not item.answerable]
         pairs = reading_pairs(lessons, ranker, reader)
-        bar = ProgressBar("cross-encoder steps")
-        with inputs.stage(f"fitting the cross-encoder ({reader.dtype})"):
-            reader.fit(
-                pairs,
-                epochs=args.cross_encoder_epochs,
-                progress=lambda step, steps, _loss: bar(step, steps),
-                checkpoint=args.cross_encoder_checkpoint,
-            )
-        reader.save_adapter(adapter)
-        distinct = distinct_lessons(pairs)
-        declining = sum(not any(pair.correct) for pair in distinct)
-        learned = {
-            "questions": len(distinct) - declining,
-            "unanswerable": declining,
-            "lessons": len(pairs),
-        }
-        print(json.dumps({"cross_encoder": str(adapter), **learned}))
     else:
         reader = CrossEncoder(adapter=adapter, dtype=reading_dtype())
+    if args.train_cross_encoder:
+        with inputs.stage(f"fitting the cross-encoder ({reader.dtype})"):
+            learned = fit_reader(
+                reader,
+                pairs,
+                epochs=args.cross_encoder_epochs,
+                checkpoint=args.cross_encoder_checkpoint,
+                on_top=args.cross_encoder_from is not None,
+            )
+        reader.save_adapter(adapter)
+        print(json.dumps({"cross_encoder": str(adapter), **learned}))
     if args.folds:
         with inputs.stage("judging the held-out third"):
             for name, with_reader in (("ranking alone", None), ("with the cross-encoder", reader)):

@@ -25,7 +25,7 @@ import numpy as np
 
 from index.encoders.crossencoder import CrossEncoder
 from index.lab.asking import Asked, split_thirds
-from index.lab.tune import distinct_lessons, reading_pairs
+from index.lab.lessons import distinct_lessons, reading_pairs
 from index.search.ranker import RERANK_DEPTH, Ranker
 
 #: The cross-encoder weights tried for each adapter.

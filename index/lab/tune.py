@@ -13,7 +13,7 @@ unanswerable questions. Nothing here knows which set is which.
 The cross-encoder (``index/encoders/crossencoder.py``) reads the ranking's best sentences again; its
 scores on the questions it was fitted on would be too good to fit anything beside them. So the
 questions are split by their gold passage (:func:`passage_parts`, no passage on both sides):
-``--train-cross-encoder`` fits its adapter on two thirds (:func:`reading_pairs`), and how much
+``--train-cross-encoder`` fits its adapter on two thirds (``index/lab/lessons.py``), and how much
 its score counts (``cross_weight``, :func:`weigh_cross_encoder`) is chosen on the third it
 never read, and so is the decision made once it has read (:func:`decide_after_reading`), with
 every other set's question (never a lesson of the adapter). The ranking and the confidence
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.encoders.crossencoder import CrossEncoder, Pairs
+from index.encoders.crossencoder import CrossEncoder
 from index.lab.asking import Asked
 from index.lab.fitting import (
     listwise_objective,
@@ -63,8 +63,6 @@ DECLINE_UNANSWERABLE = 0.45
 CONFIDENCE_UNITS = 8
 CONFIDENCE_STEPS = 2000
 CONFIDENCE_RATE = 0.01
-#: Sentences of each question the cross-encoder is fitted on (of the ranking's best).
-READING_GROUP = 6
 #: The cross-encoder weights tried; the one that puts the most hits first is kept.
 CROSS_WEIGHTS = (0.0, *np.geomspace(0.05, 20.0, 49).round(4).tolist())
 
@@ -117,42 +115,6 @@ def cross_validate(
         )
         for source, pairs in results.items()
     ]
-
-
-def reading_pairs(asked: Sequence[Asked], ranker: Ranker, reader: CrossEncoder) -> list[Pairs]:
-    """What ``reader`` is fitted on: each question's best sentences, as it reads them.
-
-    ``READING_GROUP`` of the ranking's best. For an answerable question, the best hit among
-    the best ``RERANK_DEPTH`` takes the last place when none of them is one; one with no hit
-    there is left out. A question its set's passages do not answer comes with its best
-    sentences, none correct (a lesson in declining); another set's question is left out: it
-    stays honest for :func:`decide_after_reading`. A question of a weighed set comes as many
-    times as its ``weight``, rounded (the same object each time).
-    """
-    pairs = []
-    for item in asked:
-        if item.elsewhere or not item.found.rows:
-            continue
-        best = ranker.order(item.found.features).order[:RERANK_DEPTH]
-        group = [int(r) for r in best[:READING_GROUP]]
-        if item.answerable:
-            hits = [int(r) for r in best if item.labels[r]]
-            if not hits:
-                continue
-            if not any(item.labels[r] for r in group):
-                group[-1] = hits[0]
-        lesson = Pairs(
-            question=item.found.worded(group),
-            sentences=item.found.passages(group, reader),
-            correct=tuple(bool(item.labels[r]) for r in group),
-        )
-        pairs.extend([lesson] * max(1, round(item.weight)))
-    return pairs
-
-
-def distinct_lessons(pairs: Sequence[Pairs]) -> list[Pairs]:
-    """Each lesson of ``pairs`` once (:func:`reading_pairs` repeats a weighed set's lessons)."""
-    return list({id(pair): pair for pair in pairs}.values())
 
 
 def format_held_out(
