@@ -28,8 +28,8 @@ def reading_pairs(asked: Sequence[Asked], ranker: Ranker, reader: CrossEncoder) 
     the best ``RERANK_DEPTH`` takes the last place when none of them is one; one with no hit
     there is left out. A question its set's passages do not answer comes with its best
     sentences, none correct (a lesson in declining); another set's question is left out: it
-    stays honest for :func:`decide_after_reading`. A question of a weighed set comes as many
-    times as its ``weight``, rounded (the same object each time).
+    stays honest for :func:`index.lab.tune.decide_after_reading`. A question of a weighed set
+    comes as many times as its ``weight``, rounded (the same object each time).
     """
     pairs = []
     for item in asked:
