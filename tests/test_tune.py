@@ -340,7 +340,8 @@ def test_an_adapter_on_top_learns_every_lesson_of_its_questions_and_a_sample_of_
     )
     read, _ = split_thirds(asked)
     sources = {source_name(own, q) for q in written}
-    mine = {item.found.query.text for item in read if item.source in sources}
+    in_order = [item.found.query.text for item in read if item.source in sources]
+    mine = set(in_order)
     # Another set's questions asked here are never lessons (they judge the decisions).
     rest = {
         item.found.query.text for item in read if item.source not in sources and not item.elsewhere
@@ -350,9 +351,7 @@ def test_an_adapter_on_top_learns_every_lesson_of_its_questions_and_a_sample_of_
     ranker, reader = fit(asked), default_cross_encoder()
     lessons = further_lessons(read, ranker, reader, sources=sources, others=1)
     # Each written question's lesson once (not 2.6 times), then one of the others' lessons.
-    assert [pair.question[0] for pair in lessons[:-1]] == [
-        item.found.query.text for item in read if item.source in sources
-    ]
+    assert [pair.question[0] for pair in lessons[:-1]] == in_order
     assert lessons[-1].question[0] in rest
     again = further_lessons(read, ranker, reader, sources=sources, others=1)
     assert again[-1].question == lessons[-1].question  # the same sample every run

@@ -156,7 +156,7 @@ class CrossEncoder:
         checkpoint_seconds: float = CHECKPOINT_SECONDS,
         on_top: bool = False,
     ) -> None:
-        """Fit a fresh adapter (and head, unless ``on_top``): softmax over each question's sentences.
+        """Fit a fresh adapter (and head, unless ``on_top``): a softmax over each question.
 
         Besides its sentences each question has a "no answer" option scored 0: correct for a
         question none of whose sentences is (a lesson in declining), wrong otherwise. So a
